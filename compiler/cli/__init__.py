@@ -1,0 +1,30 @@
+"""The `tailgen` command: a thin layer over the library (copier style).
+
+Commands parse arguments, call `compiler.*`, choose the output format and the exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from compiler.cli.app import app
+
+# Each module registers its commands on `app` when imported.
+_COMMAND_MODULES = (
+    "compiler.cli.commands_build",
+)
+
+
+def _register() -> None:
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name)
+
+
+def main() -> None:
+    _register()
+    app()
+
+
+_register()
+
+__all__ = ["app", "main"]

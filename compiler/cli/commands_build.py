@@ -1,0 +1,103 @@
+"""`tailgen build`, `tailgen check` and `tailgen schema`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from compiler.cli.app import app, fail, print_problems
+from compiler.errors import TailgenError
+
+SITE_ARG = typer.Argument(Path("site.yaml"), help="The site file.", show_default=True)
+OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory.")
+
+
+def _sources(site: Path) -> dict[str, str]:
+    from compiler.build import display_name
+
+    try:
+        return {display_name(site): site.read_text(encoding="utf-8")}
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+@app.command()
+def build(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
+    """Compile SITE into OUT: policy.hujson, dns.json, zone files, launch configs, manifest.
+
+    A failing build leaves the previous OUT untouched.
+
+    Examples:
+
+      tailgen build
+
+      tailgen build sites/home.yaml --out build/
+    """
+    from compiler import build as pipeline
+
+    try:
+        result, _ = pipeline.build(site)
+        changes = pipeline.write(result, out)
+    except TailgenError as exc:
+        fail(exc, _sources(site))
+    print_problems(result.warnings, _sources(site))
+    for line in result.summary:
+        typer.echo(line)
+    _print_changes(changes, out)
+
+
+def _print_changes(changes: object, out: Path) -> None:
+    from compiler.build import Changes
+
+    assert isinstance(changes, Changes)
+    if not changes:
+        typer.echo(f"{out}/ is up to date")
+        return
+    for label, paths in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
+        for path in paths:
+            typer.echo(f"  {label:8} {out}/{path}")
+    total = len(changes.added) + len(changes.changed) + len(changes.removed)
+    typer.echo(f"wrote {out}/ ({total} file{'s' if total != 1 else ''} changed)")
+
+
+@app.command()
+def check(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
+    """Exit 2 when OUT is not exactly what SITE builds (a CI gate); 0 when it is.
+
+    Example: tailgen check && git diff --exit-code
+    """
+    from compiler import build as pipeline
+
+    try:
+        result, _ = pipeline.build(site)
+    except TailgenError as exc:
+        fail(exc, _sources(site))
+    changes = pipeline.stale(result, out)
+    if not changes:
+        typer.echo(f"{out}/ is exactly what {site} builds")
+        return
+    for label, paths in (("missing", changes.added), ("differs", changes.changed), ("extra", changes.removed)):
+        for path in paths:
+            typer.echo(f"  {label:8} {out}/{path}", err=True)
+    typer.echo(f"{out}/ is stale: run `tailgen build {site}`", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def schema(
+    output: Path = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+) -> None:
+    """Print the JSON Schema of site.yaml (for editors: yaml-language-server, VS Code).
+
+    Example: tailgen schema -o site.schema.json
+    """
+    from compiler.site.schema import site_schema
+
+    text = json.dumps(site_schema(), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")

@@ -1,0 +1,101 @@
+"""Problems as data first, text second (sqlglot style).
+
+Every stage (loader, checks, compiler, evaluator, audit) reports what is wrong as a list of
+`Problem` values. The CLI formats them; tests assert on their fields. A `Problem` carries a
+`Span` (file, line, column) so a person can jump to the place, and an optional hint such as
+"did you mean …?".
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A place in a source file; line and column are 1-based (0 = unknown)."""
+
+    file: str = ""
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning), with where it is and how to fix it."""
+
+    code: str
+    message: str
+    span: Span = field(default_factory=Span)
+    severity: Severity = Severity.ERROR
+    hint: str = ""
+    path: tuple[str | int, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.span.file, self.span.line, self.span.column, self.message)
+
+    def __str__(self) -> str:
+        where = str(self.span)
+        prefix = f"{where}: " if where else ""
+        kind = "" if self.is_error else "warning: "
+        text = f"{prefix}{kind}{self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.span.file,
+            "line": self.span.line,
+            "column": self.span.column,
+            "hint": self.hint,
+            "path": list(self.path),
+        }
+
+
+class TailgenError(Exception):
+    """A failure a user caused and can fix; the CLI prints it without a traceback."""
+
+    def __init__(self, problems: Sequence[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("error", problems)]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def errors_only(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.is_error]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A 'did you mean X?' hint for a misspelled name, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def excerpt(source: str, line: int, column: int) -> str:
+    """The offending source line with a caret under the column, for terminal output."""
+    lines = source.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    text = lines[line - 1].replace("\t", " ")
+    caret = " " * max(column - 1, 0) + "^"
+    return f"    {text}\n    {caret}"

@@ -1,0 +1,1 @@
+"""site.yaml → Site: the model, its loader and the checks over it."""

@@ -1,0 +1,272 @@
+"""The site model: what a person declares in site.yaml, validated by pydantic.
+
+The model holds facts and intent only (who, what, where, who may use it). Everything that
+follows from it (policy rules, DNS records, launch files) is derived by `compiler.emit`.
+Every model forbids unknown keys so a typo is an error with a "did you mean" hint, not a
+silently ignored setting.
+
+Names used as references:
+- users, devices, locations and services are keyed by short names chosen by the author;
+- `allow`/`from` lists take a user key (`emory`), `group:NAME`, `tag:NAME`,
+  `autogroup:member`, or `location:KEY` (that location's subnets).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+
+from compiler.errors import Span
+
+IPv4 = ipaddress.IPv4Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _as_list(value: Any) -> Any:
+    """Let a single value stand where a list is expected (`subnets: 10.0.0.0/24`)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _as_ports(value: Any) -> Any:
+    return _as_list(value)
+
+
+Ports = Annotated[list[Annotated[int, Field(ge=1, le=65535)]], BeforeValidator(_as_ports)]
+Subnets = Annotated[list[ipaddress.IPv4Network], BeforeValidator(_as_list)]
+Names = Annotated[list[str], BeforeValidator(_as_list)]
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, values are not coerced across types silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    ADMIN = "admin"
+    OWNER = "owner"
+    NETWORK_ADMIN = "network-admin"
+
+
+class OS(StrEnum):
+    LINUX = "linux"
+    MACOS = "macos"
+    WINDOWS = "windows"
+    IOS = "ios"
+    TVOS = "tvos"
+    ANDROID = "android"
+    FREEBSD = "freebsd"
+
+
+class Protocol(StrEnum):
+    TCP = "tcp"
+    UDP = "udp"
+
+
+class BindStrategy(StrEnum):
+    TAILNET_IP = "tailnet-ip"
+    LOOPBACK_SERVE = "loopback+serve"
+
+
+class Reach(StrEnum):
+    """How clients reach a service: the node's tailnet address, or its LAN address via the router."""
+
+    TAILNET = "tailnet"
+    SUBNET = "subnet"
+
+
+class Expose(StrEnum):
+    TAILNET = "tailnet"
+    LAN = "lan"
+
+
+class PlanLimits(Strict):
+    """Limits of a Tailscale plan; `None` means unlimited."""
+
+    users: int | None = None
+    groups: int | None = None
+    tagged: int | None = None
+
+
+PLAN_PRESETS: dict[str, PlanLimits] = {
+    "personal": PlanLimits(users=6, groups=3, tagged=50),
+    "standard": PlanLimits(groups=10),
+    "premium": PlanLimits(groups=300),
+    "enterprise": PlanLimits(),
+}
+
+
+class User(Strict):
+    login: str = Field(description="Login exactly as Tailscale shows it: alice@github, bob@example.com")
+    role: Role = Role.MEMBER
+    name: str = ""
+
+
+class Tag(Strict):
+    owners: Names = Field(
+        default_factory=list,
+        description="Who may apply the tag: user keys, group:NAME, tag:NAME; empty = admins only",
+    )
+
+
+class Location(Strict):
+    name: str = ""
+    subnets: Subnets = Field(default_factory=list, description="LAN prefixes behind the router")
+    zone: str | None = Field(None, description="DNS zone served at this location, e.g. phl.kvet.ch")
+    resolver: IPv4 | None = Field(None, description="LAN address of the resolver for `zone`")
+    router: str | None = Field(None, description="Device that advertises `subnets`")
+    wifi: str | None = Field(None, description="Wi-Fi name (documentation only)")
+    use_with_exit_node: bool = False
+
+
+class Device(Strict):
+    os: OS = OS.LINUX
+    location: str | None = None
+    owner: str | None = Field(None, description="User key; omit for a tagged-only device")
+    tags: Names = Field(default_factory=list)
+    tailscale_ip: IPv4 | None = Field(None, description="Pinned Tailscale IPv4 (100.64.0.0/10)")
+    lan_ip: IPv4 | None = Field(None, description="Address on the location's LAN")
+    routes: Subnets = Field(default_factory=list, description="Subnet routes it advertises")
+    exit_node: bool = False
+    mullvad: bool = False
+    launch: str | None = Field(None, description="Launch target override (default: from os)")
+
+    @field_validator("tailscale_ip")
+    @classmethod
+    def _in_cgnat(cls, value: IPv4 | None) -> IPv4 | None:
+        if value is not None and value not in ipaddress.IPv4Network("100.64.0.0/10"):
+            raise ValueError(f"{value} is not a Tailscale address (100.64.0.0/10)")
+        return value
+
+
+class Service(Strict):
+    device: str
+    kind: str = "generic"
+    port: Ports
+    protocol: Protocol = Protocol.TCP
+    allow: Names = Field(default_factory=list, description="Who may use it")
+    name: str | None = Field(None, description="DNS name, e.g. ollama.iow.kvet.ch")
+    cname: bool = Field(False, description="Publish `name` as a CNAME to the MagicDNS name")
+    bind: BindStrategy = BindStrategy.TAILNET_IP
+    reach: Reach = Reach.TAILNET
+    expose: Expose = Field(Expose.TAILNET, description="`lan` opts in to a LAN bind (warned)")
+    command: str | None = Field(None, description="generic kind: command with {host} and {port}")
+    launch: str | None = Field(None, description="Launch target override for this service")
+
+
+class Record(Strict):
+    name: str
+    address: IPv4 | None = None
+    cname: str | None = None
+
+
+class SharedZone(Strict):
+    zone: str
+    resolvers: list[IPv4]
+    use_with_exit_node: bool = False
+
+
+class Nameserver(Strict):
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    use_with_exit_node: bool = False
+
+
+class DNS(Strict):
+    magic_dns: bool = True
+    override_local_dns: bool = False
+    nameservers: list[Nameserver] = Field(default_factory=list)
+    search_paths: list[str] = Field(default_factory=list)
+    shared_zones: list[SharedZone] = Field(default_factory=list)
+    records: list[Record] = Field(default_factory=list)
+
+
+class ExitNodes(Strict):
+    allow: Names = Field(default_factory=list, description="Who may use exit nodes")
+
+
+class SSHRule(Strict):
+    from_: Names = Field(alias="from")
+    to: Names
+    as_: Names = Field(alias="as", default_factory=lambda: ["autogroup:nonroot"])
+    mode: Literal["accept", "check"] = "accept"
+
+
+class BreakGlass(Strict):
+    """A path that must never be lost: these people keep SSH to these devices."""
+
+    who: Names
+    devices: Names
+    port: int = Field(22, ge=1, le=65535)
+
+
+class Site(Strict):
+    tailnet: str = "-"
+    plan: Literal["personal", "standard", "premium", "enterprise"] | None = None
+    limits: PlanLimits | None = Field(None, description="Override the plan preset's limits")
+    users: dict[str, User] = Field(default_factory=dict)
+    groups: dict[str, Names] = Field(default_factory=dict)
+    tags: dict[str, Tag] = Field(default_factory=dict)
+    locations: dict[str, Location] = Field(default_factory=dict)
+    dns: DNS = Field(default_factory=DNS)
+    devices: dict[str, Device] = Field(default_factory=dict)
+    services: dict[str, Service] = Field(default_factory=dict)
+    exit_nodes: ExitNodes = Field(default_factory=ExitNodes)
+    ssh: list[SSHRule] = Field(default_factory=list)
+    break_glass: list[BreakGlass] = Field(default_factory=list)
+
+    _spans: dict[tuple[str | int, ...], Span] = PrivateAttr(default_factory=dict)
+    _values: dict[tuple[str | int, ...], Span] = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr(default="site.yaml")
+
+    def span(self, *path: str | int) -> Span:
+        """Where `path` (e.g. ("services", "ollama", "port")) was written; the nearest parent
+        with a known place if the key itself was defaulted."""
+        while path:
+            found = self._spans.get(tuple(path))
+            if found is not None:
+                return found
+            path = path[:-1]
+        return Span(self._source, 1, 1)
+
+    def value_span(self, *path: str | int) -> Span:
+        """Where the value at `path` starts (e.g. the misspelled name in a list), else the key."""
+        while path:
+            found = self._values.get(tuple(path)) or self._spans.get(tuple(path))
+            if found is not None:
+                return found
+            path = path[:-1]
+        return Span(self._source, 1, 1)
+
+    @property
+    def source_name(self) -> str:
+        """The site file as the user named it (for error messages)."""
+        return self._source
+
+    @property
+    def source_label(self) -> str:
+        """The site file's base name: what generated artifacts cite, so bytes do not depend
+        on the directory tailgen was run from."""
+        return self._source.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def attach_source(
+        self,
+        name: str,
+        keys: dict[tuple[str | int, ...], Span],
+        values: dict[tuple[str | int, ...], Span],
+    ) -> None:
+        self._source = name
+        self._spans = keys
+        self._values = values
+
+    def plan_limits(self) -> PlanLimits:
+        base = PLAN_PRESETS.get(self.plan or "enterprise", PlanLimits())
+        if self.limits is None:
+            return base
+        overrides = self.limits.model_dump(exclude_unset=True)
+        return base.model_copy(update=overrides)
