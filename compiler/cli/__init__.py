@@ -12,6 +12,7 @@ from compiler.cli.app import app
 # Each module registers its commands on `app` when imported.
 _COMMAND_MODULES = (
     "compiler.cli.commands_build",
+    "compiler.cli.commands_dns",
 )
 
 

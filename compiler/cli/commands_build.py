@@ -55,7 +55,11 @@ def _print_changes(changes: object, out: Path) -> None:
     if not changes:
         typer.echo(f"{out}/ is up to date")
         return
-    for label, paths in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
+    for label, paths in (
+        ("added", changes.added),
+        ("changed", changes.changed),
+        ("removed", changes.removed),
+    ):
         for path in paths:
             typer.echo(f"  {label:8} {out}/{path}")
     total = len(changes.added) + len(changes.changed) + len(changes.removed)
@@ -78,7 +82,11 @@ def check(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
     if not changes:
         typer.echo(f"{out}/ is exactly what {site} builds")
         return
-    for label, paths in (("missing", changes.added), ("differs", changes.changed), ("extra", changes.removed)):
+    for label, paths in (
+        ("missing", changes.added),
+        ("differs", changes.changed),
+        ("extra", changes.removed),
+    ):
         for path in paths:
             typer.echo(f"  {label:8} {out}/{path}", err=True)
     typer.echo(f"{out}/ is stale: run `tailgen build {site}`", err=True)

@@ -50,7 +50,8 @@ POLICY_CONTRIBUTORS: tuple[str, ...] = ("compiler.emit.dns:policy_rules",)
 
 def emitter(name: str) -> Callable[[Site], Emitted]:
     module_name, _, func = EMITTERS[name].partition(":")
-    return getattr(importlib.import_module(module_name), func)  # type: ignore[no-any-return]
+    function: Callable[[Site], Emitted] = getattr(importlib.import_module(module_name), func)
+    return function
 
 
 def contributed_rules(site: Site) -> list[Rule]:

@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler import hujson
-from compiler.emit import Emitted, Rule, contributed_rules
+from compiler.emit import Emitted, contributed_rules
 from compiler.errors import Problem, Severity
 from compiler.site.check import SSH_CAPABLE
 from compiler.site.model import Device, Reach, Site
@@ -159,10 +158,18 @@ def add_tag_owners(ir: PolicyIR, site: Site) -> None:
 def add_hosts(ir: PolicyIR, site: Site) -> None:
     for lname in site.locations:
         for alias, cidr in location_hosts(site, lname):
-            ir.add("hosts", {alias: cidr}, origin(site, f"location {lname} subnet", "locations", lname, "subnets"))
+            ir.add(
+                "hosts",
+                {alias: cidr},
+                origin(site, f"location {lname} subnet", "locations", lname, "subnets"),
+            )
     for dname, dev in site.devices.items():
         if dev.tailscale_ip is not None:
-            ir.add("hosts", {dname: str(dev.tailscale_ip)}, origin(site, f"device {dname}", "devices", dname))
+            ir.add(
+                "hosts",
+                {dname: str(dev.tailscale_ip)},
+                origin(site, f"device {dname}", "devices", dname),
+            )
 
 
 def service_destination(site: Site, sname: str) -> str:
@@ -182,17 +189,25 @@ def add_service_grants(ir: PolicyIR, site: Site) -> None:
         grant = {"src": src, "dst": [service_destination(site, sname)], "ip": ports}
         ir.add("grants", grant, origin(site, f"service {sname} on {svc.device}", "services", sname))
         if site.devices[svc.device].tailscale_ip is None:
-            ir.problems.append(Problem(
-                "unpinned-device",
-                f"service {sname!r}: {svc.device!r} has no tailscale_ip, so the grant reaches every device with {grant['dst'][0]}",
-                site.span("services", sname), Severity.WARNING, "pin tailscale_ip for least privilege",
-            ))
+            ir.problems.append(
+                Problem(
+                    "unpinned-device",
+                    f"service {sname!r}: {svc.device!r} has no tailscale_ip, so the grant reaches every device with {grant['dst'][0]}",
+                    site.span("services", sname),
+                    Severity.WARNING,
+                    "pin tailscale_ip for least privilege",
+                )
+            )
 
 
 def add_exit_node_grant(ir: PolicyIR, site: Site) -> None:
     if not site.exit_nodes.allow or not any(d.exit_node for d in site.devices.values()):
         return
-    grant = {"src": src_list(site, site.exit_nodes.allow, ir.inlined), "dst": ["autogroup:internet"], "ip": ["*"]}
+    grant = {
+        "src": src_list(site, site.exit_nodes.allow, ir.inlined),
+        "dst": ["autogroup:internet"],
+        "ip": ["*"],
+    }
     ir.add("grants", grant, origin(site, "exit nodes", "exit_nodes", "allow"))
 
 
@@ -204,9 +219,21 @@ def add_break_glass(ir: PolicyIR, site: Site) -> None:
         where = origin(site, f"break-glass path {i}", "break_glass", i)
         dst = [device_selector(site, d) for d in bg.devices]
         ir.add("grants", {"src": src, "dst": dst, "ip": [f"tcp:{bg.port}"]}, where)
-        ssh_tags = sorted({f"tag:{t}" for d in bg.devices for t in site.devices[d].tags[:1] if site.devices[d].os in SSH_CAPABLE})
+        ssh_tags = sorted(
+            {
+                f"tag:{t}"
+                for d in bg.devices
+                for t in site.devices[d].tags[:1]
+                if site.devices[d].os in SSH_CAPABLE
+            }
+        )
         if ssh_tags and bg.port == 22:
-            rule = {"action": "accept", "src": src, "dst": ssh_tags, "users": ["root", "autogroup:nonroot"]}
+            rule = {
+                "action": "accept",
+                "src": src,
+                "dst": ssh_tags,
+                "users": ["root", "autogroup:nonroot"],
+            }
             ir.add("ssh", rule, where)
 
 
@@ -244,7 +271,11 @@ def add_mullvad(ir: PolicyIR, site: Site) -> None:
     names = [d for d, dev in site.devices.items() if dev.mullvad and dev.tailscale_ip is not None]
     if names:
         body = {"target": names, "attr": ["mullvad"]}
-        ir.add("nodeAttrs", body, origin(site, "mullvad on " + ", ".join(names), "devices", names[0], "mullvad"))
+        ir.add(
+            "nodeAttrs",
+            body,
+            origin(site, "mullvad on " + ", ".join(names), "devices", names[0], "mullvad"),
+        )
 
 
 SECTION_BUILDERS = (
@@ -321,7 +352,9 @@ def add_tests(ir: PolicyIR, site: Site) -> None:
             if t.deny.get(proto):
                 body["deny"] = t.deny[proto]
             if len(body) > 2:
-                ir.add("tests", body, origin(site, f"what {user} may and may not reach", "users", user))
+                ir.add(
+                    "tests", body, origin(site, f"what {user} may and may not reach", "users", user)
+                )
 
 
 def compile_policy(site: Site) -> PolicyIR:
@@ -343,6 +376,8 @@ def _ensure_rules_section(ir: PolicyIR) -> None:
 
 
 def render(ir: PolicyIR, site: Site) -> str:
+    from compiler import hujson
+
     doc = ir.document()
     comments = dict(ir.comments)
     first = f"/{next(iter(doc))}"

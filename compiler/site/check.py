@@ -11,7 +11,8 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 
 from compiler.errors import Problem, Severity, did_you_mean
-from compiler.site.model import OS, Site
+from compiler.site import dns as site_dns
+from compiler.site.model import OS, Reach, Site
 
 SSH_CAPABLE = {OS.LINUX, OS.MACOS, OS.FREEBSD}
 MULLVAD_DEVICE_LIMIT = 5
@@ -53,7 +54,14 @@ def _check_principals(site: Site, refs: list[str], *path: str | int) -> Iterator
     for i, ref in enumerate(refs):
         if principal_kind(site, ref) is None:
             hint = did_you_mean(ref, _principal_choices(site))
-            yield _error(site, "unknown-principal", f"{ref!r} is not a user, group, tag, location or autogroup", *path, i, hint=hint)
+            yield _error(
+                site,
+                "unknown-principal",
+                f"{ref!r} is not a user, group, tag, location or autogroup",
+                *path,
+                i,
+                hint=hint,
+            )
 
 
 def check_references(site: Site) -> Iterator[Problem]:
@@ -61,41 +69,112 @@ def check_references(site: Site) -> Iterator[Problem]:
     for gname, members in site.groups.items():
         for i, member in enumerate(members):
             if member not in site.users:
-                yield _error(site, "unknown-user", f"group {gname!r}: {member!r} is not a user", "groups", gname, i, hint=did_you_mean(member, site.users))
+                yield _error(
+                    site,
+                    "unknown-user",
+                    f"group {gname!r}: {member!r} is not a user",
+                    "groups",
+                    gname,
+                    i,
+                    hint=did_you_mean(member, site.users),
+                )
     for tname, tag in site.tags.items():
         yield from _check_principals(site, tag.owners, "tags", tname, "owners")
-    for dname, dev in site.devices.items():
+    for dname in site.devices:
         yield from _check_device_refs(site, dname)
     for sname, svc in site.services.items():
         if svc.device not in site.devices:
-            yield _error(site, "unknown-device", f"service {sname!r}: device {svc.device!r} is not declared", "services", sname, "device", hint=did_you_mean(svc.device, site.devices))
+            yield _error(
+                site,
+                "unknown-device",
+                f"service {sname!r}: device {svc.device!r} is not declared",
+                "services",
+                sname,
+                "device",
+                hint=did_you_mean(svc.device, site.devices),
+            )
         yield from _check_principals(site, svc.allow, "services", sname, "allow")
     for lname, loc in site.locations.items():
         if loc.router is not None and loc.router not in site.devices:
-            yield _error(site, "unknown-device", f"location {lname!r}: router {loc.router!r} is not declared", "locations", lname, "router", hint=did_you_mean(loc.router, site.devices))
+            yield _error(
+                site,
+                "unknown-device",
+                f"location {lname!r}: router {loc.router!r} is not declared",
+                "locations",
+                lname,
+                "router",
+                hint=did_you_mean(loc.router, site.devices),
+            )
     yield from _check_principals(site, site.exit_nodes.allow, "exit_nodes", "allow")
 
 
 def _check_device_refs(site: Site, dname: str) -> Iterator[Problem]:
     dev = site.devices[dname]
     if dev.location is not None and dev.location not in site.locations:
-        yield _error(site, "unknown-location", f"device {dname!r}: location {dev.location!r} is not declared", "devices", dname, "location", hint=did_you_mean(dev.location, site.locations))
+        yield _error(
+            site,
+            "unknown-location",
+            f"device {dname!r}: location {dev.location!r} is not declared",
+            "devices",
+            dname,
+            "location",
+            hint=did_you_mean(dev.location, site.locations),
+        )
     if dev.owner is not None and dev.owner not in site.users:
-        yield _error(site, "unknown-user", f"device {dname!r}: owner {dev.owner!r} is not a user", "devices", dname, "owner", hint=did_you_mean(dev.owner, site.users))
+        yield _error(
+            site,
+            "unknown-user",
+            f"device {dname!r}: owner {dev.owner!r} is not a user",
+            "devices",
+            dname,
+            "owner",
+            hint=did_you_mean(dev.owner, site.users),
+        )
     for i, tag in enumerate(dev.tags):
         if tag not in site.tags:
-            yield _error(site, "unknown-tag", f"device {dname!r}: tag {tag!r} is not declared under tags:", "devices", dname, "tags", i, hint=did_you_mean(tag, site.tags))
+            yield _error(
+                site,
+                "unknown-tag",
+                f"device {dname!r}: tag {tag!r} is not declared under tags:",
+                "devices",
+                dname,
+                "tags",
+                i,
+                hint=did_you_mean(tag, site.tags),
+            )
     if dev.owner is None and not dev.tags:
-        yield _error(site, "no-identity", f"device {dname!r} needs an owner or at least one tag", "devices", dname)
+        yield _error(
+            site,
+            "no-identity",
+            f"device {dname!r} needs an owner or at least one tag",
+            "devices",
+            dname,
+        )
 
 
 def check_names(site: Site) -> Iterator[Problem]:
     """Tag names as Tailscale allows them; devices and locations do not share names (hosts)."""
     for tname in site.tags:
-        if not (tname[:1].isascii() and tname[:1].isalpha() and all(c.isascii() and (c.isalnum() or c == "-") for c in tname)):
-            yield _error(site, "bad-tag-name", f"tag {tname!r}: tag names start with a letter and use only ASCII letters, digits and '-'", "tags", tname)
+        if not (
+            tname[:1].isascii()
+            and tname[:1].isalpha()
+            and all(c.isascii() and (c.isalnum() or c == "-") for c in tname)
+        ):
+            yield _error(
+                site,
+                "bad-tag-name",
+                f"tag {tname!r}: tag names start with a letter and use only ASCII letters, digits and '-'",
+                "tags",
+                tname,
+            )
     for name in site.devices.keys() & {f"{loc}-lan" for loc in site.locations}:
-        yield _error(site, "name-clash", f"device {name!r} clashes with the host alias of a location subnet", "devices", name)
+        yield _error(
+            site,
+            "name-clash",
+            f"device {name!r} clashes with the host alias of a location subnet",
+            "devices",
+            name,
+        )
 
 
 def check_subnets(site: Site) -> Iterator[Problem]:
@@ -105,25 +184,59 @@ def check_subnets(site: Site) -> Iterator[Problem]:
         for i, net in enumerate(loc.subnets):
             for other, oname in seen:
                 if net.overlaps(other):
-                    yield _error(site, "subnet-overlap", f"location {lname!r}: {net} overlaps {other} of location {oname!r}", "locations", lname, "subnets", i)
+                    yield _error(
+                        site,
+                        "subnet-overlap",
+                        f"location {lname!r}: {net} overlaps {other} of location {oname!r}",
+                        "locations",
+                        lname,
+                        "subnets",
+                        i,
+                    )
             seen.append((net, lname))
-    for dname, dev in site.devices.items():
+    for dname in site.devices:
         yield from _check_routes(site, dname)
 
 
 def _check_routes(site: Site, dname: str) -> Iterator[Problem]:
     dev = site.devices[dname]
     for i, route in enumerate(dev.routes):
-        owners = [ln for ln, loc in site.locations.items() if any(route.subnet_of(n) for n in loc.subnets)]
+        owners = [
+            ln for ln, loc in site.locations.items() if any(route.subnet_of(n) for n in loc.subnets)
+        ]
         if not owners:
-            yield _error(site, "route-outside-location", f"device {dname!r} advertises {route}, which is in no location's subnets", "devices", dname, "routes", i)
+            yield _error(
+                site,
+                "route-outside-location",
+                f"device {dname!r} advertises {route}, which is in no location's subnets",
+                "devices",
+                dname,
+                "routes",
+                i,
+            )
         elif dev.location not in owners:
-            yield _error(site, "router-wrong-location", f"device {dname!r} advertises {route} of location {owners[0]!r} but sits in {dev.location!r}", "devices", dname, "routes", i)
+            yield _error(
+                site,
+                "router-wrong-location",
+                f"device {dname!r} advertises {route} of location {owners[0]!r} but sits in {dev.location!r}",
+                "devices",
+                dname,
+                "routes",
+                i,
+            )
     for lname, loc in site.locations.items():
         if loc.router == dname:
             missing = [str(n) for n in loc.subnets if not any(n.subnet_of(r) for r in dev.routes)]
             if missing:
-                yield _error(site, "router-missing-route", f"location {lname!r}: router {dname!r} does not advertise {', '.join(missing)}", "locations", lname, "router", hint="add them to the device's routes:")
+                yield _error(
+                    site,
+                    "router-missing-route",
+                    f"location {lname!r}: router {dname!r} does not advertise {', '.join(missing)}",
+                    "locations",
+                    lname,
+                    "router",
+                    hint="add them to the device's routes:",
+                )
 
 
 def check_services(site: Site) -> Iterator[Problem]:
@@ -131,11 +244,26 @@ def check_services(site: Site) -> Iterator[Problem]:
     used: dict[tuple[str, str, int], str] = {}
     for sname, svc in site.services.items():
         if not svc.allow:
-            yield _warning(site, "nobody-allowed", f"service {sname!r}: nobody is allowed to use it", "services", sname, hint="add users or groups to allow:")
+            yield _warning(
+                site,
+                "nobody-allowed",
+                f"service {sname!r}: nobody is allowed to use it",
+                "services",
+                sname,
+                hint="add users or groups to allow:",
+            )
         for i, port in enumerate(svc.port):
             key = (svc.device, svc.protocol.value, port)
             if key in used:
-                yield _error(site, "duplicate-port", f"service {sname!r}: {svc.protocol.value} port {port} on {svc.device!r} is already used by service {used[key]!r}", "services", sname, "port", i)
+                yield _error(
+                    site,
+                    "duplicate-port",
+                    f"service {sname!r}: {svc.protocol.value} port {port} on {svc.device!r} is already used by service {used[key]!r}",
+                    "services",
+                    sname,
+                    "port",
+                    i,
+                )
             used.setdefault(key, sname)
 
 
@@ -146,14 +274,35 @@ def check_devices(site: Site) -> Iterator[Problem]:
         if dev.tailscale_ip is not None:
             ip = str(dev.tailscale_ip)
             if ip in pinned:
-                yield _error(site, "duplicate-ip", f"device {dname!r}: {ip} is already pinned to {pinned[ip]!r}", "devices", dname, "tailscale_ip")
+                yield _error(
+                    site,
+                    "duplicate-ip",
+                    f"device {dname!r}: {ip} is already pinned to {pinned[ip]!r}",
+                    "devices",
+                    dname,
+                    "tailscale_ip",
+                )
             pinned.setdefault(ip, dname)
         if dev.mullvad and dev.tailscale_ip is None:
-            yield _error(site, "mullvad-unpinned", f"device {dname!r}: mullvad needs tailscale_ip so the policy targets only this device", "devices", dname, "mullvad")
+            yield _error(
+                site,
+                "mullvad-unpinned",
+                f"device {dname!r}: mullvad needs tailscale_ip so the policy targets only this device",
+                "devices",
+                dname,
+                "mullvad",
+            )
     mullvad = [d for d, dev in site.devices.items() if dev.mullvad]
     if len(mullvad) > MULLVAD_DEVICE_LIMIT:
         sixth = mullvad[MULLVAD_DEVICE_LIMIT]
-        yield _error(site, "mullvad-limit", f"Mullvad is on {len(mullvad)} devices; the add-on covers at most {MULLVAD_DEVICE_LIMIT}", "devices", sixth, "mullvad")
+        yield _error(
+            site,
+            "mullvad-limit",
+            f"Mullvad is on {len(mullvad)} devices; the add-on covers at most {MULLVAD_DEVICE_LIMIT}",
+            "devices",
+            sixth,
+            "mullvad",
+        )
 
 
 def check_access(site: Site) -> Iterator[Problem]:
@@ -162,15 +311,40 @@ def check_access(site: Site) -> Iterator[Problem]:
         yield from _check_principals(site, rule.from_, "ssh", i, "from")
         for j, dst in enumerate(rule.to):
             if not (dst == "autogroup:self" or (dst.startswith("tag:") and dst[4:] in site.tags)):
-                yield _error(site, "bad-ssh-target", f"ssh[{i}]: {dst!r} must be a declared tag or autogroup:self", "ssh", i, "to", j)
+                yield _error(
+                    site,
+                    "bad-ssh-target",
+                    f"ssh[{i}]: {dst!r} must be a declared tag or autogroup:self",
+                    "ssh",
+                    i,
+                    "to",
+                    j,
+                )
     for i, bg in enumerate(site.break_glass):
         yield from _check_principals(site, bg.who, "break_glass", i, "who")
         for j, dname in enumerate(bg.devices):
             dev = site.devices.get(dname)
             if dev is None:
-                yield _error(site, "unknown-device", f"break_glass[{i}]: device {dname!r} is not declared", "break_glass", i, "devices", j, hint=did_you_mean(dname, site.devices))
+                yield _error(
+                    site,
+                    "unknown-device",
+                    f"break_glass[{i}]: device {dname!r} is not declared",
+                    "break_glass",
+                    i,
+                    "devices",
+                    j,
+                    hint=did_you_mean(dname, site.devices),
+                )
             elif dev.tailscale_ip is None:
-                yield _error(site, "break-glass-unpinned", f"break_glass[{i}]: device {dname!r} needs tailscale_ip so the path can be tested", "break_glass", i, "devices", j)
+                yield _error(
+                    site,
+                    "break-glass-unpinned",
+                    f"break_glass[{i}]: device {dname!r} needs tailscale_ip so the path can be tested",
+                    "break_glass",
+                    i,
+                    "devices",
+                    j,
+                )
 
 
 def check_plan(site: Site) -> Iterator[Problem]:
@@ -179,10 +353,22 @@ def check_plan(site: Site) -> Iterator[Problem]:
     plan = site.plan or "custom"
     if limits.users is not None and len(site.users) > limits.users:
         name = list(site.users)[limits.users]
-        yield _error(site, "plan-users", f"{len(site.users)} users, but the {plan} plan allows {limits.users}", "users", name)
+        yield _error(
+            site,
+            "plan-users",
+            f"{len(site.users)} users, but the {plan} plan allows {limits.users}",
+            "users",
+            name,
+        )
     tagged = [d for d, dev in site.devices.items() if dev.tags]
     if limits.tagged is not None and len(tagged) > limits.tagged:
-        yield _warning(site, "plan-tagged", f"{len(tagged)} tagged devices, but the {plan} plan allows {limits.tagged}", "devices", tagged[limits.tagged])
+        yield _warning(
+            site,
+            "plan-tagged",
+            f"{len(tagged)} tagged devices, but the {plan} plan allows {limits.tagged}",
+            "devices",
+            tagged[limits.tagged],
+        )
 
 
 CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
@@ -205,3 +391,186 @@ def check(site: Site) -> list[Problem]:
     for func in CHECKS[1:]:
         problems.extend(func(site))
     return sorted(problems, key=Problem.sort_key)
+
+
+# ---------------------------------------------------------------------------------------------
+# DNS: split-DNS zones, the names they serve, and the resolvers behind them. The names and
+# their targets are derived in compiler.site.dns (shared with the DNS emitter).
+
+
+def check_dns_names(site: Site) -> Iterator[Problem]:
+    """Zones, search paths, the MagicDNS suffix and every published name are valid DNS names
+    (non-ASCII names are fine: they are IDNA-encoded, `café` → `xn--caf-dma`)."""
+    for who, field, name, path in _written_dns_names(site):
+        try:
+            site_dns.to_ascii(name)
+        except ValueError as exc:
+            message = f"{who}: {field} {name!r} is not a valid DNS name: {exc}"
+            yield _error(site, "bad-dns-name", message, *path)
+
+
+def _written_dns_names(site: Site) -> Iterator[tuple[str, str, str, tuple[str | int, ...]]]:
+    """(who, what field, name, path) for every DNS name the site writes down."""
+    for zone in site_dns.zone_declarations(site):
+        yield zone.who, "zone", zone.name, zone.path
+    for i, search in enumerate(site.dns.search_paths):
+        yield f"dns.search_paths[{i}]", "search path", search, ("dns", "search_paths", i)
+    if site.dns.magic_dns_suffix is not None:
+        suffix = site.dns.magic_dns_suffix
+        yield "dns", "magic_dns_suffix", suffix, ("dns", "magic_dns_suffix")
+    for decl in site_dns.declared_names(site):
+        if decl.kind == "device":  # the zone part is checked with its zone
+            yield decl.who, "name", str(decl.path[-1]), decl.path
+        elif decl.kind != "nameserver":
+            yield decl.who, "name", decl.name, decl.path
+    for i, rec in enumerate(site.dns.records):
+        if rec.cname is not None:
+            yield f"dns.records[{i}]", "cname", rec.cname, ("dns", "records", i, "cname")
+
+
+def check_dns_zones(site: Site) -> Iterator[Problem]:
+    """Each zone is served by one location (or one shared_zones entry), with a resolver: split
+    DNS maps a zone to one set of resolvers, so a second declaration would silently lose."""
+    first: dict[str, site_dns.Zone] = {}
+    for zone in site_dns.zone_declarations(site):
+        name = site_dns.ascii_or_none(zone.name)
+        if name in first:
+            other = first[name]
+            line = site.span(*other.path).line
+            message = (
+                f"{zone.who}: zone {zone.name!r} is already served by {other.who} (line {line})"
+            )
+            yield _error(site, "zone-twice", message, *zone.path)
+        elif name is not None:
+            first[name] = zone
+        if not zone.resolvers:
+            message = f"{zone.who}: zone {zone.name!r} has no resolver to send its queries to"
+            yield _error(site, "zone-without-resolver", message, *zone.path)
+
+
+def check_dns_records(site: Site) -> Iterator[Problem]:
+    """Each name is declared once (services, devices, dns.records and the generated `ns`
+    names share one namespace), lies in a zone, and a declared record has one target."""
+    zones = site_dns.zones(site)
+    first: dict[str, site_dns.Declared] = {}
+    for decl in site_dns.declared_names(site):
+        name = site_dns.ascii_or_none(decl.name)
+        if name is None:
+            continue  # check_dns_names reports it
+        if name in first:
+            line = site.span(*first[name].path).line
+            message = f"{decl.who}: name {decl.name!r} is already declared by {first[name].who} (line {line})"
+            yield _error(site, "duplicate-name", message, *decl.path)
+            continue
+        first[name] = decl
+        yield from _check_record_zone(site, decl, name, zones)
+    for i, rec in enumerate(site.dns.records):
+        if (rec.address is None) == (rec.cname is None):
+            message = f"dns.records[{i}]: {rec.name!r} needs exactly one of address or cname"
+            yield _error(site, "record-target", message, "dns", "records", i, "name")
+
+
+def _check_record_zone(
+    site: Site, decl: site_dns.Declared, name: str, zones: dict[str, site_dns.Zone]
+) -> Iterator[Problem]:
+    zone = site_dns.zone_of(name, zones)
+    if zone is None and decl.kind in ("service", "record"):
+        known = ", ".join(zones) or "none declared"
+        message = f"{decl.who}: name {decl.name!r} is in no split-DNS zone (zones: {known})"
+        yield _error(site, "name-outside-zones", message, *decl.path)
+    elif zone == name and decl.target is not None and decl.target[0] == "CNAME":
+        message = f"{decl.who}: {decl.name!r} is the zone apex, which cannot be a CNAME"
+        yield _error(site, "cname-at-apex", message, *decl.path)
+
+
+def check_dns_resolvers(site: Site) -> Iterator[Problem]:
+    """Every split-DNS resolver is reachable from the tailnet: inside a location subnet whose
+    router advertises it (tailgen's policy auto-approves advertised routes), or a device's
+    pinned tailnet address. Port 53 to it is granted by the generated policy (and tested)."""
+    for zone in site_dns.zone_declarations(site):
+        shared = zone.resolver_path[-1] == "resolvers"
+        for i, address in enumerate(zone.resolvers):
+            route = site_dns.route_to(site, address)
+            if route.problem:
+                path = (*zone.resolver_path, i) if shared else zone.resolver_path
+                message = f"{zone.who}: resolver {address} of zone {zone.name!r} is unreachable from the tailnet: {route.problem}"
+                hint = "use an address in a location's subnets, or a device's tailscale_ip"
+                if route.location is not None:
+                    hint = "the location needs a router: that lists the subnet in its routes:"
+                yield _error(site, "resolver-unreachable", message, *path, hint=hint)
+
+
+def check_service_names(site: Site) -> Iterator[Problem]:
+    """Each service name resolves to the address the policy grants the service's users: its
+    pinned tailnet address, its LAN address through an advertised route (`reach: subnet`),
+    or (`cname: true`) its MagicDNS name, which only `reach: tailnet` grants."""
+    for sname, svc in site.services.items():
+        if svc.name is not None and svc.device in site.devices:
+            verify = _check_cname if svc.cname else _check_service_address
+            yield from verify(site, sname)
+
+
+def _check_cname(site: Site, sname: str) -> Iterator[Problem]:
+    svc, who, path = site.services[sname], f"service {sname!r}", ("services", sname, "cname")
+    if svc.reach is Reach.SUBNET:
+        message = f"{who}: cname: true points {svc.name!r} at the MagicDNS name (the tailnet address), but reach: subnet grants only the LAN address"
+        yield _error(
+            site, "name-not-granted", message, *path, hint="drop cname: or use reach: tailnet"
+        )
+    elif site.dns.magic_dns_suffix is None:
+        message = f"{who}: cname: true needs dns.magic_dns_suffix, the tailnet's MagicDNS domain"
+        yield _error(
+            site,
+            "cname-needs-suffix",
+            message,
+            *path,
+            hint="e.g. magic_dns_suffix: tail1234.ts.net",
+        )
+    elif not site.dns.magic_dns_on:
+        message = f"{who}: cname: true points {svc.name!r} at a MagicDNS name, but MagicDNS is off"
+        yield _error(site, "cname-needs-magic-dns", message, *path)
+
+
+def _check_service_address(site: Site, sname: str) -> Iterator[Problem]:
+    svc, who, path = site.services[sname], f"service {sname!r}", ("services", sname, "name")
+    dev = site.devices[svc.device]
+    if svc.reach is Reach.TAILNET and dev.tailscale_ip is None:
+        message = (
+            f"{who}: name {svc.name!r} has no address: device {svc.device!r} has no tailscale_ip"
+        )
+        yield _error(
+            site,
+            "name-without-address",
+            message,
+            *path,
+            hint="pin tailscale_ip, or set cname: true",
+        )
+    elif svc.reach is Reach.SUBNET and dev.lan_ip is None:
+        message = f"{who}: name {svc.name!r} has no address: reach: subnet needs lan_ip on device {svc.device!r}"
+        yield _error(site, "name-without-address", message, *path)
+    elif svc.reach is Reach.SUBNET and dev.lan_ip is not None:
+        route = site_dns.route_to(site, dev.lan_ip)
+        if route.problem or route.router is None:
+            why = route.problem or "it is a tailnet address, not a LAN one"
+            message = f"{who}: name {svc.name!r} resolves to {dev.lan_ip}, which the tailnet cannot reach: {why}"
+            yield _error(site, "name-unreachable", message, *path)
+
+
+def check_magic_dns(site: Site) -> Iterator[Problem]:
+    """MagicDNS needs at least one global nameserver: the API refuses it otherwise."""
+    if site.dns.magic_dns is True and not site.dns.nameservers:
+        message = "dns.magic_dns is on, but dns.nameservers is empty: the Tailscale API refuses MagicDNS without a nameserver"
+        hint = "add a nameserver, e.g. {address: 1.1.1.1}, or set magic_dns: false"
+        yield _error(site, "magic-dns-no-nameserver", message, "dns", "magic_dns", hint=hint)
+
+
+CHECKS.extend(
+    [
+        check_dns_names,
+        check_dns_zones,
+        check_dns_records,
+        check_dns_resolvers,
+        check_service_names,
+        check_magic_dns,
+    ]
+)

@@ -24,7 +24,7 @@ from compiler.site.model import Site
 Path_ = tuple[str | int, ...]
 
 try:  # the C loader is ~10x faster on large sites; marks are the same
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,assignment]
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
@@ -65,21 +65,30 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [self.item(item, (*path, i)) for i, item in enumerate(node.value)]
         self.source.values[path] = self.span(node)  # scalars only: containers point at their key
         return self.loader.construct_object(node, deep=True)
+
+    def item(self, node: yaml.Node, path: Path_) -> Any:
+        """A list item has no key: its own start is where it was declared."""
+        self.source.keys[path] = self.span(node)
+        return self.build(node, path)
 
     def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append(Problem("yaml", "keys must be plain names", self.span(key_node)))
+                self.problems.append(
+                    Problem("yaml", "keys must be plain names", self.span(key_node))
+                )
                 continue
             key = str(key_node.value)  # `on:`/`yes:` stay names, not booleans
             if key in result:
                 first = self.source.keys[(*path, key)]
                 message = f"duplicate key {key!r} (first defined on line {first.line})"
-                self.problems.append(Problem("duplicate-key", message, self.span(key_node), path=(*path, key)))
+                self.problems.append(
+                    Problem("duplicate-key", message, self.span(key_node), path=(*path, key))
+                )
                 continue
             self.source.keys[(*path, key)] = self.span(key_node)
             result[key] = self.build(value_node, (*path, key))
@@ -111,7 +120,9 @@ def load_text(text: str, filename: str = "site.yaml") -> Site:
     """Validate site.yaml text into a Site; raises TailgenError with every problem found."""
     data, source, problems = parse_yaml(text, filename)
     if data is not None and not isinstance(data, dict):
-        problems.append(Problem("schema", "the site file must be a mapping of sections", Span(filename, 1, 1)))
+        problems.append(
+            Problem("schema", "the site file must be a mapping of sections", Span(filename, 1, 1))
+        )
     if problems:
         raise TailgenError(sorted(problems, key=Problem.sort_key))
     try:
@@ -147,9 +158,7 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
             node = node[part]
         else:
             break
@@ -181,10 +190,14 @@ def _problem(err: Any, data: Any, source: SourceMap) -> Problem:
     if kind == "missing":
         missing = str(err["loc"][-1])
         where = _dotted(path)
-        return Problem("missing-key", f"{where}: missing required key {missing!r}", source.at(path), path=path)
+        return Problem(
+            "missing-key", f"{where}: missing required key {missing!r}", source.at(path), path=path
+        )
     message = _clean(err["msg"])
     hint = _enum_hint(err)
-    return Problem("schema", f"{_dotted(path)}: {message}", source.at(path, key=False), hint=hint, path=path)
+    return Problem(
+        "schema", f"{_dotted(path)}: {message}", source.at(path, key=False), hint=hint, path=path
+    )
 
 
 def _clean(message: str) -> str:

@@ -69,6 +69,12 @@ class Protocol(StrEnum):
     UDP = "udp"
 
 
+# Launch targets and service kinds are checked here so a typo is reported at its site.yaml line;
+# tests assert these equal the registries in compiler.emit.launch and compiler.emit.services.
+LaunchTarget = Literal["systemd", "launchd", "windows", "docker-compose", "tailscale-serve", "none"]
+ServiceKind = Literal["ollama", "lmstudio", "openclaw", "llamacpp", "open-webui", "vllm", "generic"]
+
+
 class BindStrategy(StrEnum):
     TAILNET_IP = "tailnet-ip"
     LOOPBACK_SERVE = "loopback+serve"
@@ -103,7 +109,9 @@ PLAN_PRESETS: dict[str, PlanLimits] = {
 
 
 class User(Strict):
-    login: str = Field(description="Login exactly as Tailscale shows it: alice@github, bob@example.com")
+    login: str = Field(
+        description="Login exactly as Tailscale shows it: alice@github, bob@example.com"
+    )
     role: Role = Role.MEMBER
     name: str = ""
 
@@ -135,7 +143,11 @@ class Device(Strict):
     routes: Subnets = Field(default_factory=list, description="Subnet routes it advertises")
     exit_node: bool = False
     mullvad: bool = False
-    launch: str | None = Field(None, description="Launch target override (default: from os)")
+    launch: LaunchTarget | None = Field(
+        None,
+        description="Launch target for its services (default from os: linux systemd, macos "
+        "launchd, windows windows; none for tvos/ios/android, which cannot run services)",
+    )
 
     @field_validator("tailscale_ip")
     @classmethod
@@ -147,7 +159,7 @@ class Device(Strict):
 
 class Service(Strict):
     device: str
-    kind: str = "generic"
+    kind: ServiceKind = Field("generic", description="What runs: decides how the bind is set")
     port: Ports
     protocol: Protocol = Protocol.TCP
     allow: Names = Field(default_factory=list, description="Who may use it")
@@ -157,18 +169,45 @@ class Service(Strict):
     reach: Reach = Reach.TAILNET
     expose: Expose = Field(Expose.TAILNET, description="`lan` opts in to a LAN bind (warned)")
     command: str | None = Field(None, description="generic kind: command with {host} and {port}")
-    launch: str | None = Field(None, description="Launch target override for this service")
+    launch: LaunchTarget | None = Field(
+        None,
+        description="Launch target override for this service (`none`: tailgen writes no launch "
+        "config; `tailscale-serve`: only publish a loopback service you start yourself)",
+    )
+    program: str | None = Field(
+        None, description="Executable to start (default: the kind's usual path on the device's OS)"
+    )
+    args: list[str] = Field(
+        default_factory=list,
+        description="Extra arguments after the bind flags, e.g. the model for llama.cpp or vLLM",
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra environment for the service; checked by the bind guard like the rest",
+    )
+    image: str | None = Field(
+        None, description="Container image for launch: docker-compose (default: the kind's image)"
+    )
+    user: str | None = Field(
+        None,
+        description="Account the service runs as (systemd User=, Windows task principal); "
+        "also picks the home directory for per-user installs such as LM Studio",
+    )
 
 
 class Record(Strict):
-    name: str
-    address: IPv4 | None = None
-    cname: str | None = None
+    """A name the model declares outright (a printer, a NAS): exactly one of address or cname."""
+
+    name: str = Field(description="Fully qualified name inside a split-DNS zone, e.g. nas.phl.kvet.ch")
+    address: IPv4 | None = Field(None, description="IPv4 address: published as an A record")
+    cname: str | None = Field(None, description="Target name: published as a CNAME record")
 
 
 class SharedZone(Strict):
-    zone: str
-    resolvers: list[IPv4]
+    """A zone served by several locations' resolvers (any of them answers)."""
+
+    zone: str = Field(description="DNS zone, e.g. estuary.kvet.ch")
+    resolvers: list[IPv4] = Field(description="Resolver addresses, each inside a location subnet")
     use_with_exit_node: bool = False
 
 
@@ -178,12 +217,25 @@ class Nameserver(Strict):
 
 
 class DNS(Strict):
-    magic_dns: bool = True
+    magic_dns: bool | None = Field(
+        None,
+        description="MagicDNS on/off; default: on when there is at least one nameserver (the API "
+        "refuses MagicDNS without one)",
+    )
+    magic_dns_suffix: str | None = Field(
+        None,
+        description="The tailnet's MagicDNS domain, e.g. tail1234.ts.net; needed by `cname: true`",
+    )
     override_local_dns: bool = False
     nameservers: list[Nameserver] = Field(default_factory=list)
     search_paths: list[str] = Field(default_factory=list)
     shared_zones: list[SharedZone] = Field(default_factory=list)
     records: list[Record] = Field(default_factory=list)
+
+    @property
+    def magic_dns_on(self) -> bool:
+        """MagicDNS as the tailnet will have it: as written, else on when a nameserver exists."""
+        return bool(self.nameservers) if self.magic_dns is None else self.magic_dns
 
 
 class ExitNodes(Strict):

@@ -1,0 +1,61 @@
+"""`tailgen dns NAME`: which resolver answers NAME, through which router, and with what."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from compiler.cli.app import app, fail
+from compiler.errors import Problem, TailgenError
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@app.command("dns")
+def dns_command(
+    name: str = typer.Argument(..., help="A DNS name: ollama.iow.kvet.ch, or a bare ollama."),
+    site: Path = typer.Option(Path("site.yaml"), "--site", help="The site file."),
+    output: Format = typer.Option(Format.TEXT, "--format", help="text or json."),
+) -> None:
+    """Show which resolver answers NAME, through which router, and what it resolves to.
+
+    Examples:
+
+      tailgen dns ollama.iow.kvet.ch
+
+      tailgen dns lmstudio --format json
+    """
+    from compiler.emit.dns.lookup import as_json, as_text, lookup
+    from compiler.errors import errors_only
+    from compiler.site import check, loader
+
+    try:
+        site_model, _ = loader.load(site)
+        errors = errors_only(check.check(site_model))
+        if errors:
+            raise TailgenError(errors)
+        resolution = lookup(site_model, name)
+    except TailgenError as exc:
+        fail(exc, _sources(site))
+    except ValueError as exc:
+        fail(TailgenError([Problem("bad-dns-name", f"{name!r} is not a DNS name: {exc}")]))
+    if output is Format.JSON:
+        typer.echo(json.dumps(as_json(site_model, resolution), indent=2))
+    else:
+        typer.echo("\n".join(as_text(site_model, resolution)))
+
+
+def _sources(site: Path) -> dict[str, str]:
+    """The site text by the name errors use, so problems print with the offending line."""
+    from compiler.build import display_name
+
+    try:
+        return {display_name(site): site.read_text(encoding="utf-8")}
+    except (OSError, UnicodeDecodeError):
+        return {}

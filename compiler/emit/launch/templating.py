@@ -1,0 +1,48 @@
+"""Finding and rendering the jinja2 templates of the launch targets.
+
+Templates live in the repository's `templates/<target>/` and ship inside the wheel as
+`compiler/_templates` (pyproject force-include); `templates_dir` prefers the packaged copy so
+an installed tailgen never reads a stray checkout. Rendering is strict: an undefined variable
+is an error, not an empty string, and files keep their trailing newline.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+import compiler
+from compiler.emit.launch.quoting import FILTERS
+from compiler.emit.services.base import RUNTIME_IP
+
+
+def templates_dir() -> Path:
+    """`compiler/_templates` when installed from a wheel, else the repository's templates/."""
+    package = Path(compiler.__file__).resolve().parent
+    packaged = package / "_templates"
+    return packaged if packaged.is_dir() else package.parent / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one template; the runtime placeholder must never survive into the bytes."""
+    text = environment().get_template(template).render(**context)
+    if RUNTIME_IP in text:
+        raise RuntimeError(f"{template}: unreplaced runtime address placeholder")
+    return text

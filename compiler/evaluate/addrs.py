@@ -1,0 +1,159 @@
+"""Address sets as sorted, merged integer intervals.
+
+The control plane thinks in IP sets (netipx.IPSet): every selector resolves to one, and packet
+filters are unions of them. Intervals over one integer line make union, containment and overlap
+cheap and exact. IPv4 and IPv6 share the line: IPv6 addresses are shifted above every IPv4 one,
+so a single sorted list holds both families without ever mixing them up.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+V6_BASE = 1 << 33
+"""Offset of the IPv6 family on the shared line (any value above 2**32 works)."""
+
+V4_MAX = (1 << 32) - 1
+V6_MAX = V6_BASE + (1 << 128) - 1
+
+Interval = tuple[int, int]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def addr_key(text: str | IPAddress) -> int:
+    """The position of one address on the shared line."""
+    ip = ipaddress.ip_address(text) if isinstance(text, str) else text
+    return int(ip) if ip.version == 4 else V6_BASE + int(ip)
+
+
+def key_addr(key: int) -> IPAddress:
+    """The address at a position on the shared line."""
+    if key >= V6_BASE:
+        return ipaddress.IPv6Address(key - V6_BASE)
+    return ipaddress.IPv4Address(key)
+
+
+def parse_interval(text: str) -> Interval:
+    """An interval from an address, a CIDR or a `first-last` range (the wire format's forms)."""
+    if "-" in text:
+        first, last = text.split("-", 1)
+        return addr_key(first), addr_key(last)
+    net = ipaddress.ip_network(text, strict=False)
+    lo = addr_key(net.network_address)
+    return lo, lo + net.num_addresses - 1
+
+
+def is_ip_or_cidr(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class AddrSet:
+    """An immutable union of intervals, kept sorted and merged (so equality is set equality)."""
+
+    intervals: tuple[Interval, ...] = ()
+
+    @classmethod
+    def of(cls, items: Iterable[Interval]) -> AddrSet:
+        merged: list[list[int]] = []
+        for lo, hi in sorted(items):
+            if merged and lo <= merged[-1][1] + 1 and _same_family(merged[-1][1], lo):
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        return cls(tuple((lo, hi) for lo, hi in merged))
+
+    @classmethod
+    def parse(cls, *texts: str) -> AddrSet:
+        return cls.of(parse_interval(t) for t in texts)
+
+    def __bool__(self) -> bool:
+        return bool(self.intervals)
+
+    def __or__(self, other: AddrSet) -> AddrSet:
+        if not other.intervals:
+            return self
+        if not self.intervals:
+            return other
+        return AddrSet.of(self.intervals + other.intervals)
+
+    def __sub__(self, other: AddrSet) -> AddrSet:
+        out: list[Interval] = []
+        for lo, hi in self.intervals:
+            out.extend(_cut(lo, hi, other.intervals))
+        return AddrSet(tuple(out))
+
+    def __and__(self, other: AddrSet) -> AddrSet:
+        return self - (self - other)
+
+    def __contains__(self, key: int) -> bool:
+        i = bisect.bisect_right(self.intervals, (key, V6_MAX + 1)) - 1
+        return i >= 0 and self.intervals[i][0] <= key <= self.intervals[i][1]
+
+    def overlaps(self, other: AddrSet) -> bool:
+        return bool(self & other)
+
+    def covers(self, other: AddrSet) -> bool:
+        return not (other - self)
+
+    def size(self) -> int:
+        return sum(hi - lo + 1 for lo, hi in self.intervals)
+
+    def first_keys(self) -> Iterator[int]:
+        return (lo for lo, _ in self.intervals)
+
+    def __str__(self) -> str:
+        return ", ".join(format_interval(iv) for iv in self.intervals)
+
+
+def _same_family(a: int, b: int) -> bool:
+    return (a >= V6_BASE) == (b >= V6_BASE)
+
+
+def _cut(lo: int, hi: int, holes: tuple[Interval, ...]) -> Iterator[Interval]:
+    start = bisect.bisect_left(holes, (lo, -1))
+    start = max(start - 1, 0)
+    for hlo, hhi in holes[start:]:
+        if hlo > hi:
+            break
+        if hhi < lo:
+            continue
+        if hlo > lo:
+            yield lo, hlo - 1
+        lo = hhi + 1
+        if lo > hi:
+            return
+    yield lo, hi
+
+
+def format_interval(iv: Interval) -> str:
+    """An interval the way the wire format writes it: address, CIDR when exact, else a range."""
+    lo, hi = iv
+    if lo == hi:
+        return str(key_addr(lo))
+    first, last = key_addr(lo), key_addr(hi)
+    nets = list(ipaddress.summarize_address_range(first, last))  # type: ignore[type-var]
+    if len(nets) == 1:
+        return str(nets[0])
+    return f"{first}-{last}"
+
+
+ALL = AddrSet.parse("0.0.0.0/0", "::/0")
+TAILNET_V4 = AddrSet.parse("100.64.0.0/10") - AddrSet.parse("100.115.92.0/23")
+TAILNET_V6 = AddrSet.parse("fd7a:115c:a1e0::/48")
+TAILNET = TAILNET_V4 | TAILNET_V6
+"""What `*` means as a source before subnet routes are added (observed in the captures)."""
+
+INTERNET = AddrSet.parse("0.0.0.0/0", "2000::/3") - AddrSet.parse(
+    "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"
+)
+"""`autogroup:internet` exactly as the control plane hands it to exit nodes."""
+
+EXIT_ROUTES = frozenset({"0.0.0.0/0", "::/0"})

@@ -1,0 +1,217 @@
+"""The fast reader: blank out comments and trailing commas, then let C's `json` parse.
+
+Why this shape: `json.loads` is C and fast; everything HuJSON adds to JSON (comments, one
+trailing comma) can be turned into spaces without moving a byte. Doing that with a
+character-by-character Python loop, or a regex that matches every string, costs 10-15x the
+parse itself. Instead this pass only stops at the few places that matter:
+
+1. candidate comment starts (`//`, `/*`) found by a C regex search, and
+2. candidate trailing commas (`,` then whitespace then `]`/`}`) found the same way after (1).
+
+Whether a candidate sits inside a string is decided by the parity of the real (unescaped)
+quotes before it, counted with `str.count` in C. Without backslashes every quote is real;
+with them the positions of escaped quotes are found once and subtracted.
+
+Anything unusual (an unterminated comment, a comment that is not UTF-8, a comma that does not
+follow a value, or `json.loads` failing for any reason) sends the document to the exact parser
+in `_ast`, which reports Tailscale's own error. A wrong parity can only come from a backslash
+outside a string, which stays in the text and makes `json.loads` fail, so the fast path never
+accepts a document the exact parser would reject.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_left
+from typing import Any
+
+from compiler.hujson import _ast
+
+__all__ = ["loads", "minimize", "standardize", "to_bytes"]
+
+_COMMENT_START = re.compile(r"/[/*]")
+_TRAILING_COMMA = re.compile(r",[ \t\r\n]*[\]}]")
+_ESCAPED_QUOTE = re.compile(r'(\\+)"')
+_BLANK_ASCII = {code: " " for code in range(128) if chr(code) not in " \t\r\n"}
+_NOT_AFTER_VALUE = "[{,:"
+
+
+class _Fallback(Exception):
+    """The fast path cannot decide; the exact parser will."""
+
+
+class _Duplicate(Exception):
+    """An object has the same name twice; the exact parser finds where."""
+
+
+def to_bytes(text: str | bytes | bytearray | memoryview) -> bytes:
+    """The UTF-8 bytes Go would see. Lone surrogates (from surrogateescape) map back to bytes."""
+    if isinstance(text, str):
+        try:
+            return text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "surrogatepass")  # invalid UTF-8, as Go would see it
+    return bytes(text)
+
+
+def from_bytes(data: bytes) -> str:
+    """Text for output; bytes Go passes through unchecked (inside strings) survive as surrogates."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+class _Quotes:
+    """Tracks whether a position is inside a string, moving forward only."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.escaped = _escaped_quotes(text) if "\\" in text else None
+        self.counted = 0
+        self.inside = False
+
+    def inside_at(self, pos: int) -> bool:
+        count = self.text.count('"', self.counted, pos)
+        if self.escaped is not None:
+            count -= bisect_left(self.escaped, pos) - bisect_left(self.escaped, self.counted)
+        self.counted = pos
+        if count & 1:
+            self.inside = not self.inside
+        return self.inside
+
+    def skip_to(self, pos: int) -> None:
+        """Continue counting after a comment (its quotes are not string delimiters)."""
+        self.counted = pos
+
+
+def _escaped_quotes(text: str) -> list[int]:
+    """Positions of quotes preceded by an odd run of backslashes."""
+    return [m.end() - 1 for m in _ESCAPED_QUOTE.finditer(text) if len(m.group(1)) % 2]
+
+
+def _blank_comment(comment: str) -> str:
+    """Spaces for a comment, one per UTF-8 byte, keeping tabs, CRs and newlines (like Go)."""
+    if comment.isascii():
+        return comment.translate(_BLANK_ASCII)
+    try:
+        comment.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Fallback from None  # not UTF-8: the exact parser reports it
+    return "".join(ch if ch in "\t\r\n" else " " * len(ch.encode()) for ch in comment)
+
+
+def _blank_comments(text: str) -> str:
+    parts: list[str] = []
+    quotes = _Quotes(text)
+    done = pos = 0
+    search = _COMMENT_START.search
+    while (match := search(text, pos)) is not None:
+        start = match.start()
+        if quotes.inside_at(start):
+            pos = start + 1
+            continue
+        if match.group() == "//":
+            end = text.find("\n", start + 2) + 1
+        else:
+            end = text.find("*/", start + 2) + 2
+        if end <= 1:
+            raise _Fallback  # unterminated comment
+        parts += (text[done:start], _blank_comment(text[start:end]))
+        done = pos = end
+        quotes.skip_to(end)
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _follows_value(text: str, pos: int) -> bool:
+    """Whether the last non-space character before `pos` ends a value (a comma may follow)."""
+    pos -= 1
+    while pos >= 0 and text[pos] in " \t\r\n":
+        pos -= 1
+    return pos >= 0 and text[pos] not in _NOT_AFTER_VALUE
+
+
+def _blank_trailing_commas(text: str) -> str:
+    parts: list[str] = []
+    quotes = _Quotes(text)
+    done = 0
+    for match in _TRAILING_COMMA.finditer(text):
+        comma = match.start()
+        if quotes.inside_at(comma):
+            continue
+        if not _follows_value(text, comma):
+            raise _Fallback  # `[,]`, `{,}`, `,,]`: the exact parser words the error
+        parts += (text[done:comma], " ")
+        done = comma + 1
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def blank(text: str) -> str:
+    """Standard JSON of the same UTF-8 length, if the document looks well formed."""
+    if "/" in text:
+        text = _blank_comments(text)
+    if "," in text:
+        text = _blank_trailing_commas(text)
+    return text
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Duplicate
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Fallback  # NaN, Infinity, -Infinity are JSON5, not JSON
+
+
+def _decoded(text: str | bytes | bytearray | memoryview) -> str | None:
+    """The text to scan, or None when the bytes are not UTF-8 (only the exact parser copes)."""
+    if isinstance(text, str):
+        return text
+    try:
+        return bytes(text).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def loads(text: str | bytes | bytearray | memoryview, *, allow_duplicates: bool = False) -> Any:
+    """Strict JWCC to Python data: blank, then C json; the exact parser explains failures."""
+    decoded = _decoded(text)
+    if decoded is not None:
+        hook = None if allow_duplicates else _unique
+        try:
+            return json.loads(
+                blank(decoded), object_pairs_hook=hook, parse_constant=_reject_constant
+            )
+        except (_Fallback, _Duplicate, ValueError, RecursionError):
+            pass
+    data = to_bytes(text)
+    return _ast.to_python(_ast.parse(data), data, allow_duplicates)
+
+
+def standardize(text: str | bytes | bytearray | memoryview) -> str:
+    """Comments and trailing commas become spaces; every other byte stays where it was."""
+    decoded = _decoded(text)
+    if decoded is not None:
+        try:
+            standard = blank(decoded)
+            json.loads(standard, parse_constant=_reject_constant)
+            return standard
+        except (_Fallback, ValueError, RecursionError):
+            pass
+    root = _ast.parse(to_bytes(text))
+    _ast.standardize_tree(root)
+    return from_bytes(_ast.pack(root))
+
+
+def minimize(text: str | bytes | bytearray | memoryview) -> str:
+    """Go's Minimize: no whitespace, comments or trailing commas; literals kept as written."""
+    root = _ast.parse(to_bytes(text))
+    _ast.minimize_tree(root)
+    return from_bytes(_ast.pack(root))

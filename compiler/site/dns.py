@@ -1,0 +1,314 @@
+"""DNS facts that follow from a site: its zones, the names each zone serves, and how a
+split-DNS resolver (or a service's LAN address) is reached from the tailnet.
+
+The cross-checks (`compiler.site.check`) and the DNS emitter (`compiler.emit.dns`) both need
+these, and checks sit below emitters, so the derivation lives here once. Everything is pure.
+
+Names are compared in their ASCII form: IDNA-encoded with Python's `idna` codec (IDNA 2003, so
+`café` becomes `xn--caf-dma`), lower case, no trailing dot. That is what resolvers compare and
+what zone files must contain.
+
+Declarations keep every name the site writes, duplicates and invalid ones included, so the
+checks can point at each; `zones()` and `records()` keep only the usable ones (first wins).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from compiler.site.model import IPv4, Reach, Site
+
+LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+MAGIC_DNS_RESOLVER = "100.100.100.100"
+
+Path = tuple[str | int, ...]
+RType = Literal["A", "CNAME"]
+
+
+def to_ascii(name: str) -> str:
+    """`name` as resolvers compare it; raises ValueError saying which label is wrong."""
+    text = name.removesuffix(".")
+    if not text:
+        raise ValueError("it is empty")
+    labels = [_ascii_label(label) for label in text.split(".")]
+    full = ".".join(labels)
+    if len(full) > 253:
+        raise ValueError("it is longer than 253 characters")
+    return full
+
+
+def _ascii_label(label: str) -> str:
+    if not label:
+        raise ValueError("it has an empty label")
+    try:
+        encoded = label.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError(f"label {label!r} cannot be IDNA-encoded (too long?)") from None
+    if len(encoded) > 63:
+        raise ValueError(f"label {label!r} is longer than 63 characters")
+    if not LABEL.fullmatch(encoded):
+        raise ValueError(
+            f"label {label!r} may hold only letters, digits and '-', "
+            "and may not start or end with '-'"
+        )
+    return encoded
+
+
+def ascii_or_none(name: str) -> str | None:
+    try:
+        return to_ascii(name)
+    except ValueError:
+        return None
+
+
+def in_zone(name: str, zone: str) -> bool:
+    return name == zone or name.endswith("." + zone)
+
+
+# ---------------------------------------------------------------------------------------------
+# zones
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One split-DNS zone: who serves it and where the site declares it."""
+
+    name: str  # as written (validated separately)
+    resolvers: tuple[IPv4, ...]
+    use_with_exit_node: bool
+    what: str  # for artifacts: "location phl", "shared zone estuary.kvet.ch"
+    who: str  # for messages: "location 'phl'", "dns.shared_zones[0]"
+    path: Path  # the `zone:` key
+    resolver_path: Path  # the `resolver:`/`resolvers:` key
+
+
+def zone_declarations(site: Site) -> list[Zone]:
+    """Every zone the site declares, in file order (locations first), duplicates included."""
+    found = [_location_zone(site, lname) for lname in site.locations]
+    found += [_shared_zone(site, i) for i in range(len(site.dns.shared_zones))]
+    return [zone for zone in found if zone is not None]
+
+
+def _location_zone(site: Site, lname: str) -> Zone | None:
+    loc = site.locations[lname]
+    if loc.zone is None:
+        return None
+    resolvers = (loc.resolver,) if loc.resolver is not None else ()
+    where: Path = ("locations", lname)
+    return Zone(
+        name=loc.zone,
+        resolvers=resolvers,
+        use_with_exit_node=loc.use_with_exit_node,
+        what=f"location {lname}",
+        who=f"location {lname!r}",
+        path=(*where, "zone"),
+        resolver_path=(*where, "resolver"),
+    )
+
+
+def _shared_zone(site: Site, i: int) -> Zone:
+    shared = site.dns.shared_zones[i]
+    where: Path = ("dns", "shared_zones", i)
+    return Zone(
+        name=shared.zone,
+        resolvers=tuple(shared.resolvers),
+        use_with_exit_node=shared.use_with_exit_node,
+        what=f"shared zone {shared.zone}",
+        who=f"dns.shared_zones[{i}]",
+        path=(*where, "zone"),
+        resolver_path=(*where, "resolvers"),
+    )
+
+
+def zones(site: Site) -> dict[str, Zone]:
+    """Usable zones by ASCII name; the first declaration of a name wins."""
+    out: dict[str, Zone] = {}
+    for zone in zone_declarations(site):
+        name = ascii_or_none(zone.name)
+        if name is not None and zone.resolvers:
+            out.setdefault(name, zone)
+    return out
+
+
+def zone_of(name: str, zone_names: Iterable[str]) -> str | None:
+    """The most specific zone that holds `name` (split DNS picks the longest match too)."""
+    matches = [z for z in zone_names if in_zone(name, z)]
+    return max(matches, key=len) if matches else None
+
+
+# ---------------------------------------------------------------------------------------------
+# names and records
+
+
+@dataclass(frozen=True)
+class Record:
+    """One resource record a zone serves, with the site declaration it came from."""
+
+    name: str  # ASCII, absolute, no trailing dot
+    rtype: RType
+    value: str  # dotted IPv4, or an ASCII name for CNAME
+    what: str  # "service ollama-icon", "device icon", "dns.records[0]", "location phl resolver"
+    path: Path
+
+
+Kind = Literal["nameserver", "device", "service", "record"]
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A name as the site writes it, before validation; `target` is None when it has none."""
+
+    name: str
+    target: tuple[RType, str] | None
+    kind: Kind
+    what: str  # for artifacts: "device icon"
+    who: str  # for messages: "device 'icon'"
+    path: Path
+
+
+def ns_names(zone: Zone) -> list[str]:
+    """The in-zone names of a zone's nameservers: `ns`, or `ns1`, `ns2`… for several."""
+    if len(zone.resolvers) == 1:
+        return ["ns"]
+    return [f"ns{i}" for i in range(1, len(zone.resolvers) + 1)]
+
+
+def declared_names(site: Site) -> list[Declared]:
+    """Every name the DNS records publish, in file order: nameservers, devices, services,
+    then dns.records. Duplicates are kept so the checks can name both places."""
+    return [*_ns_decls(site), *_device_decls(site), *_service_decls(site), *_record_decls(site)]
+
+
+def _ns_decls(site: Site) -> Iterator[Declared]:
+    for zone in zone_declarations(site):
+        what, who = f"the nameserver of {zone.what}", f"the nameserver of {zone.who}"
+        for label, address in zip(ns_names(zone), zone.resolvers, strict=True):
+            target: tuple[RType, str] = ("A", str(address))
+            yield Declared(
+                f"{label}.{zone.name}", target, "nameserver", what, who, zone.resolver_path
+            )
+
+
+def _device_decls(site: Site) -> Iterator[Declared]:
+    """Each device in its location's zone, at its tailnet address when pinned (the address
+    services bind to and grants aim at), else at its LAN address (through the router); a
+    device with neither publishes no name."""
+    for dname, dev in site.devices.items():
+        loc = site.locations.get(dev.location or "")
+        if loc is None or loc.zone is None:
+            continue
+        address = dev.tailscale_ip or dev.lan_ip
+        if address is not None:
+            target: tuple[RType, str] = ("A", str(address))
+            what, who = f"device {dname}", f"device {dname!r}"
+            yield Declared(f"{dname}.{loc.zone}", target, "device", what, who, ("devices", dname))
+
+
+def _service_decls(site: Site) -> Iterator[Declared]:
+    for sname, svc in site.services.items():
+        if svc.name is not None:
+            target, path = service_target(site, sname), ("services", sname, "name")
+            what, who = f"service {sname}", f"service {sname!r}"
+            yield Declared(svc.name, target, "service", what, who, path)
+
+
+def _record_decls(site: Site) -> Iterator[Declared]:
+    for i, rec in enumerate(site.dns.records):
+        target: tuple[RType, str] | None = None
+        if rec.address is not None and rec.cname is None:
+            target = ("A", str(rec.address))
+        elif rec.cname is not None and rec.address is None:
+            cname = ascii_or_none(rec.cname)
+            target = ("CNAME", cname) if cname else None
+        what = f"dns.records[{i}]"
+        yield Declared(rec.name, target, "record", what, what, ("dns", "records", i, "name"))
+
+
+def magic_name(site: Site, device: str) -> str | None:
+    """A device's MagicDNS name (`wintendo.tail1234.ts.net`), when the suffix is known."""
+    suffix = site.dns.magic_dns_suffix
+    if suffix is None:
+        return None
+    host, domain = ascii_or_none(device), ascii_or_none(suffix)
+    return f"{host}.{domain}" if host and domain else None
+
+
+def service_target(site: Site, sname: str) -> tuple[RType, str] | None:
+    """What a service's name points at: the address it is bound to (its tailnet address, or
+    its device's LAN address for `reach: subnet`), or its MagicDNS name for `cname: true`."""
+    svc = site.services[sname]
+    dev = site.devices.get(svc.device)
+    if dev is None:
+        return None
+    if svc.cname:
+        target = magic_name(site, svc.device)
+        return ("CNAME", target) if target else None
+    address = dev.lan_ip if svc.reach is Reach.SUBNET else dev.tailscale_ip
+    return ("A", str(address)) if address is not None else None
+
+
+def records(site: Site) -> list[Record]:
+    """The usable records: valid names inside a zone, with a target; first declaration wins."""
+    zone_names = zones(site)
+    seen: set[str] = set()
+    out: list[Record] = []
+    for decl in declared_names(site):
+        name = ascii_or_none(decl.name)
+        if name is None or decl.target is None or name in seen:
+            continue
+        if zone_of(name, zone_names) is None:
+            continue
+        seen.add(name)
+        out.append(Record(name, decl.target[0], decl.target[1], decl.what, decl.path))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# how an address is reached from the tailnet
+
+
+@dataclass(frozen=True)
+class Route:
+    """How tailnet clients reach an address: directly (a device's tailnet address), or
+    through a location's subnet router. `problem` says why it is unreachable ("" if fine)."""
+
+    address: IPv4
+    location: str | None = None
+    router: str | None = None
+    device: str | None = None
+    problem: str = ""
+
+    def describe(self) -> str:
+        if self.device is not None:
+            return f"{self.address} (device {self.device}, on the tailnet)"
+        if self.router is not None:
+            return f"{self.address} through router {self.router} (location {self.location})"
+        return f"{self.address} (unreachable: {self.problem})"
+
+
+def route_to(site: Site, address: IPv4) -> Route:
+    """Reachable means: a device's pinned tailnet address, or inside a location subnet that
+    the location's router advertises. tailgen's policy auto-approves every route a device
+    advertises (autoApprovers.routes, for the device's tags or owner), so advertised here
+    means approved too."""
+    for dname, dev in site.devices.items():
+        if dev.tailscale_ip == address:
+            return Route(address, dev.location, None, dname)
+    for lname, loc in site.locations.items():
+        if any(address in net for net in loc.subnets):
+            return _through_router(site, address, lname)
+    return Route(address, problem="it is in no location's subnets")
+
+
+def _through_router(site: Site, address: IPv4, lname: str) -> Route:
+    router = site.locations[lname].router
+    if router is None:
+        return Route(address, lname, problem=f"location {lname!r} has no router")
+    dev = site.devices.get(router)
+    if dev is None or not any(address in net for net in dev.routes):
+        problem = f"router {router!r} of location {lname!r} does not advertise a route to it"
+        return Route(address, lname, problem=problem)
+    return Route(address, lname, router)
