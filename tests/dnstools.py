@@ -44,7 +44,9 @@ def require_tool(binary: str, package: str) -> str:
     found = shutil.which(binary)
     if found:
         return found
-    message = f"{binary} is not installed (Debian package {package}; scripts/install-system-deps.sh)"
+    message = (
+        f"{binary} is not installed (Debian package {package}; scripts/install-system-deps.sh)"
+    )
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)

@@ -13,6 +13,7 @@ from compiler.cli.app import app
 _COMMAND_MODULES = (
     "compiler.cli.commands_build",
     "compiler.cli.commands_dns",
+    "compiler.cli.commands_launch",
 )
 
 

@@ -159,6 +159,62 @@ def blank(text: str) -> str:
     return text
 
 
+# For `loads` the text need not keep its length (errors come from the exact parser), which
+# allows C-speed regex substitutions with literal replacements for the common shapes:
+# comments on their own line and trailing commas before a line break. Possessive
+# quantifiers keep each attempt cheap.
+_OWN_LINE_COMMENT = re.compile(r"\n[ \t]*+//[^\n]*+")
+_MULTILINE_TRAILING_COMMA = re.compile(r",(?=[ \t\r]*+\n[ \t\r\n]*+[\]}])")
+_INLINE_TRAILING_COMMA = re.compile(r",[ \t\r]*+[\]}]")
+_COMMA_AFTER_BRACKET = re.compile(r"\[[ \t\r\n]*+,")
+_COMMA_AFTER_BRACE = re.compile(r"\{[ \t\r\n]*+,")
+
+
+def _block_end_in_line_comment(text: str) -> bool:
+    """Whether a `*/` sits in a comment line; deleting that line could move a block's end."""
+    pos = text.find("*/")
+    while pos >= 0:
+        line_start = text.rfind("\n", 0, pos) + 1
+        if text[line_start:pos].lstrip(" \t").startswith("//"):
+            return True
+        pos = text.find("*/", pos + 2)
+    return False
+
+
+def _strip_comments(text: str) -> str:
+    """Delete own-line `//` comments in one C pass, then blank whatever comments remain.
+
+    A comment line cannot be inside a string (JSON strings hold no raw newline; if one does,
+    the newline stays and `json.loads` fails). Inside a block comment, deleting a line is
+    harmless unless that line holds the block's `*/`, which is checked first.
+    """
+    if "/*" not in text or not _block_end_in_line_comment(text):
+        text = _OWN_LINE_COMMENT.sub("\n", text)
+    return _blank_comments(text)
+
+
+def _strip_trailing_commas(text: str) -> str:
+    """Delete commas before a line break and a closing bracket; blank inline ones carefully.
+
+    A comma right after `[` or `{` must stay an error (`[\n,\n]`), so such text goes to the
+    exact parser. A line-broken comma cannot be inside a valid string (no raw newlines).
+    """
+    if _COMMA_AFTER_BRACKET.search(text) or _COMMA_AFTER_BRACE.search(text):
+        raise _Fallback
+    if _INLINE_TRAILING_COMMA.search(text):
+        text = _blank_trailing_commas(text)
+    return _MULTILINE_TRAILING_COMMA.sub("", text)
+
+
+def loads_text(text: str) -> str:
+    """Standard JSON with the same data (not the same length) for `json.loads`."""
+    if "/" in text:
+        text = _strip_comments(text)
+    if "," in text:
+        text = _strip_trailing_commas(text)
+    return text
+
+
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
@@ -187,7 +243,7 @@ def loads(text: str | bytes | bytearray | memoryview, *, allow_duplicates: bool 
         hook = None if allow_duplicates else _unique
         try:
             return json.loads(
-                blank(decoded), object_pairs_hook=hook, parse_constant=_reject_constant
+                loads_text(decoded), object_pairs_hook=hook, parse_constant=_reject_constant
             )
         except (_Fallback, _Duplicate, ValueError, RecursionError):
             pass

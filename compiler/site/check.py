@@ -419,9 +419,9 @@ def _written_dns_names(site: Site) -> Iterator[tuple[str, str, str, tuple[str | 
         suffix = site.dns.magic_dns_suffix
         yield "dns", "magic_dns_suffix", suffix, ("dns", "magic_dns_suffix")
     for decl in site_dns.declared_names(site):
-        if decl.kind == "device":  # the zone part is checked with its zone
-            yield decl.who, "name", str(decl.path[-1]), decl.path
-        elif decl.kind != "nameserver":
+        # a nameserver's name is its zone's; a device's is checked once its zone is valid
+        zone_ok = site_dns.ascii_or_none(decl.name.partition(".")[2]) is not None
+        if decl.kind in ("service", "record") or (decl.kind == "device" and zone_ok):
             yield decl.who, "name", decl.name, decl.path
     for i, rec in enumerate(site.dns.records):
         if rec.cname is not None:
@@ -457,6 +457,8 @@ def check_dns_records(site: Site) -> Iterator[Problem]:
         name = site_dns.ascii_or_none(decl.name)
         if name is None:
             continue  # check_dns_names reports it
+        if name in first and decl.kind == "nameserver":
+            continue  # a zone declared twice: check_dns_zones reports it
         if name in first:
             line = site.span(*first[name].path).line
             message = f"{decl.who}: name {decl.name!r} is already declared by {first[name].who} (line {line})"
@@ -494,10 +496,16 @@ def check_dns_resolvers(site: Site) -> Iterator[Problem]:
             if route.problem:
                 path = (*zone.resolver_path, i) if shared else zone.resolver_path
                 message = f"{zone.who}: resolver {address} of zone {zone.name!r} is unreachable from the tailnet: {route.problem}"
-                hint = "use an address in a location's subnets, or a device's tailscale_ip"
-                if route.location is not None:
-                    hint = "the location needs a router: that lists the subnet in its routes:"
+                hint = _route_hint(route)
                 yield _error(site, "resolver-unreachable", message, *path, hint=hint)
+
+
+def _route_hint(route: site_dns.Route) -> str:
+    if route.location is None:
+        return "use an address inside a location's subnets (or a device's tailscale_ip)"
+    if route.router is None:
+        return f"set router: on location {route.location!r}"
+    return f"add a route covering {route.address} to the routes: of device {route.router!r}"
 
 
 def check_service_names(site: Site) -> Iterator[Problem]:
@@ -553,7 +561,8 @@ def _check_service_address(site: Site, sname: str) -> Iterator[Problem]:
         if route.problem or route.router is None:
             why = route.problem or "it is a tailnet address, not a LAN one"
             message = f"{who}: name {svc.name!r} resolves to {dev.lan_ip}, which the tailnet cannot reach: {why}"
-            yield _error(site, "name-unreachable", message, *path)
+            hint = _route_hint(route) if route.problem else ""
+            yield _error(site, "name-unreachable", message, *path, hint=hint)
 
 
 def check_magic_dns(site: Site) -> Iterator[Problem]:

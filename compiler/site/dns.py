@@ -15,7 +15,7 @@ checks can point at each; `zones()` and `records()` keep only the usable ones (f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,9 +44,9 @@ def _ascii_label(label: str) -> str:
     if not label:
         raise ValueError("it has an empty label")
     try:
-        encoded = label.encode("idna").decode("ascii").lower()
+        encoded = (label if label.isascii() else label.encode("idna").decode("ascii")).lower()
     except UnicodeError:
-        raise ValueError(f"label {label!r} cannot be IDNA-encoded (too long?)") from None
+        raise ValueError(f"label {label!r} cannot be IDNA-encoded") from None
     if len(encoded) > 63:
         raise ValueError(f"label {label!r} is longer than 63 characters")
     if not LABEL.fullmatch(encoded):
@@ -133,10 +133,14 @@ def zones(site: Site) -> dict[str, Zone]:
     return out
 
 
-def zone_of(name: str, zone_names: Iterable[str]) -> str | None:
+def zone_of(name: str, zone_names: Container[str]) -> str | None:
     """The most specific zone that holds `name` (split DNS picks the longest match too)."""
-    matches = [z for z in zone_names if in_zone(name, z)]
-    return max(matches, key=len) if matches else None
+    labels = name.split(".")
+    for i in range(len(labels)):
+        candidate = ".".join(labels[i:])
+        if candidate in zone_names:
+            return candidate
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,11 +286,11 @@ class Route:
     problem: str = ""
 
     def describe(self) -> str:
+        if self.problem:
+            return f"{self.address} (unreachable: {self.problem})"
         if self.device is not None:
             return f"{self.address} (device {self.device}, on the tailnet)"
-        if self.router is not None:
-            return f"{self.address} through router {self.router} (location {self.location})"
-        return f"{self.address} (unreachable: {self.problem})"
+        return f"{self.address} through router {self.router} (location {self.location})"
 
 
 def route_to(site: Site, address: IPv4) -> Route:
@@ -310,5 +314,5 @@ def _through_router(site: Site, address: IPv4, lname: str) -> Route:
     dev = site.devices.get(router)
     if dev is None or not any(address in net for net in dev.routes):
         problem = f"router {router!r} of location {lname!r} does not advertise a route to it"
-        return Route(address, lname, problem=problem)
+        return Route(address, lname, router, problem=problem)
     return Route(address, lname, router)

@@ -127,7 +127,11 @@ class Location(Strict):
     name: str = ""
     subnets: Subnets = Field(default_factory=list, description="LAN prefixes behind the router")
     zone: str | None = Field(None, description="DNS zone served at this location, e.g. phl.kvet.ch")
-    resolver: IPv4 | None = Field(None, description="LAN address of the resolver for `zone`")
+    resolver: IPv4 | None = Field(
+        None,
+        description="Resolver for `zone`: a LAN address (reached through `router`) or a "
+        "device's tailscale_ip",
+    )
     router: str | None = Field(None, description="Device that advertises `subnets`")
     wifi: str | None = Field(None, description="Wi-Fi name (documentation only)")
     use_with_exit_node: bool = False
@@ -198,7 +202,7 @@ class Service(Strict):
 class Record(Strict):
     """A name the model declares outright (a printer, a NAS): exactly one of address or cname."""
 
-    name: str = Field(description="Fully qualified name inside a split-DNS zone, e.g. nas.phl.kvet.ch")
+    name: str = Field(description="Full name inside a split-DNS zone, e.g. nas.phl.kvet.ch")
     address: IPv4 | None = Field(None, description="IPv4 address: published as an A record")
     cname: str | None = Field(None, description="Target name: published as a CNAME record")
 

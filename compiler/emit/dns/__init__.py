@@ -20,7 +20,7 @@ from compiler.emit.dns import dnsmasq, settings, zonefile
 from compiler.emit.dns.grants import policy_rules
 from compiler.site.dns import Record, route_to, zone_of, zones
 from compiler.site.dns import records as site_records
-from compiler.site.model import Site
+from compiler.site.model import IPv4, Site
 
 __all__ = ["emit", "policy_rules", "summary"]
 
@@ -56,12 +56,10 @@ def summary(site: Site, by_zone: dict[str, list[Record]]) -> list[str]:
     return lines
 
 
-def _via(site: Site, address: object) -> str:
-    from ipaddress import IPv4Address
-
-    route = route_to(site, IPv4Address(str(address)))
-    if route.router is not None:
-        return f"{route.address} via {route.router}"
+def _via(site: Site, address: IPv4) -> str:
+    route = route_to(site, address)
+    if route.problem:
+        return f"{route.address} (unreachable)"
     if route.device is not None:
         return f"{route.address} (tailnet device {route.device})"
-    return f"{route.address} (unreachable)"
+    return f"{route.address} via {route.router}"

@@ -40,6 +40,7 @@ class Resolution:
     resolvers: list[Route] = field(default_factory=list)
     answers: list[Record] = field(default_factory=list)
     nameservers: list[str] = field(default_factory=list)
+    note: str = ""  # what happens after (or instead of) the answers tailgen knows
 
 
 def lookup(site: Site, query: str) -> Resolution:
@@ -68,13 +69,37 @@ def _resolve(site: Site, query: str, name: str) -> Resolution:
     zone = zone_of(name, zones(site))
     if zone is not None:
         routes = [route_to(site, a) for a in zones(site)[zone].resolvers]
-        answers = follow(site, name)
-        return Resolution(query, name, "split DNS", zone, routes, answers)
+        res = Resolution(query, name, "split DNS", zone, routes, follow(site, name))
+    elif _is_magic(site, name):
+        res = Resolution(query, name, "MagicDNS", answers=follow(site, name))
+    else:
+        servers = [str(ns.address) for ns in site.dns.nameservers]
+        return Resolution(query, name, "global nameservers", nameservers=servers)
+    res.note = _note(site, res)
+    return res
+
+
+def _is_magic(site: Site, name: str) -> bool:
     suffix = site.dns.magic_dns_suffix
-    if suffix and site.dns.magic_dns_on and in_zone(name, to_ascii(suffix)):
-        return Resolution(query, name, "MagicDNS", answers=follow(site, name))
-    servers = [str(ns.address) for ns in site.dns.nameservers]
-    return Resolution(query, name, "global nameservers", nameservers=servers)
+    return bool(suffix and site.dns.magic_dns_on and in_zone(name, to_ascii(suffix)))
+
+
+def _note(site: Site, res: Resolution) -> str:
+    """What the client learns beyond tailgen's records: nothing (NXDOMAIN), or a CNAME target
+    that MagicDNS or the global nameservers answer."""
+    if res.answers and res.answers[-1].rtype == "A":
+        return ""
+    target = res.answers[-1].value if res.answers else res.name
+    if _is_magic(site, target):
+        device = _lower_devices(site).get(target.split(".")[0])
+        if device is None:
+            return "no such device (NXDOMAIN)"
+        return f"device {device} is not pinned: MagicDNS answers with its tailnet address"
+    if not res.answers:
+        return "the name is not declared (NXDOMAIN)"
+    if zone_of(target, zones(site)) is not None:
+        return f"{target} is not declared (NXDOMAIN)"
+    return "the client resolves the target through the global nameservers"
 
 
 def follow(site: Site, name: str) -> list[Record]:
@@ -96,7 +121,7 @@ def _magic_records(site: Site) -> list[Record]:
     for dname, dev in site.devices.items():
         name = magic_name(site, dname)
         if name is not None and dev.tailscale_ip is not None and site.dns.magic_dns_on:
-            what = f"MagicDNS ({MAGIC_DNS_RESOLVER}), device {dname}"
+            what = f"MagicDNS {MAGIC_DNS_RESOLVER}, device {dname}"
             out.append(Record(name, "A", str(dev.tailscale_ip), what, ("devices", dname)))
     return out
 
@@ -110,6 +135,7 @@ def as_json(site: Site, res: Resolution) -> dict[str, Any]:
         "resolvers": [_route_json(r) for r in res.resolvers],
         "answers": [_record_json(site, r) for r in res.answers],
         "nameservers": res.nameservers,
+        "note": res.note or None,
     }
 
 
@@ -147,8 +173,6 @@ def as_text(site: Site, res: Resolution) -> list[str]:
     for rec in res.answers:
         where = f"{site.source_label}:{site.span(*rec.path).line}"
         lines.append(f"  answer    {rec.name} {rec.rtype} {rec.value} ({rec.what}, {where})")
-    if res.answered_by != "global nameservers" and not res.answers:
-        lines.append("  answer    none: the name is not declared (NXDOMAIN)")
-    if res.answers and res.answers[-1].rtype == "CNAME":
-        lines.append("  then      MagicDNS answers the target on tailnet clients")
+    if res.note:
+        lines.append(f"  {'then' if res.answers else 'answer':<8}  {res.note}")
     return lines

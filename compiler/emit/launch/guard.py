@@ -66,7 +66,9 @@ def argv_binds(argv: tuple[str, ...], tailnet: set[str]) -> Iterator[Bind]:
         i += 1
 
 
-def config_binds(data: Mapping[str, Any], tailnet: set[str], path: tuple[str, ...] = ()) -> Iterator[Bind]:
+def config_binds(
+    data: Mapping[str, Any], tailnet: set[str], path: tuple[str, ...] = ()
+) -> Iterator[Bind]:
     keys = services.bind_config()
     for key, value in data.items():
         here = (*path, key)

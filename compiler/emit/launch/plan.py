@@ -47,9 +47,13 @@ def bind_host(site: Site, name: str, target: str) -> str | Problem:
     serve = svc.bind is BindStrategy.LOOPBACK_SERVE or target == SERVE
     if svc.expose is Expose.LAN:
         if serve:
-            return _problem(site, name, "expose-serve", "expose: lan cannot be combined with loopback+serve")
+            return _problem(
+                site, name, "expose-serve", "expose: lan cannot be combined with loopback+serve"
+            )
         if dev.lan_ip is None:
-            return _problem(site, name, "expose-no-lan-ip", f"expose: lan needs devices.{svc.device}.lan_ip")
+            return _problem(
+                site, name, "expose-no-lan-ip", f"expose: lan needs devices.{svc.device}.lan_ip"
+            )
         return str(dev.lan_ip)
     if serve:
         return LOOPBACK
@@ -93,7 +97,8 @@ def unit(site: Site, name: str, kind: Kind) -> tuple[str, bool]:
     """systemd: a drop-in for the vendor's unit when this is the device's only such service."""
     svc = site.services[name]
     twins = [
-        o for o, s in site.services.items()
+        o
+        for o, s in site.services.items()
         if s.device == svc.device and s.kind == svc.kind and primary_target(site, s) == "systemd"
     ]
     if kind.packaged_unit and twins == [name]:
@@ -131,11 +136,28 @@ def _unlaunched(site: Site, name: str, target: str | None) -> Problem | None:
 def _placement(site: Site, name: str, kind: Kind, target: str) -> Problem | None:
     svc = site.services[name]
     if target == CONTAINER and not (svc.image or kind.image):
-        return _problem(site, name, "no-image", f"{kind.name} has no container image: set image: or choose another launch target")
-    if svc.kind == "generic" and svc.command and target != CONTAINER and "{host}" not in svc.command:
-        return _problem(site, name, "command-no-host", "the command has no {host}: tailgen cannot tell the program where to listen")
+        return _problem(
+            site,
+            name,
+            "no-image",
+            f"{kind.name} has no container image: set image: or choose another launch target",
+        )
+    if (
+        svc.kind == "generic"
+        and svc.command
+        and target != CONTAINER
+        and "{host}" not in svc.command
+    ):
+        return _problem(
+            site,
+            name,
+            "command-no-host",
+            "the command has no {host}: tailgen cannot tell the program where to listen",
+        )
     if svc.protocol is Protocol.UDP and SERVE in _targets(site, name, target, KindSpec()):
-        return _problem(site, name, "serve-udp", "tailscale serve forwards TCP only; this service is udp")
+        return _problem(
+            site, name, "serve-udp", "tailscale serve forwards TCP only; this service is udp"
+        )
     return None
 
 
@@ -170,7 +192,15 @@ def _publish(svc: Service, kind: Kind, host: str) -> tuple[Publish, ...]:
     return (first, *(Publish(host, p, p, svc.protocol.value) for p in svc.port[1:]))
 
 
-def _spec(site: Site, name: str, kind: Kind, host: str, target: str, process: KindSpec) -> LaunchSpec:
+def _forwards(svc: Service, targets: tuple[str, ...], process: KindSpec) -> tuple[Forward, ...]:
+    if SERVE not in targets or process.serve_self:
+        return ()
+    return tuple(Forward(p, LOOPBACK, p) for p in svc.port)
+
+
+def _spec(
+    site: Site, name: str, kind: Kind, host: str, target: str, process: KindSpec
+) -> LaunchSpec:
     svc = site.services[name]
     dev = site.devices[svc.device]
     targets = _targets(site, name, target, process)
@@ -194,7 +224,7 @@ def _spec(site: Site, name: str, kind: Kind, host: str, target: str, process: Ki
         image=svc.image or kind.image,
         volumes=kind.volumes if target == CONTAINER else (),
         publish=_publish(svc, kind, host) if target == CONTAINER else (),
-        forwards=tuple(Forward(p, LOOPBACK, p) for p in svc.port) if SERVE in targets else (),
+        forwards=_forwards(svc, targets, process),
         origin=f"{site.source_label}:{site.span('services', name).line}",
     )
 

@@ -28,7 +28,9 @@ KIND = Kind(
     name="generic",
     default_port=0,
     binds_by="the site's `command:` with {host} and {port} filled in",
-    traps=("tailgen only checks what it can see: the program must honour the address it is given.",),
+    traps=(
+        "tailgen only checks what it can see: the program must honour the address it is given.",
+    ),
     build=build,
     programs={},
 )

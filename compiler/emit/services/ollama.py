@@ -17,8 +17,8 @@ LOOPBACK_HOST_GUARD = (
 
 
 def build(k: KindInput) -> KindSpec:
-    if k.in_container:  # the image sets OLLAMA_HOST for inside the container itself
-        return KindSpec(argv=("serve",))
+    if k.in_container:  # the image runs `ollama serve` with OLLAMA_HOST for its own inside
+        return KindSpec(argv=tuple(k.args))
     address = host_port(k.host, k.port)
     warnings = (LOOPBACK_HOST_GUARD,) if k.strategy is BindStrategy.LOOPBACK_SERVE else ()
     return KindSpec(

@@ -30,7 +30,11 @@ UNPINNED = (
 def gateway(k: KindInput) -> tuple[dict[str, Any], str]:
     """The `gateway` section and the --bind mode for this host."""
     if k.host == LOOPBACK:
-        section = {"bind": "loopback", "tailscale": {"mode": "serve"}, "auth": {"allowTailscale": True}}
+        section = {
+            "bind": "loopback",
+            "tailscale": {"mode": "serve"},
+            "auth": {"allowTailscale": True},
+        }
         return section, "loopback"
     if k.host == RUNTIME_IP:
         return {"bind": "tailnet", "auth": {"mode": "token"}}, "tailnet"

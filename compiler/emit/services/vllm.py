@@ -10,7 +10,7 @@ NO_MODEL = "vllm serve needs the model: put it first in args: (e.g. [Qwen/Qwen3-
 
 
 def build(k: KindInput) -> KindSpec:
-    warnings = () if k.args else (NO_MODEL,)
+    warnings: tuple[str, ...] = () if k.args else (NO_MODEL,)
     if k.os is OS.WINDOWS and not k.in_container:
         warnings += ("vLLM does not run natively on Windows: use launch: docker-compose or WSL",)
     if k.in_container:  # the image's entrypoint is `vllm serve`

@@ -1,0 +1,296 @@
+"""A policy file read into plain rule values, each remembering where it was written.
+
+Reading is lenient on purpose: malformed entries are skipped here and reported by
+`compiler.evaluate.checks`, so `allowed()` can still answer questions about the valid part of
+a policy a person is in the middle of editing. Keys match case-insensitively, as the control
+plane's Go decoder does, and the legacy spellings (`users`/`ports` in acls, `user`/`allow` in
+tests) are read as their modern equivalents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.evaluate.ports import IpSpec, PortError, parse_grant_ip, parse_ports, parse_proto
+from compiler.evaluate.positions import Path, Positions, find_positions
+
+
+def field_of(obj: Any, *names: str) -> tuple[str, Any]:
+    """(actual key, value) of the first of `names` present in `obj`, matched case-insensitively."""
+    if not isinstance(obj, Mapping):
+        return names[0], None
+    lowered = {str(k).lower(): k for k in obj}
+    for name in names:
+        key = lowered.get(name.lower())
+        if key is not None:
+            return key, obj[key]
+    return names[0], None
+
+
+def str_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A selector string and where it was written."""
+
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class DstRef:
+    ref: Ref
+    specs: tuple[IpSpec, ...]
+
+
+@dataclass(frozen=True)
+class NetRule:
+    """One acls or grants entry, normalised to grant form (ACL ≡ grant, reference §5.3)."""
+
+    section: str
+    index: int
+    path: Path
+    srcs: tuple[Ref, ...]
+    dsts: tuple[DstRef, ...]
+    via: tuple[str, ...] = ()
+    src_posture: tuple[str, ...] | None = None
+    has_app: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}[{self.index}]"
+
+
+@dataclass(frozen=True)
+class SshRule:
+    index: int
+    path: Path
+    action: str
+    srcs: tuple[Ref, ...]
+    dsts: tuple[Ref, ...]
+    users: tuple[str, ...]
+    src_posture: tuple[str, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"ssh[{self.index}]"
+
+
+@dataclass(frozen=True)
+class NetTest:
+    index: int
+    path: Path
+    src: str
+    proto: str
+    accept: tuple[Ref, ...]
+    deny: tuple[Ref, ...]
+    posture_attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SshTest:
+    index: int
+    path: Path
+    src: str
+    dsts: tuple[Ref, ...]
+    accept: tuple[str, ...]
+    check: tuple[str, ...]
+    deny: tuple[str, ...]
+    posture_attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Policy:
+    """The evaluator's view of a policy file."""
+
+    raw: dict[str, Any]
+    text: str
+    positions: Positions
+    keys: dict[str, str]
+    groups: dict[str, list[str]]
+    hosts: dict[str, str]
+    tag_owners: dict[str, list[str]]
+    ipsets: dict[str, list[str]]
+    postures: dict[str, list[str]]
+    default_src_posture: tuple[str, ...]
+    rules: list[NetRule]
+    has_rule_sections: bool
+    ssh: list[SshRule]
+    tests: list[NetTest]
+    ssh_tests: list[SshTest]
+
+    def key(self, name: str) -> str:
+        """The spelling the file uses for a top-level key (for paths and messages)."""
+        return self.keys.get(name.lower(), name)
+
+    def where(self, path: Path) -> tuple[int, int]:
+        return self.positions.of(path)
+
+
+def parse_policy(text: str) -> Policy:
+    """Read policy text with `compiler.hujson` (raises its error on malformed HuJSON)."""
+    from compiler import hujson
+
+    data = hujson.loads(text)
+    if not isinstance(data, dict):
+        data = {}
+    return policy_from_data(data, text)
+
+
+def policy_from_data(data: dict[str, Any], text: str = "") -> Policy:
+    keys = {str(k).lower(): str(k) for k in data}
+
+    def section(name: str) -> tuple[str, Any]:
+        return field_of(data, name)
+
+    return Policy(
+        raw=data,
+        text=text,
+        positions=find_positions(text) if text else Positions(),
+        keys=keys,
+        groups=_str_map(section("groups")[1]),
+        hosts={k: v for k, v in (_mapping(section("hosts")[1])).items() if isinstance(v, str)},
+        tag_owners=_str_map(section("tagOwners")[1]),
+        ipsets=_str_map(section("ipsets")[1]),
+        postures=_str_map(section("postures")[1]),
+        default_src_posture=tuple(str_list(section("defaultSrcPosture")[1])),
+        rules=_acls(*section("acls")) + _grants(*section("grants")),
+        has_rule_sections="acls" in keys or "grants" in keys,
+        ssh=_ssh_rules(*section("ssh")),
+        tests=_tests(*section("tests")),
+        ssh_tests=_ssh_tests(*section("sshTests")),
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str_map(value: Any) -> dict[str, list[str]]:
+    return {str(k): str_list(v) for k, v in _mapping(value).items()}
+
+
+def _entries(key: str, value: Any) -> list[tuple[int, Path, Mapping[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(i, (key, i), e) for i, e in enumerate(value) if isinstance(e, Mapping)]
+
+
+def _refs(entry: Mapping[str, Any], path: Path, *names: str) -> tuple[Ref, ...]:
+    key, value = field_of(entry, *names)
+    if not isinstance(value, list):
+        return ()
+    return tuple(Ref(v, (*path, key, i)) for i, v in enumerate(value) if isinstance(v, str))
+
+
+def _posture(entry: Mapping[str, Any]) -> tuple[str, ...] | None:
+    _, value = field_of(entry, "srcPosture")
+    return None if value is None else tuple(str_list(value))
+
+
+def _acls(key: str, value: Any) -> list[NetRule]:
+    rules = []
+    for i, path, entry in _entries(key, value):
+        proto_text = field_of(entry, "proto")[1]
+        try:
+            protos = frozenset({parse_proto(str(proto_text))}) if proto_text else None
+        except PortError:
+            continue
+        dsts = tuple(
+            DstRef(Ref(host, ref.path), (IpSpec(protos, ports),))
+            for ref in _refs(entry, path, "dst", "ports")
+            for host, ports in [_split_acl_dst(ref.text)]
+            if ports
+        )
+        srcs = _refs(entry, path, "src", "users")
+        rules.append(NetRule("acls", i, path, srcs, dsts, src_posture=_posture(entry)))
+    return rules
+
+
+def _split_acl_dst(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """An ACL `dst` split at its last colon into selector and ports (empty ports if invalid)."""
+    host, sep, ports = text.rpartition(":")
+    if not sep:
+        return text, ()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return host, parse_ports(ports)
+    except PortError:
+        return host, ()
+
+
+def _grants(key: str, value: Any) -> list[NetRule]:
+    rules = []
+    for i, path, entry in _entries(key, value):
+        specs = []
+        for item in str_list(field_of(entry, "ip")[1]):
+            try:
+                specs.append(parse_grant_ip(item))
+            except PortError:
+                continue
+        dsts = tuple(DstRef(ref, tuple(specs)) for ref in _refs(entry, path, "dst"))
+        via = tuple(str_list(field_of(entry, "via")[1]))
+        has_app = bool(field_of(entry, "app")[1])
+        srcs = _refs(entry, path, "src")
+        rules.append(NetRule("grants", i, path, srcs, dsts, via, _posture(entry), has_app))
+    return rules
+
+
+def _ssh_rules(key: str, value: Any) -> list[SshRule]:
+    """SSH rules; the control plane trims surrounding whitespace in every ssh field (observed)."""
+    rules = []
+    for i, path, entry in _entries(key, value):
+        action = str(field_of(entry, "action")[1] or "").strip()
+        users = tuple(u.strip() for u in str_list(field_of(entry, "users")[1]))
+        srcs, dsts = _stripped(_refs(entry, path, "src")), _stripped(_refs(entry, path, "dst"))
+        rules.append(SshRule(i, path, action, srcs, dsts, users, _posture(entry)))
+    return rules
+
+
+def _stripped(refs: tuple[Ref, ...]) -> tuple[Ref, ...]:
+    return tuple(Ref(r.text.strip(), r.path) for r in refs)
+
+
+def _tests(key: str, value: Any) -> list[NetTest]:
+    tests = []
+    for i, path, entry in _entries(key, value):
+        src = field_of(entry, "src", "user")[1]
+        proto = field_of(entry, "proto")[1]
+        tests.append(
+            NetTest(
+                index=i,
+                path=path,
+                src=src if isinstance(src, str) else "",
+                proto=str(proto) if proto is not None else "",
+                accept=_refs(entry, path, "accept", "allow"),
+                deny=_refs(entry, path, "deny"),
+                posture_attrs=dict(_mapping(field_of(entry, "srcPostureAttrs")[1])),
+            )
+        )
+    return tests
+
+
+def _ssh_tests(key: str, value: Any) -> list[SshTest]:
+    tests = []
+    for i, path, entry in _entries(key, value):
+        src = field_of(entry, "src", "user")[1]
+        tests.append(
+            SshTest(
+                index=i,
+                path=path,
+                src=src if isinstance(src, str) else "",
+                dsts=_refs(entry, path, "dst"),
+                accept=tuple(str_list(field_of(entry, "accept")[1])),
+                check=tuple(str_list(field_of(entry, "check")[1])),
+                deny=tuple(str_list(field_of(entry, "deny")[1])),
+                posture_attrs=dict(_mapping(field_of(entry, "srcPostureAttrs")[1])),
+            )
+        )
+    return tests

@@ -1,0 +1,134 @@
+"""Selectors (`group:eng`, `tag:web`, `autogroup:member`, hosts, CIDRs, …) → address sets.
+
+Resolution follows what the control plane compiles into packet filters (checked against the
+recorded captures): users and groups mean their *untagged* devices, tags mean tagged devices,
+host aliases and CIDRs mean exactly their prefix, and `*` as a source means the tailnet's
+CGNAT and ULA ranges plus every approved subnet route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from compiler.evaluate.addrs import ALL, INTERNET, TAILNET, AddrSet, is_ip_or_cidr
+from compiler.evaluate.inventory import Device, Inventory
+from compiler.evaluate.model import Policy
+from compiler.evaluate.posture import device_meets
+
+ROLE_AUTOGROUPS = {
+    "autogroup:admin": {"owner", "admin"},
+    "autogroup:owner": {"owner"},
+    "autogroup:network-admin": {"network-admin"},
+    "autogroup:it-admin": {"it-admin"},
+    "autogroup:billing-admin": {"billing-admin"},
+    "autogroup:auditor": {"auditor"},
+}
+SELF = "autogroup:self"
+INTERNET_GROUP = "autogroup:internet"
+
+
+@dataclass
+class Resolver:
+    """Resolves selectors of one policy against one inventory (memoised)."""
+
+    policy: Policy
+    inventory: Inventory
+    _cache: dict[tuple[str, bool], AddrSet] = field(default_factory=dict)
+
+    def src(self, selector: str) -> AddrSet:
+        return self._resolve(selector, True)
+
+    def dst(self, selector: str) -> AddrSet:
+        return self._resolve(selector, False)
+
+    def _resolve(self, selector: str, as_src: bool) -> AddrSet:
+        key = (selector, as_src)
+        if key not in self._cache:
+            self._cache[key] = self._compute(selector, as_src)
+        return self._cache[key]
+
+    def _compute(self, sel: str, as_src: bool) -> AddrSet:
+        if sel == "*":
+            return TAILNET | self.inventory.subnet_routes if as_src else ALL
+        if sel.startswith("autogroup:"):
+            return self._autogroup(sel)
+        if is_ip_or_cidr(sel):
+            return AddrSet.parse(sel)
+        return _addrs(self.devices(sel)) | self._named_prefix(sel)
+
+    def _named_prefix(self, sel: str) -> AddrSet:
+        if sel in self.policy.hosts and is_ip_or_cidr(self.policy.hosts[sel]):
+            return AddrSet.parse(self.policy.hosts[sel])
+        if sel.startswith("ipset:"):
+            return self._ipset(sel, set())
+        return AddrSet()
+
+    def _autogroup(self, sel: str) -> AddrSet:
+        if sel == "autogroup:danger-all":
+            return ALL
+        if sel == INTERNET_GROUP:
+            return INTERNET
+        return _addrs(self.devices(sel))
+
+    def devices(self, sel: str) -> list[Device]:
+        """The devices a selector names by identity (not by address)."""
+        inv = self.inventory
+        if sel in ("autogroup:member", "autogroup:members"):
+            return [d for d in inv.devices if not d.tagged]
+        if sel == "autogroup:tagged":
+            return [d for d in inv.devices if d.tagged]
+        if sel in ROLE_AUTOGROUPS:
+            roles = ROLE_AUTOGROUPS[sel]
+            return [d for u in inv.users if u.role in roles for d in inv.devices_of.get(u.login, ())]
+        if sel.startswith("tag:"):
+            return [d for d in inv.devices if sel in d.tags]
+        return [d for login in self.logins(sel) for d in inv.devices_of.get(login, ())]
+
+    def logins(self, sel: str, seen: frozenset[str] = frozenset()) -> list[str]:
+        """The user logins a user, group or `user:*@domain` selector names."""
+        if sel.startswith("group:"):
+            if sel in seen:
+                return []
+            members = self.policy.groups.get(sel, [])
+            return [x for m in members for x in self.logins(m, seen | {sel})]
+        if sel.startswith("user:*@"):
+            domain = sel.removeprefix("user:*@").lower()
+            return [u.login for u in self.inventory.users if u.domain.lower() == domain]
+        if "@" in sel and not sel.startswith(("tag:", "autogroup:")):
+            return [self._login(sel)]
+        return []
+
+    def _login(self, sel: str) -> str:
+        users = self.inventory.user_by_login
+        if sel in users:
+            return sel
+        lowered = sel.lower()
+        for login in users:
+            if login.lower() == lowered or f"{login.split('@')[0]}@" == sel:
+                return login
+        return sel
+
+    def _ipset(self, name: str, seen: set[str]) -> AddrSet:
+        if name in seen:
+            return AddrSet()
+        result = AddrSet()
+        for op in self.policy.ipsets.get(name, []):
+            verb, _, target = op.partition(" ") if " " in op else ("add", "", op)
+            part = self._ipset(target, seen | {name}) if target.startswith("ipset:") else self.dst(target)
+            result = result - part if verb == "remove" else result | part
+        return result
+
+    def with_posture(self, addrs: AddrSet, postures: tuple[str, ...]) -> AddrSet:
+        """Drop the addresses of devices that satisfy none of `postures` (any-of)."""
+        if not postures:
+            return addrs
+        failing = [
+            d
+            for d in self.inventory.devices
+            if not any(device_meets(d, self.policy.postures.get(p, [])) for p in postures)
+        ]
+        return addrs - _addrs(failing)
+
+
+def _addrs(devices: list[Device]) -> AddrSet:
+    return AddrSet.of(iv for d in devices for iv in d.addrs.intervals)

@@ -1,0 +1,153 @@
+"""Network rules resolved to address sets, and an index that finds them by destination.
+
+Each acls/grants entry becomes one `Atom` per (destination, protocol/port entry): "these
+sources may reach these destinations on these ports". Queries look atoms up by destination
+address first — an exact-address table for the usual device destinations plus a short list of
+wide ones (CIDRs, `*`, `autogroup:internet`) — so a question costs a handful of set lookups
+instead of a scan over every rule; that is what keeps a 1,000-device matrix under two seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from compiler.evaluate.addrs import INTERNET, AddrSet
+from compiler.evaluate.inventory import Device, Inventory
+from compiler.evaluate.model import DstRef, NetRule, Policy, Ref
+from compiler.evaluate.ports import ALL_PORTS, IpSpec
+from compiler.evaluate.resolve import INTERNET_GROUP, SELF, Resolver
+
+EXACT_LIMIT = 256
+"""Destinations with at most this many addresses are indexed address by address."""
+
+ALLOW_ALL = NetRule(
+    "default",
+    0,
+    (),
+    (Ref("*", ()),),
+    (DstRef(Ref("*", ()), (IpSpec(None, ALL_PORTS),)),),
+)
+"""What a policy with neither `acls` nor `grants` means: everything may reach everything."""
+
+
+@dataclass(frozen=True)
+class Atom:
+    """Sources × one destination × one protocol/port entry of one rule."""
+
+    rule: NetRule
+    dst_ref: Ref
+    spec: IpSpec
+    src: AddrSet
+    dst: AddrSet
+    kind: str  # "addr", "self" or "internet"
+    via: frozenset[str]
+    order: int = 0
+
+    def admits(self, evaluator: Evaluator, s: int, d: int, port: int, proto: int) -> bool:
+        """Does the policy allow this flow through this atom (wherever it is enforced)?"""
+        if not self.spec.admits(port, proto) or s not in self.src or d not in self.dst:
+            return False
+        return self.kind != "self" or evaluator.same_owner(s, d)
+
+    def admits_at(
+        self, evaluator: Evaluator, node: Device, s: int, d: int, port: int, proto: int
+    ) -> bool:
+        """Does `node`'s packet filter admit this flow through this atom?"""
+        if self.via and not self.via & set(node.tags):
+            return False
+        if self.kind == "internet" or self.via:
+            if not self._routes_via(node, d):
+                return False
+        return self.admits(evaluator, s, d, port, proto)
+
+    def _routes_via(self, node: Device, d: int) -> bool:
+        if d in node.routed:
+            return self.kind != "internet"
+        return node.is_exit_node and d in INTERNET
+
+
+@dataclass
+class Evaluator:
+    """A policy and an inventory, resolved once and indexed for fast questions."""
+
+    policy: Policy
+    inventory: Inventory
+    resolver: Resolver = field(init=False)
+    atoms: list[Atom] = field(init=False)
+    exact: dict[int, list[int]] = field(init=False)
+    wide: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.resolver = Resolver(self.policy, self.inventory)
+        self.atoms = list(self._build_atoms())
+        self.exact, self.wide = {}, []
+        for i, atom in enumerate(self.atoms):
+            self._index(i, atom)
+
+    @property
+    def rules(self) -> list[NetRule]:
+        return self.policy.rules if self.policy.has_rule_sections else [ALLOW_ALL]
+
+    def _build_atoms(self) -> Iterator[Atom]:
+        order = 0
+        for rule in self.rules:
+            src = self._rule_sources(rule)
+            for dst in rule.dsts:
+                kind, dst_set = self._destination(dst.ref.text)
+                for spec in dst.specs:
+                    via = frozenset(rule.via)
+                    yield Atom(rule, dst.ref, spec, src, dst_set, kind, via, order)
+                    order += 1
+
+    def _rule_sources(self, rule: NetRule) -> AddrSet:
+        src = AddrSet()
+        for ref in rule.srcs:
+            if ref.text != SELF:
+                src = src | self.resolver.src(ref.text)
+        posture = rule.src_posture if rule.src_posture is not None else ()
+        posture = posture or self.policy.default_src_posture
+        return self.resolver.with_posture(src, posture)
+
+    def _destination(self, selector: str) -> tuple[str, AddrSet]:
+        if selector == SELF:
+            return "self", self.resolver.dst("autogroup:member")
+        if selector == INTERNET_GROUP:
+            return "internet", INTERNET
+        return "addr", self.resolver.dst(selector)
+
+    def _index(self, i: int, atom: Atom) -> None:
+        if atom.dst.size() > EXACT_LIMIT:
+            self.wide.append(i)
+            return
+        for lo, hi in atom.dst.intervals:
+            for key in range(lo, hi + 1):
+                self.exact.setdefault(key, []).append(i)
+
+    def candidates(self, d: int) -> Iterator[Atom]:
+        """Atoms whose destination may contain `d` (exact hits, then the wide ones)."""
+        for i in self.exact.get(d, ()):
+            yield self.atoms[i]
+        for i in self.wide:
+            atom = self.atoms[i]
+            if d in atom.dst:
+                yield atom
+
+    @cached_property
+    def _owner_by_key(self) -> dict[int, str]:
+        return {k: d.owner for d in self.inventory.devices if not d.tagged for k in d.keys}
+
+    def same_owner(self, s: int, d: int) -> bool:
+        owner = self._owner_by_key.get(d)
+        return owner is not None and self._owner_by_key.get(s) == owner
+
+    def matching(self, s: int, d: int, port: int, proto: int) -> list[Atom]:
+        """Every atom that allows the flow, in policy order (policy-level view)."""
+        found = [a for a in self.candidates(d) if a.admits(self, s, d, port, proto)]
+        return sorted(found, key=lambda a: a.order)
+
+    def matching_at(self, node: Device, s: int, d: int, port: int, proto: int) -> list[Atom]:
+        """Every atom `node`'s packet filter admits the flow through."""
+        found = [a for a in self.candidates(d) if a.admits_at(self, node, s, d, port, proto)]
+        return sorted(found, key=lambda a: a.order)

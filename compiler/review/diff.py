@@ -1,0 +1,93 @@
+"""`diff(desired, current) -> Plan`: what applying `desired` over `current` changes (pure).
+
+A plan leads with meaning and ends with bytes: access gained and lost (by the evaluator),
+policy changes by section, DNS and launch-config changes, then the unified diff of each file,
+a safety verdict and a checksum of the desired artifacts that pins what was reviewed. It is a
+value: `compiler.review.planfmt` renders it, the CLI picks the exit code, `push` (later)
+refuses a plan whose checksum no longer matches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from compiler import hujson
+from compiler.errors import TailgenError
+from compiler.review import access as access_mod
+from compiler.review.access import AccessDiff
+from compiler.review.dnsdiff import DnsChange, dns_changes
+from compiler.review.launchdiff import LaunchChange, launch_changes
+from compiler.review.policydiff import PolicyChange, policy_changes
+from compiler.review.safety import Verdict, new_wildcard_rules, verdict
+from compiler.review.snapshot import DNS_SETTINGS, POLICY, Snapshot, checksum, compared_paths
+from compiler.review.textdiff import FileDiff, file_diffs
+from compiler.review.universe import break_glass_paths
+
+
+@dataclass(frozen=True)
+class Plan:
+    desired: str  # label of the desired side ("site.yaml")
+    current: str  # label of the current side ("out/")
+    access: AccessDiff
+    policy: tuple[PolicyChange, ...]
+    dns: tuple[DnsChange, ...]
+    launch: tuple[LaunchChange, ...]
+    files: tuple[FileDiff, ...]
+    verdict: Verdict
+    checksum: str  # of the desired artifacts: pins what was reviewed
+
+    @property
+    def changed(self) -> bool:
+        """Anything to apply: an access change, or any artifact whose bytes differ."""
+        return bool(self.access or self.policy or self.dns or self.launch or self.files)
+
+    @property
+    def safe(self) -> bool:
+        return self.verdict.safe
+
+
+def diff(desired: Snapshot, current: Snapshot) -> Plan:
+    """The plan for replacing `current` with `desired` (see the module docstring)."""
+    paths = compared_paths(desired, current)
+    new = {p: t for p in paths if (t := desired.text(p)) is not None}
+    old = {p: t for p in paths if (t := current.text(p)) is not None}
+    docs = _policies(desired, current, paths)
+    access = access_mod.review(desired, current, docs)
+    wildcards = new_wildcard_rules(*docs) if docs else []
+    paths_kept = break_glass_paths(desired.site) if desired.site else set()
+    paths_kept |= break_glass_paths(current.site) if current.site else set()
+    return Plan(
+        desired=desired.label,
+        current=current.label,
+        access=access,
+        policy=tuple(policy_changes(*docs) if docs else ()),
+        dns=tuple(dns_changes(new, old, DNS_SETTINGS)),
+        launch=tuple(launch_changes(new, old)),
+        files=tuple(file_diffs(new, old, paths)),
+        verdict=verdict(access, wildcards, paths_kept),
+        checksum=checksum(desired.files),
+    )
+
+
+def _policies(
+    desired: Snapshot, current: Snapshot, paths: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Both policies parsed (a side without one has an empty policy), or None if neither
+    side's policy is compared."""
+    if POLICY not in paths:
+        return None
+    return parse_policy(desired), parse_policy(current)
+
+
+def parse_policy(snapshot: Snapshot) -> dict[str, Any]:
+    text = snapshot.text(POLICY)
+    if text is None:
+        return {}
+    try:
+        doc = hujson.loads(text)
+    except hujson.HujsonError as exc:
+        raise TailgenError(f"{snapshot.label}: {POLICY}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise TailgenError(f"{snapshot.label}: {POLICY}: a policy is a JSON object")
+    return doc

@@ -1,0 +1,55 @@
+"""Launch-config changes per device (pure).
+
+Launch files are laid out as `launch/<device>/<service>/…` (plus a README per device). A
+reviewer wants to know which machines need attention: which services' files appear, disappear
+or change, and whether a change is only in comments (the `site.yaml:41` line references move
+whenever the site file is edited above them), in which case nothing needs reinstalling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+LAUNCH_DIR = "launch/"
+# Line comments in the formats launch targets write: systemd/env/shell/PowerShell/YAML use `#`
+# (systemd also `;`), JSON-with-comments `//`, plists and XML `<!-- … -->` on one line.
+_COMMENT_PREFIXES = ("#", ";", "//", "REM ", "rem ", "::")
+
+
+@dataclass(frozen=True)
+class LaunchChange:
+    device: str
+    path: str  # relative to launch/<device>/
+    change: str  # removed | added | changed
+    comments_only: bool = False
+
+
+def launch_changes(desired: Mapping[str, str], current: Mapping[str, str]) -> list[LaunchChange]:
+    """Each launch file that differs, grouped by device (sorted by device, then path)."""
+    changes = []
+    for path in sorted(p for p in desired.keys() | current.keys() if p.startswith(LAUNCH_DIR)):
+        new, old = desired.get(path), current.get(path)
+        if new == old:
+            continue
+        device, _, rest = path.removeprefix(LAUNCH_DIR).partition("/")
+        if old is None:
+            changes.append(LaunchChange(device, rest, "added"))
+        elif new is None:
+            changes.append(LaunchChange(device, rest, "removed"))
+        else:
+            changes.append(LaunchChange(device, rest, "changed", _code(new) == _code(old)))
+    return changes
+
+
+def _code(text: str) -> list[str]:
+    """The lines that are not comments or blank, stripped: what a launcher acts on."""
+    kept = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(_COMMENT_PREFIXES):
+            continue
+        if line.startswith("<!--") and line.endswith("-->"):
+            continue
+        kept.append(line)
+    return kept

@@ -1,0 +1,65 @@
+"""A Snapshot: one side of a review, as artifacts plus whatever is known about its site.
+
+Both sides of a diff are the same kind of value so that "desired" and "current" can each come
+from a site file (compiled), an `out/` directory, a single hand-edited file, or later the live
+tailnet. The diff compares artifacts, never site text: a site is only carried along because it
+is what tells the evaluator which users, devices and services exist, and which break-glass paths
+must survive. A snapshot read from `out/` has no site, so the review borrows the other side's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from compiler.output import MANIFEST, sha256
+from compiler.site.model import Site
+
+POLICY = "policy.hujson"
+DNS_SETTINGS = "dns.json"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Artifacts keyed by their path relative to out/ (`policy.hujson`, `dns/phl.kvet.ch.zone`).
+
+    `partial` marks a snapshot that speaks only for the files it holds (a single policy file,
+    or the live tailnet, which has no launch configs): artifacts it does not hold are not
+    compared, rather than reported as added.
+    """
+
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    label: str = ""
+    site: Site | None = None
+    partial: bool = False
+
+    def text(self, path: str) -> str | None:
+        data = self.files.get(path)
+        return None if data is None else data.decode("utf-8", "replace")
+
+
+def artifact_paths(snapshot: Snapshot) -> set[str]:
+    """The paths a snapshot speaks for; the manifest is bookkeeping, not an artifact."""
+    return {p for p in snapshot.files if p != MANIFEST}
+
+
+def compared_paths(desired: Snapshot, current: Snapshot) -> list[str]:
+    """Paths to compare: everything either side holds, narrowed to what a partial side holds."""
+    paths = artifact_paths(desired) | artifact_paths(current)
+    for side in (desired, current):
+        if side.partial:
+            paths &= artifact_paths(side)
+    return sorted(paths)
+
+
+def checksum(files: Mapping[str, bytes]) -> str:
+    """A digest of the artifacts (not the manifest), so a reviewed plan can be pinned.
+
+    It hashes each path with the sha256 of its bytes, in path order: the same value the
+    manifest's `files` table would give, and independent of the site file's comments.
+    """
+    lines = "".join(
+        f"{path}\0{sha256(files[path])}\n" for path in sorted(files) if path != MANIFEST
+    )
+    return "sha256:" + hashlib.sha256(lines.encode()).hexdigest()
