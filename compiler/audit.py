@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from compiler.emit.launch.hosts import HostClass, classify
-from compiler.site.model import BindStrategy, Expose, Protocol, Service, Site
+from compiler.site.model import BindStrategy, Expose, Protocol, Site
 
 TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")
 TAILNET_V6 = ipaddress.ip_network("fd7a:115c:a1e0::/48")
@@ -495,53 +495,38 @@ def _listed(listeners: Iterable[Listener]) -> str:
     return ", ".join(str(listener) for listener in listeners)
 
 
+EXPOSED = (
+    (HostClass.WILDCARD, "wildcard", "a wildcard address"),
+    (HostClass.OTHER, "lan", "a LAN or other non-tailnet address"),
+)
+
+
 def service_findings(site: Site, name: str, table: Table, tailnet: set[str]) -> list[Finding]:
-    """A declared service: exposed on a wildcard or LAN address, or not listening at all."""
+    """A declared service: exposed on a wildcard or LAN address, or not listening at all (a
+    tailnet-ip service found only on loopback is not reachable where the policy says)."""
     svc = site.services[name]
     line = site.span("services", name).line
-    mine = [x for x in table.listeners if x.port in svc.port]
     where = f"service {name!r} ({site.source_label}:{line})"
+    mine = {x: listener_class(x, tailnet) for x in table.listeners if x.port in svc.port}
+
+    def finding(code: str, message: str, hits: list[Listener]) -> Finding:
+        port = hits[0].port if hits else svc.port[0]
+        return Finding(code, f"{where}: {message}", name, port, line, tuple(hits))
+
     if not mine:
         ports = ", ".join(str(p) for p in svc.port)
-        return [
-            Finding(
-                "not-listening",
-                f"{where}: nothing listens on port {ports}",
-                name,
-                svc.port[0],
-                line,
-            )
-        ]
-    classes = {x: listener_class(x, tailnet) for x in mine}
+        return [finding("not-listening", f"nothing listens on port {ports}", [])]
     if svc.expose is Expose.LAN:
         return []
-    findings = []
-    for cls, code, what in (
-        (HostClass.WILDCARD, "wildcard", "a wildcard address"),
-        (HostClass.OTHER, "lan", "a LAN or other non-tailnet address"),
-    ):
-        hits = tuple(x for x in mine if classes[x] is cls)
+    found = []
+    for cls, code, what in EXPOSED:
+        hits = [x for x, c in mine.items() if c is cls]
         if hits:
-            message = f"{where}: listens on {what}: {_listed(hits)}"
-            findings.append(Finding(code, message, name, hits[0].port, line, hits))
-    return findings + _unreachable(svc, where, name, line, mine, classes)
-
-
-def _unreachable(
-    svc: Service,
-    where: str,
-    name: str,
-    line: int,
-    mine: list[Listener],
-    classes: dict[Listener, HostClass],
-) -> list[Finding]:
-    """A tailnet-ip service that listens only on loopback is not reachable where declared."""
-    if svc.bind is not BindStrategy.TAILNET_IP or any(
-        c is not HostClass.LOOPBACK for c in classes.values()
-    ):
-        return []
-    message = f"{where}: listens only on loopback ({_listed(mine)}), not on its Tailscale address"
-    return [Finding("not-listening", message, name, mine[0].port, line, tuple(mine))]
+            found.append(finding(code, f"listens on {what}: {_listed(hits)}", hits))
+    if svc.bind is BindStrategy.TAILNET_IP and set(mine.values()) == {HostClass.LOOPBACK}:
+        message = f"listens only on loopback ({_listed(mine)}), not on its Tailscale address"
+        found.append(finding("not-listening", message, list(mine)))
+    return found
 
 
 def undeclared_findings(declared: set[int], table: Table, tailnet: set[str]) -> list[Finding]:

@@ -16,6 +16,9 @@ from compiler.site import check, loader
 from compiler.site.model import Site
 
 
+display_name = loader.display_name  # re-exported: commands name the site file the same way
+
+
 @dataclass
 class BuildResult:
     site: Site
@@ -50,25 +53,36 @@ def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
     problems = sorted(problems + emitted.problems, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
+    problems = sorted(problems + self_check(site, emitted.files), key=Problem.sort_key)
+    if errors_only(problems):
+        raise TailgenError(problems)
     files = dict(emitted.files)
     files[MANIFEST] = manifest(files, Path(filename).name, text.encode())
     return BuildResult(site, dict(sorted(files.items())), problems, emitted.summary)
 
 
+def self_check(site: Site, files: dict[str, bytes]) -> list[Problem]:
+    """Evaluate the compiled policy offline before anything is written: the control plane's
+    own checks and the policy's generated tests must pass (errors), and lint runs as warnings.
+    A tailgen bug then fails the build here instead of at push time."""
+    from compiler.evaluate import evaluator, lint, validate
+    from compiler.evaluate.site_view import inventory_from_site, site_must_keep
+
+    text = files["policy.hujson"].decode()
+    inventory = inventory_from_site(site)
+    problems = validate(text, inventory, file="out/policy.hujson")
+    if errors_only(problems):
+        return problems
+    policy = evaluator(text, inventory)
+    # No service columns: "nobody can reach it" needs the whole matrix, and the generated
+    # tests (just run by validate) already prove every allowed user reaches every service.
+    return lint(policy, None, "out/policy.hujson", (), site_must_keep(site))
+
+
 def build(site_path: str | Path) -> tuple[BuildResult, str]:
     """Read and compile a site file; returns the result and the site text (for excerpts)."""
-    path = Path(site_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise TailgenError(f"{path}: cannot read site file: {reason}") from None
-    return compile_text(text, display_name(path)), text
-
-
-def display_name(path: Path) -> str:
-    """How errors name the site file: as the user typed it, without a leading './'."""
-    return path.as_posix().removeprefix("./")
+    text = loader.read_text(site_path)
+    return compile_text(text, loader.display_name(Path(site_path))), text
 
 
 def compare(new: dict[str, bytes], old: dict[str, bytes]) -> Changes:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite drives as real components: named-checkzone (zone files),
 # dnsmasq (a real resolver on loopback), dig, docker-compose (compose files), shellcheck
-# (generated shell), chromium (renders the html matrix). Installs only what is missing;
+# (generated shell), chromium (renders the html matrix), nft and systemd-analyze (launch files). Installs only what is missing;
 # needs root (CI and these machines run as root).
 set -euo pipefail
 
@@ -14,6 +14,8 @@ declare -A want=(
   [chromium]=chromium
   [ip]=iproute2
   [unshare]=util-linux
+  [nft]=nftables
+  [systemd-analyze]=systemd
 )
 missing=()
 for bin in "${!want[@]}"; do

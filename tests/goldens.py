@@ -9,15 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-
-def read_tree(root: Path) -> dict[str, bytes]:
-    if not root.is_dir():
-        return {}
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from compiler.output import read_tree
 
 
 def write_tree(root: Path, files: dict[str, bytes]) -> None:

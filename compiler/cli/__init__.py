@@ -14,6 +14,8 @@ _COMMAND_MODULES = (
     "compiler.cli.commands_build",
     "compiler.cli.commands_dns",
     "compiler.cli.commands_launch",
+    "compiler.cli.commands_diff",
+    "compiler.cli.commands_evaluate",
 )
 
 

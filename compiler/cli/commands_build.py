@@ -15,7 +15,7 @@ OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory.")
 
 
 def _sources(site: Path) -> dict[str, str]:
-    from compiler.build import display_name
+    from compiler.site.loader import display_name
 
     try:
         return {display_name(site): site.read_text(encoding="utf-8")}
@@ -36,25 +36,29 @@ def build(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
       tailgen build sites/home.yaml --out build/
     """
     from compiler import build as pipeline
+    from compiler.cli.commands_diff import build_plan
+    from compiler.output import read_tree
 
     try:
         result, _ = pipeline.build(site)
+        previous = read_tree(out)  # what out/ held, for the plan of what this build changes
         changes = pipeline.write(result, out)
     except TailgenError as exc:
         fail(exc, _sources(site))
     print_problems(result.warnings, _sources(site))
     for line in result.summary:
         typer.echo(line)
-    _print_changes(changes, out)
+    _print_changes(changes, out, build_plan(result, previous, out))
 
 
-def _print_changes(changes: object, out: Path) -> None:
+def _print_changes(changes: object, out: Path, plan: str = "") -> None:
     from compiler.build import Changes
 
     assert isinstance(changes, Changes)
     if not changes:
         typer.echo(f"{out}/ is up to date")
         return
+    typer.echo(plan, nl=False)
     for label, paths in (
         ("added", changes.added),
         ("changed", changes.changed),

@@ -56,10 +56,28 @@ def read_input(source: Path | None, local: bool) -> tuple[str, str]:
     if str(source) == "-":
         return sys.stdin.read(), "stdin"
     try:
-        return source.read_text(encoding="utf-8-sig"), str(source)
+        return decode(source.read_bytes()), str(source)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise TailgenError(f"{source}: cannot read listener table: {reason}") from None
+
+
+def decode(data: bytes) -> str:
+    """UTF-8, or UTF-16 with a BOM: what `> file` writes in Windows PowerShell 5.1."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
+def check_addresses(addresses: list[str]) -> list[str]:
+    import ipaddress
+
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise TailgenError(f"--tailscale-ip {address!r} is not an IP address") from None
+    return addresses
 
 
 def _sources(site: Path) -> dict[str, str]:
@@ -120,7 +138,7 @@ def audit_command(
         model = _load_site(site, device)
         text, name = read_input(source, local)
         table = audit.parse(text)
-        report = audit.audit(model, device, table, tailscale_ip)
+        report = audit.audit(model, device, table, check_addresses(tailscale_ip))
     except TailgenError as exc:
         fail(exc, _sources(site))
     except ValueError as exc:

@@ -370,8 +370,34 @@ def compile_policy(site: Site) -> PolicyIR:
     for rule in contributed_rules(site):
         ir.add(rule.section, rule.body, rule.origin)
     add_tests(ir, site)
+    _prune_hosts(ir)
     _ensure_rules_section(ir)
     return ir
+
+
+def _referenced(ir: PolicyIR) -> set[str]:
+    """Every selector the rules, node attributes and tests name (ports stripped)."""
+    names: set[str] = set()
+    for grant in ir.sections.get("grants", []):
+        names.update(grant["src"], grant["dst"])
+    for attr in ir.sections.get("nodeAttrs", []):
+        names.update(attr["target"])
+    for test in ir.sections.get("tests", []):
+        names.add(test["src"])
+        names.update(entry.rsplit(":", 1)[0] for entry in test.get("accept", []) + test.get("deny", []))
+    return names
+
+
+def _prune_hosts(ir: PolicyIR) -> None:
+    """Keep only the aliases something uses: an unused alias is clutter that `tailgen lint`
+    (rightly) warns about, and the site file already names every address."""
+    used = _referenced(ir)
+    hosts = ir.sections.get("hosts", {})
+    for alias in [a for a in hosts if a not in used]:
+        del hosts[alias]
+        ir.comments.pop(_pointer("hosts", alias), None)
+    if not hosts:
+        ir.sections.pop("hosts", None)
 
 
 def _ensure_rules_section(ir: PolicyIR) -> None:

@@ -139,7 +139,7 @@ def format_interval(iv: Interval) -> str:
     if lo == hi:
         return str(key_addr(lo))
     first, last = key_addr(lo), key_addr(hi)
-    nets = list(ipaddress.summarize_address_range(first, last))  # type: ignore[type-var]
+    nets = list(ipaddress.summarize_address_range(first, last))
     if len(nets) == 1:
         return str(nets[0])
     return f"{first}-{last}"

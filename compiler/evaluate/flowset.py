@@ -8,6 +8,7 @@ cell — so equality here is equality of the (src, dst, port, proto) sets, not o
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,16 +41,20 @@ def parse_wire(rules: Iterable[dict[str, Any]] | None) -> list[WireEntry]:
 
 
 def _addrs(texts: Iterable[str]) -> AddrSet:
-    return AddrSet.of(iv for t in texts for iv in (ALL.intervals if t == "*" else [parse_interval(t)]))
+    return AddrSet.of(
+        iv for t in texts for iv in (ALL.intervals if t == "*" else [parse_interval(t)])
+    )
 
 
 def wire_allows(entries: Sequence[WireEntry], s: int, d: int, port: int, proto: int) -> bool:
     """Would a node with this filter accept the packet? (ICMP ignores ports.)"""
-    for e in entries:
-        if proto in e.protos and d in e.dst and s in e.src:
-            if proto in PORTLESS or e.ports[0] <= port <= e.ports[1]:
-                return True
-    return False
+    return any(
+        proto in e.protos
+        and d in e.dst
+        and s in e.src
+        and (proto in PORTLESS or e.ports[0] <= port <= e.ports[1])
+        for e in entries
+    )
 
 
 def flow_differences(
@@ -70,7 +75,9 @@ def flow_differences(
     return diffs
 
 
-def _cells(entries: list[WireEntry], domain: AddrSet) -> Iterator[tuple[int, tuple[int, int], PortRange]]:
+def _cells(
+    entries: list[WireEntry], domain: AddrSet
+) -> Iterator[tuple[int, tuple[int, int], PortRange]]:
     protos = sorted({p for e in entries for p in e.protos} | {OTHER_PROTO})
     dst_cells = list(_split(domain, (e.dst & domain for e in entries)))
     port_cells = _port_cells(e.ports for e in entries)
@@ -81,12 +88,12 @@ def _cells(entries: list[WireEntry], domain: AddrSet) -> Iterator[tuple[int, tup
 
 
 def _split(domain: AddrSet, parts: Iterable[AddrSet]) -> Iterator[tuple[int, int]]:
-    cuts = set()
+    cuts: set[int] = set()
     for part in parts:
         for lo, hi in part.intervals:
             cuts.update((lo, hi + 1))
     for lo, hi in domain.intervals:
-        points = sorted(c for c in cuts if lo < c <= hi) + [hi + 1]
+        points = [*sorted(c for c in cuts if lo < c <= hi), hi + 1]
         start = lo
         for p in points:
             if p > start:
@@ -99,10 +106,12 @@ def _port_cells(ranges: Iterable[PortRange]) -> list[PortRange]:
     for lo, hi in ranges:
         cuts.update((lo, hi + 1))
     points = sorted(cuts)
-    return [(a, b - 1) for a, b in zip(points, points[1:], strict=False)]
+    return [(a, b - 1) for a, b in itertools.pairwise(points)]
 
 
-def _sources(entries: Sequence[WireEntry], proto: int, dst: tuple[int, int], ports: PortRange) -> AddrSet:
+def _sources(
+    entries: Sequence[WireEntry], proto: int, dst: tuple[int, int], ports: PortRange
+) -> AddrSet:
     cell = AddrSet((dst,))
     found = AddrSet()
     for e in entries:

@@ -61,7 +61,7 @@ class Device:
 
     @property
     def is_exit_node(self) -> bool:
-        return EXIT_ROUTES <= set(self.approved_routes)
+        return set(self.approved_routes) >= EXIT_ROUTES
 
     @cached_property
     def routed(self) -> AddrSet:

@@ -9,6 +9,7 @@ tests) are read as their modern equivalents.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,7 +112,6 @@ class Policy:
 
     raw: dict[str, Any]
     text: str
-    positions: Positions
     keys: dict[str, str]
     groups: dict[str, list[str]]
     hosts: dict[str, str]
@@ -128,6 +128,12 @@ class Policy:
     def key(self, name: str) -> str:
         """The spelling the file uses for a top-level key (for paths and messages)."""
         return self.keys.get(name.lower(), name)
+
+    @functools.cached_property
+    def positions(self) -> Positions:
+        """Found only when a problem or an explanation needs a line: most policies are
+        checked and pass, and finding positions costs as much as parsing."""
+        return find_positions(self.text) if self.text else Positions()
 
     def where(self, path: Path) -> tuple[int, int]:
         return self.positions.of(path)
@@ -152,7 +158,6 @@ def policy_from_data(data: dict[str, Any], text: str = "") -> Policy:
     return Policy(
         raw=data,
         text=text,
-        positions=find_positions(text) if text else Positions(),
         keys=keys,
         groups=_str_map(section("groups")[1]),
         hosts={k: v for k, v in (_mapping(section("hosts")[1])).items() if isinstance(v, str)},

@@ -10,6 +10,7 @@ remembers the comment lines just before each value, which is how `explain` finds
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
@@ -121,8 +122,6 @@ class _Scanner:
         while self.i < len(text) and text[self.i] != '"':
             self._advance(2 if text[self.i] == "\\" else 1)
         self._advance()
-        import json
-
         try:
             return str(json.loads(text[start : self.i]))
         except ValueError:

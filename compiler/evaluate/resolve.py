@@ -79,7 +79,9 @@ class Resolver:
             return [d for d in inv.devices if d.tagged]
         if sel in ROLE_AUTOGROUPS:
             roles = ROLE_AUTOGROUPS[sel]
-            return [d for u in inv.users if u.role in roles for d in inv.devices_of.get(u.login, ())]
+            return [
+                d for u in inv.users if u.role in roles for d in inv.devices_of.get(u.login, ())
+            ]
         if sel.startswith("tag:"):
             return [d for d in inv.devices if sel in d.tags]
         return [d for login in self.logins(sel) for d in inv.devices_of.get(login, ())]
@@ -114,7 +116,11 @@ class Resolver:
         result = AddrSet()
         for op in self.policy.ipsets.get(name, []):
             verb, _, target = op.partition(" ") if " " in op else ("add", "", op)
-            part = self._ipset(target, seen | {name}) if target.startswith("ipset:") else self.dst(target)
+            part = (
+                self._ipset(target, seen | {name})
+                if target.startswith("ipset:")
+                else self.dst(target)
+            )
             result = result - part if verb == "remove" else result | part
         return result
 

@@ -57,9 +57,8 @@ class Atom:
         """Does `node`'s packet filter admit this flow through this atom?"""
         if self.via and not self.via & set(node.tags):
             return False
-        if self.kind == "internet" or self.via:
-            if not self._routes_via(node, d):
-                return False
+        if (self.kind == "internet" or self.via) and not self._routes_via(node, d):
+            return False
         return self.admits(evaluator, s, d, port, proto)
 
     def _routes_via(self, node: Device, d: int) -> bool:

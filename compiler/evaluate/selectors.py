@@ -68,13 +68,17 @@ class SelectorCheck:
 
     def error(self, text: str, side: str) -> str:
         """What is wrong with `text` used on `side` ("src" or "dst") of a rule ("" = fine)."""
-        if text == "*" or "@" in text and not text.startswith(("user:", "tag:", "group:")):
+        if text == "*" or ("@" in text and not text.startswith(("user:", "tag:", "group:"))):
             return ""
         if text.startswith("autogroup:"):
             return self._autogroup(text, side)
         if text.startswith("tag:"):
             if text not in self.policy.tag_owners:
-                return f'{side}=tag not found: "{text}"' if side == "src" else f'dst="{text}": tag not found: "{text}"'
+                return (
+                    f'{side}=tag not found: "{text}"'
+                    if side == "src"
+                    else f'dst="{text}": tag not found: "{text}"'
+                )
             return ""
         if text.startswith("user:*@"):
             return domain_error(text.removeprefix("user:*@"), self.tailnet_domains)

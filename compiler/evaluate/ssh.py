@@ -151,7 +151,9 @@ def grants_to_wire(grants: list[SshGrant]) -> list[dict[str, Any]]:
     for g in grants:
         ips = [str(key_addr(k)) for lo, hi in g.principals.intervals for k in range(lo, hi + 1)]
         action = {"accept": True} if g.action == "accept" else {"holdAndDelegate": "check"}
-        out.append({"principals": [{"nodeIP": ip} for ip in ips], "sshUsers": g.users, "action": action})
+        out.append(
+            {"principals": [{"nodeIP": ip} for ip in ips], "sshUsers": g.users, "action": action}
+        )
     return out
 
 
@@ -161,7 +163,17 @@ def grants_from_wire(rules: list[dict[str, Any]] | None) -> list[SshGrant]:
     for r in rules or ():
         keys = [addr_key(p["nodeIP"]) for p in r.get("principals") or () if p.get("nodeIP")]
         action = r.get("action") or {}
-        verb = "check" if action.get("holdAndDelegate") else "accept" if action.get("accept") else "deny"
+        verb = (
+            "check"
+            if action.get("holdAndDelegate")
+            else "accept"
+            if action.get("accept")
+            else "deny"
+        )
         if verb != "deny":
-            out.append(SshGrant(None, AddrSet.of((k, k) for k in keys), dict(r.get("sshUsers") or {}), verb))
+            out.append(
+                SshGrant(
+                    None, AddrSet.of((k, k) for k in keys), dict(r.get("sshUsers") or {}), verb
+                )
+            )
     return out

@@ -25,6 +25,6 @@ from compiler.hujson._ast import MAX_DEPTH
 from compiler.hujson._dumps import dumps
 from compiler.hujson._errors import HujsonError
 from compiler.hujson._fast import loads, minimize, standardize
-from compiler.hujson._format import format_text as format
+from compiler.hujson._render import format_text as format
 
 __all__ = ["MAX_DEPTH", "HujsonError", "dumps", "format", "loads", "minimize", "standardize"]

@@ -28,7 +28,17 @@ from typing import Any
 
 from compiler.hujson import _ast
 
-__all__ = ["loads", "minimize", "standardize", "to_bytes"]
+__all__ = [
+    "Fallback",
+    "as_text",
+    "from_bytes",
+    "loads",
+    "loads_text",
+    "minimize",
+    "reject_constant",
+    "standardize",
+    "to_bytes",
+]
 
 _COMMENT_START = re.compile(r"/[/*]")
 _TRAILING_COMMA = re.compile(r",[ \t\r\n]*[\]}]")
@@ -37,7 +47,7 @@ _BLANK_ASCII = {code: " " for code in range(128) if chr(code) not in " \t\r\n"}
 _NOT_AFTER_VALUE = "[{,:"
 
 
-class _Fallback(Exception):
+class Fallback(Exception):
     """The fast path cannot decide; the exact parser will."""
 
 
@@ -95,7 +105,7 @@ def _blank_comment(comment: str) -> str:
     try:
         comment.encode("utf-8")
     except UnicodeEncodeError:
-        raise _Fallback from None  # not UTF-8: the exact parser reports it
+        raise Fallback from None  # not UTF-8: the exact parser reports it
     return "".join(ch if ch in "\t\r\n" else " " * len(ch.encode()) for ch in comment)
 
 
@@ -114,7 +124,7 @@ def _blank_comments(text: str) -> str:
         else:
             end = text.find("*/", start + 2) + 2
         if end <= 1:
-            raise _Fallback  # unterminated comment
+            raise Fallback  # unterminated comment
         parts += (text[done:start], _blank_comment(text[start:end]))
         done = pos = end
         quotes.skip_to(end)
@@ -141,7 +151,7 @@ def _blank_trailing_commas(text: str) -> str:
         if quotes.inside_at(comma):
             continue
         if not _follows_value(text, comma):
-            raise _Fallback  # `[,]`, `{,}`, `,,]`: the exact parser words the error
+            raise Fallback  # `[,]`, `{,}`, `,,]`: the exact parser words the error
         parts += (text[done:comma], " ")
         done = comma + 1
     if not parts:
@@ -164,10 +174,11 @@ def blank(text: str) -> str:
 # comments on their own line and trailing commas before a line break. Possessive
 # quantifiers keep each attempt cheap.
 _OWN_LINE_COMMENT = re.compile(r"\n[ \t]*+//[^\n]*+")
-_MULTILINE_TRAILING_COMMA = re.compile(r",(?=[ \t\r]*+\n[ \t\r\n]*+[\]}])")
+# The lookbehind, checked last so the literal "," still drives the search, keeps commas that
+# do not directly follow a value: `[\n,\n]` stays an error, and `1 ,\n]` (rare) goes to the
+# exact parser.
+_MULTILINE_TRAILING_COMMA = re.compile(r",(?=[ \t\r]*+\n[ \t\r\n]*+[\]}])(?<=[^ \t\r\n\[{,:],)")
 _INLINE_TRAILING_COMMA = re.compile(r",[ \t\r]*+[\]}]")
-_COMMA_AFTER_BRACKET = re.compile(r"\[[ \t\r\n]*+,")
-_COMMA_AFTER_BRACE = re.compile(r"\{[ \t\r\n]*+,")
 
 
 def _block_end_in_line_comment(text: str) -> bool:
@@ -194,13 +205,11 @@ def _strip_comments(text: str) -> str:
 
 
 def _strip_trailing_commas(text: str) -> str:
-    """Delete commas before a line break and a closing bracket; blank inline ones carefully.
+    """Blank inline trailing commas carefully, then delete line-broken ones in one C pass.
 
-    A comma right after `[` or `{` must stay an error (`[\n,\n]`), so such text goes to the
-    exact parser. A line-broken comma cannot be inside a valid string (no raw newlines).
+    A comma followed by a line break cannot be inside a valid string (strings hold no raw
+    newline; if one does, it stays and `json.loads` fails).
     """
-    if _COMMA_AFTER_BRACKET.search(text) or _COMMA_AFTER_BRACE.search(text):
-        raise _Fallback
     if _INLINE_TRAILING_COMMA.search(text):
         text = _blank_trailing_commas(text)
     return _MULTILINE_TRAILING_COMMA.sub("", text)
@@ -222,11 +231,11 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _reject_constant(name: str) -> Any:
-    raise _Fallback  # NaN, Infinity, -Infinity are JSON5, not JSON
+def reject_constant(name: str) -> Any:
+    raise Fallback  # NaN, Infinity, -Infinity are JSON5, not JSON
 
 
-def _decoded(text: str | bytes | bytearray | memoryview) -> str | None:
+def as_text(text: str | bytes | bytearray | memoryview) -> str | None:
     """The text to scan, or None when the bytes are not UTF-8 (only the exact parser copes)."""
     if isinstance(text, str):
         return text
@@ -238,14 +247,14 @@ def _decoded(text: str | bytes | bytearray | memoryview) -> str | None:
 
 def loads(text: str | bytes | bytearray | memoryview, *, allow_duplicates: bool = False) -> Any:
     """Strict JWCC to Python data: blank, then C json; the exact parser explains failures."""
-    decoded = _decoded(text)
+    decoded = as_text(text)
     if decoded is not None:
         hook = None if allow_duplicates else _unique
         try:
             return json.loads(
-                loads_text(decoded), object_pairs_hook=hook, parse_constant=_reject_constant
+                loads_text(decoded), object_pairs_hook=hook, parse_constant=reject_constant
             )
-        except (_Fallback, _Duplicate, ValueError, RecursionError):
+        except (Fallback, _Duplicate, ValueError, RecursionError):
             pass
     data = to_bytes(text)
     return _ast.to_python(_ast.parse(data), data, allow_duplicates)
@@ -253,13 +262,13 @@ def loads(text: str | bytes | bytearray | memoryview, *, allow_duplicates: bool 
 
 def standardize(text: str | bytes | bytearray | memoryview) -> str:
     """Comments and trailing commas become spaces; every other byte stays where it was."""
-    decoded = _decoded(text)
+    decoded = as_text(text)
     if decoded is not None:
         try:
             standard = blank(decoded)
-            json.loads(standard, parse_constant=_reject_constant)
+            json.loads(standard, parse_constant=reject_constant)
             return standard
-        except (_Fallback, ValueError, RecursionError):
+        except (Fallback, ValueError, RecursionError):
             pass
     root = _ast.parse(to_bytes(text))
     _ast.standardize_tree(root)

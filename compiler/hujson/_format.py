@@ -24,10 +24,9 @@ from __future__ import annotations
 import json
 import re
 
-from compiler.hujson._ast import Composite, Value, go_decode, is_standard, pack, parse
-from compiler.hujson._fast import from_bytes, to_bytes
+from compiler.hujson._ast import Composite, Value, go_decode, is_standard
 
-__all__ = ["format_text", "go_string"]
+__all__ = ["Opts", "extra_stats", "format_extra", "format_tree", "go_string", "rstrip_space"]
 
 PUNCH_CARD_WIDTH = 80
 
@@ -42,7 +41,7 @@ def _ws_len(data: bytes, pos: int = 0) -> int:
     return _WS.match(data, pos).end() - pos  # type: ignore[union-attr]
 
 
-def _rstrip_space(data: bytes) -> bytes:
+def rstrip_space(data: bytes) -> bytes:
     """bytes.TrimRightFunc(data, unicode.IsSpace); comments are valid UTF-8 by now."""
     if data.isascii():
         return data.rstrip(_GO_SPACE_ASCII)
@@ -183,7 +182,7 @@ class Opts:
 
 def _block_comment(comment: bytes, depth: int) -> bytes:
     """Re-indent a multi-line block comment from its common prefix ("*"-style aligned)."""
-    lines = [_rstrip_space(line) for line in comment.split(b"\n")]
+    lines = [rstrip_space(line) for line in comment.split(b"\n")]
     has_empty = any(not line for line in lines)
     prefix = next((line for line in lines[1:] if line), b"")
     for index in range(1, len(lines)):
@@ -224,11 +223,29 @@ def _comments_body(extra: bytes, depth: int, out: bytearray) -> None:
         out += b"\t" * depth if out.endswith(b"\n") else b" "
         comment = extra[pos:end]
         if line_comment or b"\n" not in comment:
-            out += _rstrip_space(comment)
+            out += rstrip_space(comment)
             pos = end - 1 if line_comment else end  # a line comment leaves its newline
             continue
         out += _block_comment(comment, depth)
         pos = end
+
+
+def _line_comments_body(extra: bytes, depth: int, out: bytearray) -> None:
+    """`_comments_body` for extra made of whitespace and `//` comments only (the usual case).
+
+    Each line is whitespace, optionally followed by one comment, so the whitespace between
+    two comments holds exactly as many newlines as the lines between them.
+    """
+    last = -1  # line of the previous comment; -1: none yet
+    lines = extra.split(b"\n")
+    for number, line in enumerate(lines):
+        comment = line.lstrip(b" \t")
+        if comment:
+            out += b"\n" * min(number - last if last >= 0 else number, 2)
+            out += b"\t" * depth if out.endswith(b"\n") else b" "
+            out += rstrip_space(comment)
+            last = number
+    out += b"\n" * min(len(lines) - 1 - last, 2)
 
 
 def format_extra(extra: bytes | None, depth: int, opts: int = 0) -> bytes | None:
@@ -239,10 +256,12 @@ def format_extra(extra: bytes | None, depth: int, opts: int = 0) -> bytes | None
     out = bytearray()
     if opts & Opts.LEADING_NEWLINE and b"\n" not in source:
         out += b"\n"
-    if b"/" in source:
+    if b"/" not in source:
+        out += b"\n" * min(source.count(b"\n"), 2)
+    elif b"/*" in source:
         _comments_body(source, depth, out)
     else:
-        out += b"\n" * min(source.count(b"\n"), 2)
+        _line_comments_body(source, depth, out)
     _finish_extra(out, depth, opts)
     if not out and extra is None:
         return None
@@ -393,10 +412,4 @@ def format_tree(root: Value) -> None:
     format_whitespace(root, 0, standard)
     align_object_values(root)
     after = format_extra(root.after, 0) or b""
-    root.after = _rstrip_space(after) + b"\n"
-
-
-def format_text(text: str | bytes | bytearray | memoryview) -> str:
-    root = parse(to_bytes(text))
-    format_tree(root)
-    return from_bytes(pack(root))
+    root.after = rstrip_space(after) + b"\n"

@@ -6,21 +6,30 @@ comparing the two sets of (principal, target) pairs. Each side is evaluated over
 principals and targets (the union of both sides'), so a pair is "gained" only when the new
 policy allows something the old one did not, whatever the sites declared.
 
-The evaluator is reached through `evaluate_pairs` and `explain` only; nothing here decides
+The evaluator is reached through `compiler.review.evaluation` only; nothing here decides
 what a rule means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from compiler.review.evaluation import (
+    Evaluated,
+    Pair,
+    allowed_pairs,
+    explain,
+    prepare,
+    principals,
+    reused_pairs,
+    review_inventory,
+    rule_targets,
+)
 from compiler.review.snapshot import POLICY, Snapshot
-from compiler.review.universe import Target, site_targets, test_targets, union
-from compiler.site.inventory import inventory_from_site
-
-Pair = tuple[str, Target]
+from compiler.review.universe import Target, for_site, site_targets, union
+from compiler.site.model import Site
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class AccessChange:
     target: Target
     labels: tuple[str, ...] = ()  # what declares the target: "service ollama-icon", …
     rules: tuple[str, ...] = ()  # the rules that allow it (new side for gains, old for losses)
-    wildcard: bool = False  # every rule that allows it has a `*` source, destination or port
+    wildcard: bool = False  # every rule that allows it has a `*` source or destination
 
     def sort_key(self) -> tuple[Target, str]:
         return (self.target, self.principal)
@@ -50,47 +59,10 @@ class AccessDiff:
 
 @dataclass(frozen=True)
 class Side:
-    """One side as the evaluator sees it."""
+    """One side, evaluated: the pairs its policy allows, and how to explain one."""
 
-    policy_text: str
-    inventory: Mapping[str, Any]
+    evaluated: Evaluated | None
     pairs: frozenset[Pair] = field(default_factory=frozenset)
-
-
-def principals(*inventories: Mapping[str, Any]) -> tuple[str, ...]:
-    """Everyone a review reports on: each user's login, and each tag (tagged devices are
-    principals of their own: a tag replaces its device's user identity)."""
-    logins: set[str] = set()
-    tags: set[str] = set()
-    for inv in inventories:
-        logins.update(str(u.get("email") or u.get("login")) for u in inv.get("users") or [])
-        for node in (inv.get("nodes") or {}).values():
-            tags.update(node.get("tags") or [])
-    return (*sorted(logins), *sorted(tags))
-
-
-def access_diff(
-    desired: Side, current: Side, labels: Mapping[Target, tuple[str, ...]]
-) -> AccessDiff:
-    """Gained and lost pairs between two evaluated sides, each explained by its rules."""
-    gained = desired.pairs - current.pairs
-    lost = current.pairs - desired.pairs
-    return AccessDiff(
-        gained=tuple(_changes(desired, gained, labels)),
-        lost=tuple(_changes(current, lost, labels)),
-        existing=len(current.pairs),
-        allowed=len(desired.pairs),
-    )
-
-
-def _changes(
-    side: Side, pairs: frozenset[Pair], labels: Mapping[Target, tuple[str, ...]]
-) -> list[AccessChange]:
-    out = []
-    for principal, target in sorted(pairs, key=lambda p: (p[1], p[0])):
-        rules, wildcard = explain(side, principal, target)
-        out.append(AccessChange(principal, target, labels.get(target, ()), rules, wildcard))
-    return out
 
 
 def review(
@@ -100,36 +72,56 @@ def review(
     tailnet; a side without a site (read from out/ or a file) borrows the other side's."""
     if docs is None:
         return AccessDiff(evaluated=False, note="the policy is not part of this comparison")
-    sites = [s.site for s in (desired, current) if s.site is not None]
-    if not sites:
+    new_site, old_site = desired.site or current.site, current.site or desired.site
+    if new_site is None or old_site is None:
         return AccessDiff(evaluated=False, note=NO_SITE)
-    new_inv = inventory_from_site(desired.site or sites[0])
-    old_inv = inventory_from_site(current.site or sites[0])
-    labels = union(*(site_targets(s) for s in sites), *_recovered(desired, current, docs, new_inv))
-    who = principals(new_inv, old_inv)
-    targets = list(labels)
-    new = Side(desired.text(POLICY) or "", new_inv)
-    old = Side(current.text(POLICY) or "", old_inv)
-    new = replace(new, pairs=evaluate_pairs(new.policy_text, new_inv, who, targets))
-    old = replace(old, pairs=evaluate_pairs(old.policy_text, old_inv, who, targets))
-    return replace(access_diff(new, old, labels), note=_borrowed(desired, current))
+    new = _prepare(desired, docs[0], new_site)
+    old = _prepare(current, docs[1], old_site)
+    labels = _labels([new_site, old_site], [e for e in (new, old) if e is not None])
+    who = principals(new_site, old_site)
+    old_targets = for_site(labels, old_site)
+    old_side = _side(old, who, old_targets)
+    new_side = _side(new, who, for_site(labels, new_site), (old, old_side, old_targets))
+    return replace(access_diff(new_side, old_side, labels, who), note=_borrowed(desired, current))
 
 
 NO_SITE = "access not evaluated: neither side comes from a site file, so the tailnet is unknown"
+RULE_LABEL = "named by a policy rule"
 
 
-def _recovered(
-    desired: Snapshot,
-    current: Snapshot,
-    docs: tuple[dict[str, Any], dict[str, Any]],
-    inv: Mapping[str, Any],
-) -> list[dict[Target, set[str]]]:
-    """Targets named by the tests of a side that has no site (see `universe.test_targets`)."""
-    return [
-        {t: {"policy test"} for t in test_targets(doc, inv)}
-        for side, doc in zip((desired, current), docs, strict=True)
-        if side.site is None
-    ]
+def _prepare(snapshot: Snapshot, doc: dict[str, Any], site: Site) -> Evaluated | None:
+    """A side ready to evaluate, or None when it has no policy file at all (before the first
+    build: that allows nothing, unlike a policy without rules, which Tailscale reads as
+    allow-all)."""
+    text = snapshot.text(POLICY)
+    return None if text is None else prepare(text, doc, review_inventory(site))
+
+
+def _side(
+    evaluated: Evaluated | None,
+    who: Mapping[str, str],
+    targets: list[Target],
+    like: tuple[Evaluated | None, Side, list[Target]] | None = None,
+) -> Side:
+    """A side's pairs; `like` is the other side (and its targets), whose answers are reused
+    where the policies cannot differ (see `evaluation.reused_pairs`)."""
+    if evaluated is None:
+        return Side(None)
+    kept: set[Pair] = set()
+    other, side, before = like or (None, Side(None), [])
+    if other is not None:
+        both = list(zip(targets, before, strict=True))
+        kept, targets = reused_pairs(evaluated, other, side.pairs, both)
+    return Side(evaluated, frozenset(kept | allowed_pairs(evaluated, who, targets)))
+
+
+def _labels(sites: list[Site], sides: list[Evaluated]) -> dict[Target, tuple[str, ...]]:
+    """Targets the sites declare, then those only a policy rule names."""
+    declared = union(*(site_targets(site) for site in sites))
+    for side in sides:
+        for target in rule_targets(side) - declared.keys():
+            declared[target] = (RULE_LABEL,)
+    return dict(sorted(declared.items()))
 
 
 def _borrowed(desired: Snapshot, current: Snapshot) -> str:
@@ -139,20 +131,33 @@ def _borrowed(desired: Snapshot, current: Snapshot) -> str:
     return ""
 
 
-# ---------------------------------------------------------------------------------------------
-# the adapter: the only place that calls the evaluator
+def access_diff(
+    desired: Side,
+    current: Side,
+    labels: Mapping[Target, tuple[str, ...]],
+    who: Mapping[str, str],
+) -> AccessDiff:
+    """Gained and lost pairs between two evaluated sides, each explained by its rules."""
+    gained = desired.pairs - current.pairs
+    lost = current.pairs - desired.pairs
+    return AccessDiff(
+        gained=tuple(_changes(desired, gained, labels, who)),
+        lost=tuple(_changes(current, lost, labels, who)),
+        existing=len(current.pairs),
+        allowed=len(desired.pairs),
+    )
 
 
-def evaluate_pairs(
-    policy_text: str,
-    inventory: Mapping[str, Any],
-    who: Sequence[str],
-    targets: Sequence[Target],
-) -> frozenset[Pair]:
-    """Every (principal, target) the policy allows in this tailnet."""
-    raise NotImplementedError("waiting for compiler.evaluate")
-
-
-def explain(side: Side, principal: str, target: Target) -> tuple[tuple[str, ...], bool]:
-    """The rules that allow `principal` to reach `target`, and whether all are wildcards."""
-    return (), False
+def _changes(
+    side: Side,
+    pairs: frozenset[Pair],
+    labels: Mapping[Target, tuple[str, ...]],
+    who: Mapping[str, str],
+) -> list[AccessChange]:
+    out = []
+    for principal, target in sorted(pairs, key=lambda p: (p[1], p[0])):
+        rules, wildcard = (
+            explain(side.evaluated, who[principal], target) if side.evaluated else ((), False)
+        )
+        out.append(AccessChange(principal, target, labels.get(target, ()), rules, wildcard))
+    return out

@@ -5,7 +5,8 @@ A plan is unsafe when applying it could lock people out or open the tailnet wide
 - more than 30 % of the access pairs the current policy allows are lost;
 - a rule with a `*` source or destination appears;
 - someone gains the internet through exit nodes (`autogroup:internet`);
-- a declared break-glass path (a person's SSH to a device) is lost.
+- a break-glass path (a person's SSH to a device, declared in either site, or allowed by a rule
+  generated from such a declaration) is lost.
 
 Each reason is named, so `push` can refuse with a message that says what to look at, and a
 reviewer can acknowledge it with `--force`.
@@ -22,6 +23,7 @@ from compiler.review.canonical import key, show
 from compiler.review.universe import INTERNET, BreakGlassPath
 
 MAX_SAFE_LOSS = 0.30
+BREAK_GLASS_ORIGIN = "break-glass path"  # the comment compiler.emit.policy writes on those rules
 RULE_SECTIONS = ("grants", "acls", "ssh")
 
 
@@ -60,21 +62,25 @@ def _lost_share(access: AccessDiff) -> Iterator[Reason]:
 
 def _wildcards(rules: Iterable[str]) -> Iterator[Reason]:
     for rule in rules:
-        yield Reason("wildcard", f"new rule with a `*` source or destination: {rule}")
+        yield Reason("wildcard", f"new rule with a `*` source or destination: `{rule}`")
 
 
 def _internet(access: AccessDiff) -> Iterator[Reason]:
     who = sorted({c.principal for c in access.gained if c.target.host == INTERNET})
     if who:
-        yield Reason("internet", "exit-node (internet) access widens to " + ", ".join(who))
+        names = ", ".join(f"`{p}`" for p in who)
+        yield Reason("internet", f"exit-node (internet) access widens to {names}")
 
 
 def _break_glass(access: AccessDiff, paths: Iterable[BreakGlassPath]) -> list[Reason]:
-    lost = {(c.principal, c.target) for c in access.lost}
+    """Lost pairs that a site declares as break-glass, or that the current policy allowed by
+    a rule generated from a break-glass declaration (its comment says so: a current side read
+    from out/ has no site, and the new site may have dropped the declaration)."""
+    declared = {(p.login, p.target) for p in paths}
     return [
-        Reason("break-glass", f"break-glass path lost: {path}")
-        for path in sorted(paths)
-        if (path.login, path.target) in lost
+        Reason("break-glass", f"break-glass path lost: `{c.principal}` to `{c.target}`")
+        for c in access.lost
+        if (c.principal, c.target) in declared or any(BREAK_GLASS_ORIGIN in r for r in c.rules)
     ]
 
 

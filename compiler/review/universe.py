@@ -10,17 +10,15 @@ The evaluator answers "may X reach Y"; this module decides which Y are worth ask
 - the internet through exit nodes, when the site has one.
 
 Both sides contribute, so a removed service is still asked about (its pairs are "lost") and a
-new one is asked about on the old policy too (a wide old rule may already have allowed it). A
-side read from `out/` has no site; its policy's `tests` still name the destinations tailgen
-declared (`wintendo:11434`), which recovers the targets of services the site has since dropped.
+new one is asked about on the old policy too (a wide old rule may already have allowed it).
+The evaluator adds the device ports either policy's rules name (`compiler.review.evaluation`),
+which is how a rule that widens to an undeclared port shows up.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from compiler.emit.policy import members
 from compiler.site.dns import zones
@@ -33,12 +31,13 @@ INTERNET = "internet"
 @dataclass(frozen=True, order=True)
 class Target:
     """A port to ask about. `host` names it for people (a device, a resolver address, or
-    `internet`); `address` is what the evaluator is asked about."""
+    `internet`); `address` is what the evaluator is asked about on one side. A pinned device
+    that loses its pin keeps its name, so its ports compare equal across the sides."""
 
     host: str
-    address: str
-    proto: str  # tcp | udp
-    port: int
+    address: str = field(compare=False)  # may differ between the sides: not the identity
+    proto: str = "tcp"  # tcp | udp
+    port: int = 0
 
     def __str__(self) -> str:
         if self.host == INTERNET:
@@ -99,41 +98,20 @@ def break_glass_paths(site: Site) -> set[BreakGlassPath]:
     return paths
 
 
-def test_targets(policy: Mapping[str, Any], inventory: Mapping[str, Any]) -> set[Target]:
-    """Targets named by a policy's `tests` (`host:port`), for a side without a site. Only
-    destinations that resolve to one inventory device or a literal address are kept."""
-    hosts = policy.get("hosts") if isinstance(policy.get("hosts"), dict) else {}
-    by_address = {n.get("ipv4"): name for name, n in (inventory.get("nodes") or {}).items()}
-    found = set()
-    for test in _list(policy.get("tests")):
-        if not isinstance(test, dict):
-            continue
-        proto = str(test.get("proto") or "tcp")
-        if proto not in ("tcp", "udp"):
-            continue
-        for dst in _list(test.get("accept")) + _list(test.get("deny")):
-            target = _test_target(str(dst), proto, hosts or {}, by_address)
-            if target is not None:
-                found.add(target)
-    return found
-
-
-def _test_target(
-    dst: str, proto: str, hosts: Mapping[str, Any], by_address: Mapping[Any, str]
-) -> Target | None:
-    host, _, port = dst.rpartition(":")
-    if not port.isdigit():
-        return None
-    address = str(hosts.get(host, host))
-    try:
-        ipaddress.IPv4Address(address)
-    except ValueError:
-        return None
-    return Target(by_address.get(address, address), address, proto, int(port))
-
-
-def _list(value: Any) -> list[Any]:
-    return [v for v in value if v is not None] if isinstance(value, list) else []
+def for_site(targets: Iterable[Target], site: Site) -> list[Target]:
+    """The targets with the addresses `site` gives them: its own declaration where it has
+    one, its device's tailnet address where it has the device, else as given."""
+    own = {t: t for t in site_targets(site)}
+    addresses = device_addresses(site)
+    out = []
+    for target in targets:
+        if target in own:
+            out.append(own[target])
+        elif target.host in addresses:
+            out.append(replace(target, address=addresses[target.host]))
+        else:
+            out.append(target)
+    return out
 
 
 def union(*maps: Mapping[Target, Iterable[str]]) -> dict[Target, tuple[str, ...]]:

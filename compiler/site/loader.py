@@ -133,15 +133,25 @@ def load_text(text: str, filename: str = "site.yaml") -> Site:
     return site
 
 
-def load(path: str | Path) -> tuple[Site, str]:
-    """Read and validate a site file; returns the Site and its text (for excerpts in errors)."""
+def read_text(path: str | Path) -> str:
+    """The text of a site file; an unreadable file is the user's error, not a crash."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise TailgenError(f"{path}: cannot read site file: {reason}") from None
-    return load_text(text, path.name if path.parent == Path(".") else str(path)), text
+        raise TailgenError(f"{display_name(path)}: cannot read site file: {reason}") from None
+
+
+def display_name(path: Path) -> str:
+    """How errors name the site file: as the user typed it, without a leading './'."""
+    return path.as_posix().removeprefix("./")
+
+
+def load(path: str | Path) -> tuple[Site, str]:
+    """Read and validate a site file; returns the Site and its text (for excerpts in errors)."""
+    text = read_text(path)
+    return load_text(text, display_name(Path(path))), text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ OS_NAMES = {OS.LINUX: "Linux", OS.MACOS: "macOS", OS.WINDOWS: "Windows"}
 AUDIT = {
     OS.LINUX: "tailgen audit {device} --local      # on the device; or: ss -Htlnp > listeners.txt",
     OS.MACOS: "lsof -nP -iTCP -sTCP:LISTEN > listeners.txt && tailgen audit {device} --from listeners.txt",
-    OS.WINDOWS: "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,OwningProcess | ConvertTo-Json > listeners.json\ntailgen audit {device} --from listeners.json",
+    OS.WINDOWS: "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,OwningProcess |\n    ConvertTo-Json | Out-File -Encoding utf8 listeners.json\ntailgen audit {device} --from listeners.json",
 }
 
 
@@ -74,7 +74,7 @@ def service_doc(spec: LaunchSpec, rendered: Rendered) -> ServiceDoc:
 
 def needs_guard(specs: list[LaunchSpec]) -> bool:
     """Linux, and something binds or publishes the Tailscale address directly."""
-    return any(s.os is OS.LINUX and s.host not in (LOOPBACK,) and not s.expose_lan for s in specs)
+    return any(s.os is OS.LINUX and s.host != LOOPBACK and not s.expose_lan for s in specs)
 
 
 def guard(device: str, specs: list[LaunchSpec], source: str) -> str:
@@ -106,5 +106,7 @@ def readme(
         services=docs,
         skipped=skipped,
         guard=needs_guard(specs),
+        lan=any(s.expose_lan for s in specs),
+        fence="powershell" if os is OS.WINDOWS else "sh",
         audit=AUDIT.get(os, AUDIT[OS.LINUX]).format(device=device),
     )

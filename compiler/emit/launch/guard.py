@@ -92,14 +92,15 @@ def binds(spec: LaunchSpec) -> Iterator[Bind]:
 
 
 def _span_path(site: Site, spec: LaunchSpec, bind: Bind) -> tuple[str | int, ...]:
+    """The most precise site.yaml key the value came from (env key, args, command), else the
+    service itself (or its `expose:` for LAN binds tailgen chose)."""
     svc = site.services[spec.service]
     base: tuple[str | int, ...] = ("services", spec.service)
     if bind.key in svc.env:
         return (*base, "env", bind.key)
-    if bind.key and bind.key in " ".join(svc.args):
-        return (*base, "args")
-    if svc.command and bind.where.split()[-1] in svc.command:
-        return (*base, "command")
+    for key, text in (("args", " ".join(svc.args)), ("command", svc.command or "")):
+        if (bind.key and bind.key in text) or (bind.host and bind.host in text):
+            return (*base, key)
     return (*base, "expose") if spec.expose_lan else base
 
 

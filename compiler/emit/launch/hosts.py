@@ -86,9 +86,7 @@ def is_wildcard_literal(value: str) -> bool:
 def describe(cls: HostClass, host: str) -> str:
     """How the guard names a forbidden form in its messages."""
     if cls is HostClass.WILDCARD:
-        return (
-            f"a wildcard address ({host})" if host else "an empty host, which means all interfaces"
-        )
+        return f"a wildcard address ({host})" if host else "all interfaces (an empty host)"
     if cls is HostClass.INTERFACE:
         return f"an interface or host name ({host}), not an address"
     if cls is HostClass.OTHER:

@@ -19,6 +19,15 @@ from compiler.errors import Problem, Severity
 from compiler.site.model import OS, BindStrategy, Expose, Protocol, Reach, Service, Site
 
 DEFAULT_TARGETS = {OS.LINUX: "systemd", OS.MACOS: "launchd", OS.WINDOWS: "windows"}
+NO_SERVICES = {OS.TVOS, OS.IOS, OS.ANDROID}
+CHOOSE = "set launch: to choose one, or none to silence this"
+NO_IMAGE = "set image: or choose another launch target"
+NO_HOST = "the command has no {host}: tailgen cannot tell the program where to listen"
+SERVE_UDP = "tailscale serve forwards TCP only; this service is udp"
+SUBNET = (
+    "reach: subnet clients connect to the LAN address, so it must listen there: "
+    "set expose: lan (warned) or reach: tailnet"
+)
 SERVE = "tailscale-serve"
 CONTAINER = "docker-compose"
 
@@ -58,8 +67,7 @@ def bind_host(site: Site, name: str, target: str) -> str | Problem:
     if serve:
         return LOOPBACK
     if svc.reach is Reach.SUBNET:
-        message = "reach: subnet clients connect to the LAN address, so it must listen there: set expose: lan (warned) or reach: tailnet"
-        return _problem(site, name, "subnet-bind", message)
+        return _problem(site, name, "subnet-bind", SUBNET)
     return str(dev.tailscale_ip) if dev.tailscale_ip is not None else RUNTIME_IP
 
 
@@ -94,14 +102,15 @@ def peers(site: Site, name: str) -> dict[str, str]:
 
 
 def unit(site: Site, name: str, kind: Kind) -> tuple[str, bool]:
-    """systemd: a drop-in for the vendor's unit when this is the device's only such service."""
+    """systemd: a drop-in for the vendor's unit (keeping its ExecStart) when this is the
+    device's only service of the kind and the site does not change the command; else our own."""
     svc = site.services[name]
     twins = [
-        o
-        for o, s in site.services.items()
+        other
+        for other, s in site.services.items()
         if s.device == svc.device and s.kind == svc.kind and primary_target(site, s) == "systemd"
     ]
-    if kind.packaged_unit and twins == [name]:
+    if kind.packaged_unit and twins == [name] and not (svc.program or svc.args):
         return kind.packaged_unit, True
     return f"tailgen-{name}.service", False
 
@@ -125,43 +134,32 @@ def skip_reason(site: Site, name: str, target: str | None) -> str | None:
 
 
 def _unlaunched(site: Site, name: str, target: str | None) -> Problem | None:
+    """A warning when a service silently gets nothing because of its device's OS."""
     svc = site.services[name]
     if target is not None or svc.launch == "none":
         return None
-    os = site.devices[svc.device].os.value
-    message = f"{svc.device!r} runs {os}, which cannot run services: no launch config (set launch: to choose one, or none)"
+    os = site.devices[svc.device].os
+    why = "cannot run services" if os in NO_SERVICES else "has no launch target yet"
+    message = f"{svc.device!r} runs {os.value}, which {why}: no launch config ({CHOOSE})"
     return _problem(site, name, "no-launch-target", message, warn=True)
 
 
 def _placement(site: Site, name: str, kind: Kind, target: str) -> Problem | None:
+    """Whether this kind can run under this target at all."""
     svc = site.services[name]
     if target == CONTAINER and not (svc.image or kind.image):
-        return _problem(
-            site,
-            name,
-            "no-image",
-            f"{kind.name} has no container image: set image: or choose another launch target",
-        )
-    if (
-        svc.kind == "generic"
-        and svc.command
-        and target != CONTAINER
-        and "{host}" not in svc.command
-    ):
-        return _problem(
-            site,
-            name,
-            "command-no-host",
-            "the command has no {host}: tailgen cannot tell the program where to listen",
-        )
-    if svc.protocol is Protocol.UDP and SERVE in _targets(site, name, target, KindSpec()):
-        return _problem(
-            site, name, "serve-udp", "tailscale serve forwards TCP only; this service is udp"
-        )
+        return _problem(site, name, "no-image", f"{kind.name} has no container image: {NO_IMAGE}")
+    generic_command = svc.kind == "generic" and svc.command
+    if generic_command and target != CONTAINER and "{host}" not in (svc.command or ""):
+        return _problem(site, name, "command-no-host", NO_HOST)
+    serving = svc.bind is BindStrategy.LOOPBACK_SERVE or target == SERVE
+    if svc.protocol is Protocol.UDP and serving:
+        return _problem(site, name, "serve-udp", SERVE_UDP)
     return None
 
 
 def _targets(site: Site, name: str, target: str, process: KindSpec) -> tuple[str, ...]:
+    """The primary target, then tailscale-serve when the service is published by serve."""
     svc = site.services[name]
     serve = svc.bind is BindStrategy.LOOPBACK_SERVE and svc.expose is not Expose.LAN
     if target == SERVE or not serve or process.serve_self:
@@ -241,7 +239,7 @@ def plan_service(site: Site, name: str) -> tuple[LaunchSpec | str, list[Problem]
     host = bind_host(site, name, target)
     problem = host if isinstance(host, Problem) else _placement(site, name, kind, target)
     if problem is not None or isinstance(host, Problem):
-        return "not generated: see the error", [problem] if problem else []
+        return "not generated (see the error)", [problem] if problem else []
     process = with_overrides(kind.build(_kind_input(site, name, kind, host, target)), svc)
     warnings = [_problem(site, name, f"{kind.name}-trap", w, warn=True) for w in process.warnings]
     return _spec(site, name, kind, host, target, process), warnings

@@ -25,11 +25,12 @@ def _script(spec: LaunchSpec) -> tuple[str, str, str]:
 def render(spec: LaunchSpec) -> Rendered:
     out = Rendered()
     if not spec.forwards:  # the service publishes itself (OpenClaw's gateway.tailscale.mode)
-        out.steps.append(f"nothing to run: {spec.service} runs tailscale serve itself")
+        out.steps.append(f"# nothing to run: {spec.service} runs tailscale serve itself")
         return out
     name, template, cli = _script(spec)
     out.files[name] = render_template(template, **context(spec), ts=cli)
     out.installs.append(Install(name, "(run in place)", "0755"))
-    out.steps.append(f"./{name} on" if name.endswith(".sh") else f".\\{name} on")
+    script = f"sh {spec.service}/{name}" if name.endswith(".sh") else f".\\{spec.service}\\{name}"
+    out.steps.append(f"{script} on")
     out.verify.append(f"{cli if spec.os is OS.MACOS else 'tailscale'} serve status")
     return out

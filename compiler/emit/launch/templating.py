@@ -35,6 +35,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        auto_reload=False,  # templates do not change during a run: skip a stat per render
     )
     env.filters.update(FILTERS)
     return env

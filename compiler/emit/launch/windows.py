@@ -23,7 +23,8 @@ def render(spec: LaunchSpec) -> Rendered:
     out.files["install.ps1"] = render_template("windows/install.ps1.j2", **ctx)
     out.installs.append(Install("run.ps1", f"C:\\ProgramData\\tailgen\\{spec.service}\\run.ps1"))
     out.installs.append(Install("install.ps1", "(run in place)"))
-    out.steps.append("powershell -ExecutionPolicy Bypass -File .\\install.ps1   # elevated")
+    install = f".\\{spec.service}\\install.ps1"
+    out.steps.append(f"powershell -ExecutionPolicy Bypass -File {install}   # elevated")
     out.verify += [
         f"Get-ScheduledTask -TaskName {task}",
         f"Get-NetTCPConnection -State Listen -LocalPort {spec.port}",

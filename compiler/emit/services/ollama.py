@@ -37,7 +37,7 @@ KIND = Kind(
         "The desktop app's 'Expose Ollama to the network' setting overwrites OLLAMA_HOST with "
         "the all-interfaces address: keep it off, or quit the app and let this launch config "
         "run `ollama serve`.",
-        "`launchctl setenv OLLAMA_HOST` (the FAQ's macOS method) is lost on reboot; the "
+        "On macOS, `launchctl setenv OLLAMA_HOST` (the FAQ's method) is lost on reboot; the "
         "LaunchAgent here sets it on every start instead.",
         "Local clients (`ollama run`, scripts, Open WebUI) must use the same OLLAMA_HOST, or "
         "they report that the server is not running.",

@@ -74,6 +74,22 @@ class TargetGroup:
     def declared_by(self) -> str:
         return ", ".join(self.labels) or "not declared"
 
+    @property
+    def rules(self) -> str:
+        """The rules behind these changes, each once, in the order first met."""
+        return "; ".join(dict.fromkeys(r for c in self.changes for r in c.rules))
+
+    @property
+    def all_wildcard(self) -> bool:
+        return all(c.wildcard for c in self.changes)
+
+    @property
+    def who(self) -> str:
+        """The principals; each marked `(wildcard)` when only some come through a `*` rule."""
+        if self.all_wildcard:
+            return ", ".join(c.principal for c in self.changes)
+        return ", ".join(principal_note(c) for c in self.changes)
+
 
 def by_target(changes: Iterable[AccessChange]) -> list[TargetGroup]:
     groups: dict[Target, list[AccessChange]] = {}
@@ -113,14 +129,14 @@ def policy_head(change: PolicyChange) -> str:
 
 
 def dns_line(change: DnsChange) -> str:
+    """`split-dns phl.kvet.ch: 192.168.240.1 → 192.168.240.2`, `nameserver 9.9.9.9`."""
     where = f"{change.kind} {change.key}"
     if change.change == "reordered":
         return f"{change.kind} order: {change.old} → {change.new}"
-    if change.change == "added":
-        return f"{where}: {change.new}"
-    if change.change == "removed":
-        return f"{where}: {change.old}"
-    return f"{where}: {change.old} → {change.new}"
+    if change.change == "changed":
+        return f"{where}: {change.old} → {change.new}"
+    value = change.new or change.old
+    return where if value == change.key else f"{where}: {value}"
 
 
 def launch_line(change: LaunchChange) -> str:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from compiler.review.access import AccessChange
 from compiler.review.diff import Plan
 from compiler.review.planfmt.common import (
-    MARK,
     by_target,
     counts,
     describe_target,
@@ -32,6 +32,7 @@ from compiler.review.policydiff import PolicyChange
 GITHUB_LIMIT = 65_536
 BUDGET = GITHUB_LIMIT - 1_536  # room for GitHub's own accounting and the truncation notes
 MAX_ROWS = 200  # per access table: past this, a table stops helping a reviewer
+RESERVE = 1_000  # kept free for the notes and titles of sections that come after a cut
 
 
 def render(plan: Plan, *, limit: int = BUDGET) -> str:
@@ -40,8 +41,8 @@ def render(plan: Plan, *, limit: int = BUDGET) -> str:
     if not plan.changed:
         return head
     writer = _Writer(limit - len(head))
-    for title, items in _sections(plan):
-        writer.section(title, items)
+    for section in _sections(plan):
+        writer.section(section)
     writer.raw(f"\nChecksum of `{plan.desired}`: `{plan.checksum}`\n")
     return head + writer.text()
 
@@ -82,62 +83,88 @@ def _head(plan: Plan) -> str:
     return f"{title}{_escape(summary_line(plan))}\n\n{table}| Verdict | {verdict} |\n"
 
 
-def _sections(plan: Plan) -> list[tuple[str, list[str]]]:
-    """(title, items) in the order a reviewer reads; titles starting with '<' collapse."""
+@dataclass(frozen=True)
+class Section:
+    """A titled run of Markdown items; `count` is what the title reports (files, changes)."""
+
+    title: str
+    items: list[str]
+    count: int = 0
+    collapsed: bool = False
+
+    def frame(self) -> tuple[str, str]:
+        if self.collapsed:
+            summary = f"{self.title} ({self.count})"
+            return f"\n<details><summary>{summary}</summary>\n\n", "\n</details>\n"
+        return (f"\n{self.title}\n" if self.title else ""), ""
+
+
+def _sections(plan: Plan) -> list[Section]:
+    """The body in the order a reviewer reads it: why unsafe, access, then the details."""
     sections = []
     if not plan.safe:
         reasons = [f"- **{r.code}**: {_inline(r.message)}\n" for r in plan.verdict.reasons]
-        sections.append(("#### Why it is unsafe", reasons))
+        sections.append(Section("#### Why it is unsafe", reasons))
     if plan.access.note:
-        sections.append(("", [f"\n_{_inline(plan.access.note)}_\n"]))
-    for title, items in (("Access gained", plan.access.gained), ("Access lost", plan.access.lost)):
-        if items:
-            sections.append((f"#### {title}", _access_table(items)))
-    sections.append(("<Policy changes", [_policy_item(c) for c in plan.policy]))
-    sections.append(
-        ("<DNS changes", [f"- {MARK[c.change]} {code(dns_line(c))}\n" for c in plan.dns])
+        sections.append(Section("", [f"\n_{_inline(plan.access.note)}_\n"]))
+    for title, changes in (
+        ("Access gained", plan.access.gained),
+        ("Access lost", plan.access.lost),
+    ):
+        if changes:
+            sections.append(Section(f"#### {title}", _access_table(changes)))
+    details = [
+        ("Policy changes", [_policy_item(c) for c in plan.policy]),
+        ("DNS changes", [_item(c.change, dns_line(c)) for c in plan.dns]),
+        ("Launch-config changes", [_item(c.change, launch_line(c)) for c in plan.launch]),
+    ]
+    sections += [Section(t, items, len(items), True) for t, items in details if items]
+    if plan.files:
+        files = [_item(f.change, file_line(f)) for f in plan.files]
+        diffs = [fenced(f.diff, "diff") for f in plan.files]
+        sections.append(Section("Full diff: files", files + diffs, len(plan.files), True))
+    return sections
+
+
+def _item(change: str, text: str) -> str:
+    """A list item led by the kind of change in bold (a bare `-` or `+` would nest a list)."""
+    return f"- **{change}** {code(text)}\n"
+
+
+def _policy_item(change: PolicyChange) -> str:
+    return _item(change.change, policy_head(change)) + "".join(
+        f"  - {code(d)}\n" for d in change.details
     )
-    sections.append(
-        (
-            "<Launch-config changes",
-            [f"- {MARK[c.change]} {code(launch_line(c))}\n" for c in plan.launch],
-        )
-    )
-    files = [f"- {MARK[f.change]} {code(file_line(f))}\n" for f in plan.files]
-    sections.append(("<Full diff", files + [fenced(f.diff, "diff") for f in plan.files]))
-    return [(t, items) for t, items in sections if items]
 
 
 def _inline(text: str) -> str:
-    """Prose with the odd code span (`*`) kept, and everything else escaped."""
+    """Prose with its code spans (`*`) kept and everything else escaped."""
     parts = re.split(r"(`[^`]*`)", text)
     return "".join(p if p.startswith("`") else _escape(p) for p in parts)
 
 
 def _escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~@])", r"\\\1", text)
+    """Backslash-escape what GitHub would read as markup, links, mentions or cells."""
+    return re.sub(r"([\\`*_\[\]<>|~@])", r"\\\1", text)
 
 
 def _access_table(changes: Iterable[AccessChange]) -> list[str]:
-    rows = ["\n| Target | Declared by | Who |\n|---|---|---|\n"]
+    rows = ["\n| Target | Declared by | Who | Rules |\n|---|---|---|---|\n"]
     for group in by_target(changes):
         who = ", ".join(
-            code(c.principal) + (" (wildcard)" if c.wildcard else "") for c in group.changes
+            code(c.principal) + (" (wildcard)" if c.wildcard and not group.all_wildcard else "")
+            for c in group.changes
         )
         target = code(describe_target(group.target))
-        rows.append(f"| {cell(target)} | {cell(_escape(group.declared_by))} | {cell(who)} |\n")
+        rules = code(group.rules) if group.rules else ""
+        rules += " (a `*` rule)" if rules and group.all_wildcard else ""
+        rows.append(
+            f"| {cell(target)} | {cell(_escape(group.declared_by))} | {cell(who)} | {cell(rules)} |\n"
+        )
     if len(rows) > MAX_ROWS + 1:
-        left = len(rows) - MAX_ROWS - 1
-        rows = [
-            *rows[: MAX_ROWS + 1],
-            f"\n_… and {left} more targets: run `tailgen diff` locally._\n",
-        ]
+        note = f"\n_… and {len(rows) - MAX_ROWS - 1} more targets: run `tailgen diff` locally._\n"
+        rows = [*rows[: MAX_ROWS + 1], note]
     return rows
-
-
-def _policy_item(change: PolicyChange) -> str:
-    head = f"- {MARK[change.change]} {code(policy_head(change))}\n"
-    return head + "".join(f"  - {code(d)}\n" for d in change.details)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,34 +172,35 @@ def _policy_item(change: PolicyChange) -> str:
 
 
 class _Writer:
-    """Appends sections while they fit; cuts the first one that does not at an item boundary."""
+    """Appends sections while they fit; cuts the first one that does not at an item boundary
+    and, after that, keeps only the titles of the rest (so the reader knows they exist)."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.parts: list[str] = []
+        self.used = 0
         self.full = False
 
     def text(self) -> str:
         return "".join(self.parts)
 
     def raw(self, text: str) -> None:
-        self.parts.append(text)
+        self._add(text)
 
-    def section(self, title: str, items: list[str]) -> None:
-        collapsible = title.startswith("<")
-        open_, close = (
-            (f"\n<details><summary>{title[1:]} ({len(items)})</summary>\n\n", "\n</details>\n")
-            if collapsible
-            else (f"\n{title}\n" if title else "", "")
-        )
+    def section(self, section: Section) -> None:
+        open_, close = section.frame()
         if self.full:
-            self.parts.append(f"{open_}_Left out: over GitHub's comment size limit._\n{close}")
+            self._add(f"{open_}_Left out: over GitHub's comment size limit._\n{close}")
             return
-        room = self.budget - len(self.text()) - len(open_) - len(close) - 200
-        kept = _fit(items, room)
-        note = _cut_note(len(items) - len(kept)) if len(kept) < len(items) else ""
-        self.full = bool(note)
-        self.parts.append(open_ + "".join(kept) + note + close)
+        room = self.budget - self.used - len(open_) - len(close) - RESERVE
+        kept = _fit(section.items, room)
+        cut = len(section.items) - len(kept)
+        self.full = cut > 0
+        self._add(open_ + "".join(kept) + (_cut_note(cut) if cut else "") + close)
+
+    def _add(self, text: str) -> None:
+        self.parts.append(text)
+        self.used += len(text)
 
 
 def _fit(items: list[str], room: int) -> list[str]:

@@ -23,7 +23,6 @@ from compiler.review.planfmt.common import (
     launch_line,
     plural,
     policy_head,
-    principal_note,
     summary_line,
 )
 
@@ -31,12 +30,15 @@ STYLE = {"added": "green", "removed": "red", "changed": "yellow", "reordered": "
 INDENT = "  "
 
 
-def render(plan: Plan, *, color: bool = False, width: int = 100, diffs: bool = True) -> str:
-    """The plan as text; `diffs=False` leaves out the unified diffs (`tailgen build` shows
-    the meaning and the file list, `git diff out/` shows the bytes). Plain text is the
-    lines exactly (tabs kept); only a terminal gets rich's styling."""
+def render(
+    plan: Plan, *, color: bool = False, width: int = 100, files: bool = True, diffs: bool = True
+) -> str:
+    """The plan as text. `files=False` leaves out the file list and diffs, `diffs=False` the
+    diffs only (`tailgen build` lists its files itself; `git diff out/` shows the bytes).
+    Plain text is the lines exactly (tabs kept); only a terminal gets rich's styling."""
+    body = lines(plan, files, diffs)
     if not color:
-        return "".join(line.plain + "\n" for line in lines(plan, diffs))
+        return "".join(line.plain + "\n" for line in body)
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -48,17 +50,17 @@ def render(plan: Plan, *, color: bool = False, width: int = 100, diffs: bool = T
         markup=False,
         soft_wrap=True,
     )
-    for line in lines(plan, diffs):
+    for line in body:
         console.print(line)
     return buffer.getvalue()
 
 
-def lines(plan: Plan, diffs: bool = True) -> list[Text]:
+def lines(plan: Plan, files: bool = True, diffs: bool = True) -> list[Text]:
     out = [Text(summary_line(plan), style="bold" if plan.safe else "bold red")]
     if not plan.changed:
         return out
     out += _safety(plan) + _access(plan) + _policy(plan) + _dns(plan) + _launch(plan)
-    out += _files(plan, diffs)
+    out += _files(plan, diffs) if files else []
     out += [Text(""), Text(f"checksum of {plan.desired}: {plan.checksum}", style="dim")]
     return out
 
@@ -85,20 +87,23 @@ def _access(plan: Plan) -> list[Text]:
     out: list[Text] = []
     if access.note:
         out += [Text(""), Text(access.note, style="dim")]
-    for title, change, items in (
-        ("Access gained", "added", access.gained),
-        ("Access lost", "removed", access.lost),
+    for title, change, via, items in (
+        ("Access gained", "added", "by", access.gained),
+        ("Access lost", "removed", "was allowed by", access.lost),
     ):
         if items:
             out += _heading(f"{title} ({plural(len(items), 'pair')})")
-            out += [line for group in by_target(items) for line in _group(group, change)]
+            out += [line for group in by_target(items) for line in _group(group, change, via)]
     return out
 
 
-def _group(group: TargetGroup, change: str) -> list[Text]:
+def _group(group: TargetGroup, change: str, via: str) -> list[Text]:
     head = Text(f"{INDENT}{describe_target(group.target)}  [{group.declared_by}]")
-    who = ", ".join(principal_note(c) for c in group.changes)
-    return [head, _mark(change, who, 2)]
+    out = [head, _mark(change, group.who, 2)]
+    if group.rules:
+        star = " (a `*` rule)" if group.all_wildcard else ""
+        out.append(Text(f"{INDENT * 3}{via} {group.rules}{star}", style="dim"))
+    return out
 
 
 def _policy(plan: Plan) -> list[Text]:

@@ -1,0 +1,87 @@
+"""`tailgen diff`: who gains and who loses access, then DNS, launch and text changes."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from compiler.cli.app import app, fail, stdout_is_terminal
+from compiler.errors import TailgenError
+
+if TYPE_CHECKING:
+    from compiler.build import BuildResult
+
+EXIT_CHANGES = 2
+
+
+class Format(StrEnum):
+    """The names `compiler.review.planfmt.Format` takes (repeated here so that importing the
+    CLI does not import the review stack: `tailgen --version` stays fast)."""
+
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command("diff")
+def diff_command(
+    site: Path = typer.Argument(
+        Path("site.yaml"), help="The desired side: a site file (or a directory or policy file)."
+    ),
+    against: Path = typer.Option(
+        Path("out"),
+        "--against",
+        "-a",
+        help="The current side: an out/ directory, a site file, or one artifact file "
+        "(a policy, dns.json or a zone file: only that artifact is compared).",
+    ),
+    output: Format = typer.Option(Format.TEXT, "--format", "-f", help="text, markdown or json."),
+) -> None:
+    """Show what building SITE would change against the current state: access gained and
+    lost (evaluated, not text-compared), policy changes by section, DNS and launch-config
+    changes, the text diff, and a safety verdict.
+
+    Exit codes: 0 no changes, 2 changes, 1 error.
+
+    Examples:
+
+      tailgen diff                                  # site.yaml against out/
+
+      tailgen diff --format markdown > plan.md      # a pull-request comment
+
+      git show main:site.yaml > /tmp/base.yaml && tailgen diff --against /tmp/base.yaml
+    """
+    from compiler.review import diff
+    from compiler.review.planfmt import render
+    from compiler.review.read import read_snapshot
+
+    try:
+        plan = diff(read_snapshot(site), read_snapshot(against))
+    except TailgenError as exc:
+        fail(exc)
+    color = output is Format.TEXT and stdout_is_terminal() and "NO_COLOR" not in os.environ
+    typer.echo(render(plan, output.value, color=color), nl=False)
+    if plan.changed:
+        raise typer.Exit(EXIT_CHANGES)
+
+
+def build_plan(result: BuildResult, previous: dict[str, bytes], out: Path) -> str:
+    """What `tailgen build` changed in out/, as the text plan without the file list (build
+    prints that itself). Empty for a first build (nothing to compare against) and when out/
+    held something unreadable: the build itself succeeded, so this never fails it."""
+    from compiler.review import Snapshot, diff
+    from compiler.review.planfmt import text
+
+    if not previous:
+        return ""
+    desired = Snapshot(result.files, result.site.source_name, site=result.site)
+    try:
+        plan = diff(desired, Snapshot(previous, f"{out}/"))
+    except TailgenError as exc:
+        return f"(no plan: {exc})\n"
+    color = stdout_is_terminal() and "NO_COLOR" not in os.environ
+    return text.render(plan, color=color, files=False) if plan.changed else ""

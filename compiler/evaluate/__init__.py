@@ -1,0 +1,89 @@
+"""Offline policy evaluation: validate, run tests, explain flows, show the matrix, lint.
+
+The public API (its import path is fixed: tools outside the package use it):
+
+- `validate(policy_text, inventory)` → problems; empty means the control plane would accept
+  the policy, its `tests` and `sshTests` included.
+- `allowed(policy, inventory, src, dst_addr, port, proto)` → `Decision` naming the rule(s).
+- `ssh_allowed(...)`, `run_tests(...)`, `compile_node_filter(...)`, `matrix(...)`, `lint(...)`.
+
+Everything here is pure: text and data in, values out; no file or network access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from compiler.errors import Problem, Span
+from compiler.evaluate.checks import policy_problems
+from compiler.evaluate.decision import Decision, Match, allowed, evaluator
+from compiler.evaluate.inventory import Device, Inventory, User, as_inventory, inventory_from_dict
+from compiler.evaluate.lint import lint
+from compiler.evaluate.matrix import Matrix, matrix
+from compiler.evaluate.model import Policy, parse_policy
+from compiler.evaluate.node_filter import compile_node_filter, node_domain
+from compiler.evaluate.policytests import TestFailure, run_tests
+from compiler.evaluate.rules import Evaluator
+from compiler.evaluate.sshcheck import SshDecision, ssh_allowed
+
+__all__ = [
+    "Decision",
+    "Device",
+    "Evaluator",
+    "Inventory",
+    "Match",
+    "Matrix",
+    "Policy",
+    "SshDecision",
+    "TestFailure",
+    "User",
+    "allowed",
+    "as_inventory",
+    "compile_node_filter",
+    "evaluator",
+    "inventory_from_dict",
+    "lint",
+    "matrix",
+    "node_domain",
+    "parse_policy",
+    "run_tests",
+    "ssh_allowed",
+    "test_failures",
+    "validate",
+]
+
+TESTS_FAILED = "test(s) failed"
+
+
+def validate(
+    policy_text: str, inventory: Inventory | Mapping[str, Any], file: str = "policy.hujson"
+) -> list[Problem]:
+    """Everything the control plane would reject in this policy, tests included (sorted)."""
+    try:
+        policy = parse_policy(policy_text)
+    except ValueError as err:
+        return [_parse_problem(err, file)]
+    inv = as_inventory(inventory)
+    problems = policy_problems(policy, inv, file)
+    problems += test_failures(policy, inv, file)
+    return sorted(problems, key=lambda p: p.sort_key())
+
+
+def test_failures(
+    policy: Policy, inventory: Inventory, file: str = "policy.hujson"
+) -> list[Problem]:
+    """Failing tests as problems whose message starts with the API's `test(s) failed`."""
+    problems = []
+    for failure in run_tests(policy, inventory):
+        line, column = policy.where(failure.path)
+        message = f"{TESTS_FAILED}: {failure.user or '(no src)'}: " + "; ".join(failure.errors)
+        span = Span(file, line, column)
+        problems.append(Problem("test-failed", message, span, path=failure.path))
+    return problems
+
+
+def _parse_problem(err: ValueError, file: str) -> Problem:
+    line = int(getattr(err, "line", 0) or 0)
+    column = int(getattr(err, "column", 0) or getattr(err, "col", 0) or 0)
+    return Problem("hujson", f"invalid HuJSON: {err}", Span(file, line, column))

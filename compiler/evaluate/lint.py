@@ -1,0 +1,220 @@
+"""Warnings about a policy that the control plane accepts but a reviewer should question.
+
+Each lint is a function `(ctx) -> Iterator[Problem]` registered in `LINTS`; all are warnings.
+They work on any policy; the site-aware ones (services nobody can reach, break-glass paths)
+need the caller to say which services and paths matter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.errors import Problem, Severity, Span
+from compiler.evaluate.decision import allowed, evaluator
+from compiler.evaluate.inventory import Inventory
+from compiler.evaluate.matrix import Service, matrix
+from compiler.evaluate.model import Policy
+from compiler.evaluate.ports import ALL_PORTS
+from compiler.evaluate.positions import Path
+from compiler.evaluate.rules import Evaluator
+
+EVERYONE = frozenset({"*", "autogroup:member", "autogroup:members", "autogroup:danger-all"})
+TRUSTED_ROLES = frozenset({"owner", "admin", "network-admin"})
+
+
+@dataclass(frozen=True)
+class LintCtx:
+    ev: Evaluator
+    file: str
+    services: tuple[Service, ...] = ()
+    must_keep: tuple[tuple[str, str, int], ...] = ()
+
+    @property
+    def policy(self) -> Policy:
+        return self.ev.policy
+
+    def warn(self, code: str, message: str, path: Path, hint: str = "") -> Problem:
+        line, column = self.policy.where(path)
+        return Problem(code, message, Span(self.file, line, column), Severity.WARNING, hint, path)
+
+
+Lint = Callable[[LintCtx], Iterator[Problem]]
+
+
+def _mentions(policy: Policy, skip_section: str) -> str:
+    """Every string in the policy outside one section, joined (for 'is it used?' lookups)."""
+    rest = {k: v for k, v in policy.raw.items() if k.lower() != skip_section.lower()}
+    return json.dumps(rest)
+
+
+def _used(name: str, haystack: str) -> bool:
+    return f'"{name}"' in haystack or f'"{name}:' in haystack or f' {name}"' in haystack
+
+
+def lint_unused_groups(ctx: LintCtx) -> Iterator[Problem]:
+    key = ctx.policy.key("groups")
+    text = _mentions(ctx.policy, "groups") + json.dumps(ctx.policy.groups)
+    for group in ctx.policy.groups:
+        if not _used(group, text.replace(f'"{group}": ', "", 1)):
+            yield ctx.warn("unused-group", f"group {group} is not used by any rule", (key, group))
+
+
+def lint_unused_tags(ctx: LintCtx) -> Iterator[Problem]:
+    key = ctx.policy.key("tagOwners")
+    text = _mentions(ctx.policy, "tagOwners") + json.dumps(list(ctx.policy.tag_owners.values()))
+    carried = {t for d in ctx.ev.inventory.devices for t in d.tags}
+    for tag in ctx.policy.tag_owners:
+        if tag not in carried and not _used(tag, text):
+            message = f"tag {tag} is on no device and in no rule"
+            yield ctx.warn("unused-tag", message, (key, tag))
+
+
+def lint_unused_hosts(ctx: LintCtx) -> Iterator[Problem]:
+    key = ctx.policy.key("hosts")
+    text = _mentions(ctx.policy, "hosts")
+    for host in ctx.policy.hosts:
+        if not _used(host, text):
+            yield ctx.warn("unused-host", f"host {host} is not used by any rule", (key, host))
+
+
+def _identity_rules(ctx: LintCtx, identity: tuple[str, str]) -> set[str]:
+    """Rules whose sources name this identity (a ("tag", t) or ("user", login)) by identity."""
+    return {r.name for r in ctx.ev.rules if any(_covers(ctx, s.text, identity) for s in r.srcs)}
+
+
+def _covers(ctx: LintCtx, selector: str, identity: tuple[str, str]) -> bool:
+    kind, name = identity
+    if selector == "*":
+        return True
+    if kind == "tag":
+        return selector in (name, "autogroup:tagged")
+    if selector in ("autogroup:member", "autogroup:members"):
+        return True
+    return name in ctx.ev.resolver.logins(selector)
+
+
+def lint_tag_escalation(ctx: LintCtx) -> Iterator[Problem]:
+    """An owner who can tag a device with a tag that reaches more than the owner does."""
+    key = ctx.policy.key("tagOwners")
+    for tag, owners in ctx.policy.tag_owners.items():
+        tag_rules = _identity_rules(ctx, ("tag", tag))
+        for owner in owners:
+            yield from _escalation(ctx, tag, owner, tag_rules, (key, tag))
+
+
+def _escalation(
+    ctx: LintCtx, tag: str, owner: str, tag_rules: set[str], path: Path
+) -> Iterator[Problem]:
+    if owner == tag:
+        yield ctx.warn(
+            "tag-self-owned", f"{tag} owns itself: its devices can re-tag themselves", path
+        )
+        return
+    inv = ctx.ev.inventory
+    logins = (
+        [u.login for u in inv.users]
+        if owner in ("autogroup:member", "autogroup:members")
+        else ctx.ev.resolver.logins(owner)
+    )
+    for login in logins:
+        user = inv.user_by_login.get(login)
+        if user is not None and user.role in TRUSTED_ROLES:
+            continue
+        extra = sorted(tag_rules - _identity_rules(ctx, ("user", login)))
+        if extra:
+            message = f"{login} owns {tag} and can gain {', '.join(extra)} by tagging a device"
+            yield ctx.warn("tag-escalation", message, path)
+
+
+def lint_wide_grants(ctx: LintCtx) -> Iterator[Problem]:
+    for rule in ctx.policy.rules:
+        for dst in rule.dsts:
+            wide_dst = dst.ref.text == "*"
+            wide_port = (
+                any(s.ports == ALL_PORTS for s in dst.specs)
+                and dst.ref.text != "autogroup:internet"
+            )
+            if wide_dst or wide_port:
+                what = "every destination" if wide_dst else "every port"
+                message = f"{rule.name} grants {what} ({dst.ref.text}); narrower than any service?"
+                yield ctx.warn("wide-grant", message, dst.ref.path)
+
+
+def lint_internet_for_everyone(ctx: LintCtx) -> Iterator[Problem]:
+    for rule in ctx.policy.rules:
+        everyone = [s for s in rule.srcs if s.text in EVERYONE]
+        internet = [d for d in rule.dsts if d.ref.text in ("autogroup:internet", "*")]
+        if everyone and internet:
+            message = f"{rule.name} lets everyone ({everyone[0].text}) use exit nodes"
+            yield ctx.warn("internet-for-everyone", message, internet[0].ref.path)
+
+
+def lint_vacuous_tests(ctx: LintCtx) -> Iterator[Problem]:
+    """Tests that cannot fail: repeated entries, and entries whose sources cannot connect."""
+    seen: set[tuple[str, str, str, str]] = set()
+    for test in ctx.policy.tests:
+        for verdict, refs in (("accept", test.accept), ("deny", test.deny)):
+            for ref in refs:
+                key = (test.src, test.proto, verdict, ref.text)
+                if key in seen:
+                    yield ctx.warn(
+                        "test-duplicate",
+                        f"test {verdict} {ref.text} from {test.src} is repeated",
+                        ref.path,
+                    )
+                seen.add(key)
+                if verdict == "deny" and _no_comparable_source(ctx, test.src, ref.text):
+                    message = f"deny {ref.text} from {test.src} can never fail (no source of that address family)"
+                    yield ctx.warn("test-vacuous", message, ref.path)
+
+
+def _no_comparable_source(ctx: LintCtx, src: str, entry: str) -> bool:
+    host = entry.rpartition(":")[0]
+    decision = allowed(ctx.ev, None, src, host.strip("[]"), 0, "icmp")
+    return bool(decision.sources) and all(not r.address for r in decision.sources)
+
+
+def lint_unreachable_services(ctx: LintCtx) -> Iterator[Problem]:
+    if not ctx.services:
+        return
+    table = matrix(ctx.ev, services=list(ctx.services))
+    for svc in ctx.services:
+        if not any(table.cell(p, svc).allowed for p in table.principals):
+            yield ctx.warn("service-unreachable", f"nobody can reach {svc.label}", ())
+
+
+def lint_break_glass(ctx: LintCtx) -> Iterator[Problem]:
+    for who, where, port in ctx.must_keep:
+        if not allowed(ctx.ev, None, who, where, port, "tcp"):
+            yield ctx.warn(
+                "break-glass-missing", f"break-glass path {who} → {where}:{port} is not allowed", ()
+            )
+
+
+LINTS: tuple[Lint, ...] = (
+    lint_unused_groups,
+    lint_unused_tags,
+    lint_unused_hosts,
+    lint_tag_escalation,
+    lint_wide_grants,
+    lint_internet_for_everyone,
+    lint_vacuous_tests,
+    lint_unreachable_services,
+    lint_break_glass,
+)
+
+
+def lint(
+    policy: str | Policy | Evaluator,
+    inventory: Inventory | Mapping[str, Any] | None = None,
+    file: str = "policy.hujson",
+    services: Sequence[Service] = (),
+    must_keep: Sequence[tuple[str, str, int]] = (),
+) -> list[Problem]:
+    """All lint warnings, sorted by position."""
+    ctx = LintCtx(evaluator(policy, inventory), file, tuple(services), tuple(must_keep))
+    problems = [p for check in LINTS for p in check(ctx)]
+    return sorted(problems, key=lambda p: p.sort_key())

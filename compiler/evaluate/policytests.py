@@ -1,0 +1,258 @@
+"""The policy's own `tests` and `sshTests`, evaluated as the control plane does (reference §6).
+
+A test runs "from a device authenticated as src": a user means each of that user's devices, a
+tag each device carrying it, an IP the device that has it. When the inventory has no such
+device, a stand-in device is added for the identity, so a test about a user who has not
+joined yet still means something. Every test entry names exactly one port; lists, ranges,
+wildcards, CIDRs and `autogroup:internet` make the test fail, as on the control plane.
+Failures come back in the API's `test(s) failed` shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
+from compiler.evaluate.inventory import Device, Inventory
+from compiler.evaluate.model import NetTest, Policy, SshTest
+from compiler.evaluate.ports import TCP, UDP, PortError, parse_proto
+from compiler.evaluate.rules import Evaluator
+from compiler.evaluate.ssh import compile_node_ssh, ssh_verdict
+
+NAMED_SOURCES = ("autogroup:member", "autogroup:tagged")
+
+
+@dataclass
+class TestFailure:
+    """One failing test, in the API's `data[]` shape plus where the test is written."""
+
+    user: str
+    errors: list[str]
+    path: tuple[str | int, ...] = ()
+    kind: str = "tests"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"user": self.user, "errors": list(self.errors)}
+
+
+@dataclass
+class Source:
+    """One device (or bare address) a test runs from."""
+
+    keys: tuple[int, ...]
+
+    def key_like(self, d: int) -> int | None:
+        """The source address of the same family as destination `d`."""
+        return next((k for k in self.keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
+
+
+@dataclass
+class TestRunner:
+    ev: Evaluator
+    _ssh_cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def policy(self) -> Policy:
+        return self.ev.policy
+
+    @property
+    def inventory(self) -> Inventory:
+        return self.ev.inventory
+
+    def sources(self, src: str) -> list[Source] | None:
+        """The devices a test `src` stands for (None: it names nothing, the test fails)."""
+        devices = self._identity_devices(src)
+        if devices is not None:
+            return [Source(d.keys) for d in devices] or None
+        target = self.policy.hosts.get(src, src)
+        if not is_ip_or_cidr(target) or "/" in target:
+            return None
+        key = addr_key(target)
+        device = self.inventory.device_by_key.get(key)
+        return [Source(device.keys if device else (key,))]
+
+    def _identity_devices(self, src: str) -> list[Device] | None:
+        inv, res = self.inventory, self.ev.resolver
+        if src.startswith("tag:"):
+            return res.devices(src) if src in self.policy.tag_owners else None
+        if src.startswith("group:"):
+            logins = res.logins(src) if src in self.policy.groups else []
+            return [d for u in logins for d in inv.devices_of.get(u, ())] if logins else None
+        if src in NAMED_SOURCES:
+            return res.devices(src)
+        if "@" in src and not src.startswith("autogroup:"):
+            login = res.logins(src)[0]
+            return list(inv.devices_of.get(login, ())) if login in inv.user_by_login else None
+        return None
+
+    def destinations(self, host: str, sources: list[Source]) -> list[int] | None:
+        """Addresses a test destination names (None: not a valid test destination)."""
+        target = self.policy.hosts.get(host, host)
+        if is_ip_or_cidr(target):
+            return None if "/" in target else [addr_key(target)]
+        if host == "autogroup:self":
+            return None
+        devices = self._identity_devices(host)
+        if host in NAMED_SOURCES or not devices:
+            return None
+        return [k for d in devices for k in d.keys]
+
+    def allowed(self, sources: list[Source], dsts: list[int], port: int, protos: list[int]) -> bool:
+        """Whether *every* source reaches *every* destination (on any candidate protocol)."""
+        for src in sources:
+            for d in dsts:
+                s = src.key_like(d)
+                if s is None:
+                    continue
+                if not any(self.ev.matching(s, d, port, p) for p in protos):
+                    return False
+        return True
+
+    def denied(self, sources: list[Source], dsts: list[int], port: int, protos: list[int]) -> bool:
+        for src in sources:
+            for d in dsts:
+                s = src.key_like(d)
+                if s is not None and any(self.ev.matching(s, d, port, p) for p in protos):
+                    return False
+        return True
+
+    def run_net(self, test: NetTest) -> TestFailure | None:
+        errors = self._net_errors(test)
+        return TestFailure(test.src, errors, test.path) if errors else None
+
+    def _net_errors(self, test: NetTest) -> list[str]:
+        sources = self.sources(test.src) if test.src else None
+        if sources is None:
+            return [f'src "{test.src}": unknown or invalid test source']
+        if not test.accept and not test.deny:
+            return ["test has neither accept nor deny"]
+        try:
+            protos = [parse_proto(test.proto)] if test.proto else [TCP, UDP]
+        except PortError as err:
+            return [str(err)]
+        errors = [e for ref in test.accept for e in self._entry(ref.text, sources, protos, True)]
+        errors += [e for ref in test.deny for e in self._entry(ref.text, sources, protos, False)]
+        return errors
+
+    def _entry(self, text: str, sources: list[Source], protos: list[int], want: bool) -> list[str]:
+        host, sep, port_text = text.rpartition(":")
+        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        dsts = self.destinations(host, sources) if sep else None
+        if dsts is None or not port_text.isdigit() or int(port_text) > 65535:
+            return [f'address "{text}": invalid test destination']
+        port = int(port_text)
+        ok = (
+            self.allowed(sources, dsts, port, protos)
+            if want
+            else self.denied(sources, dsts, port, protos)
+        )
+        if ok:
+            return []
+        wanted, got = ("Accept", "Drop") if want else ("Drop", "Accept")
+        return [f'address "{text}": want: {wanted}, got: {got}']
+
+    def run_ssh(self, test: SshTest) -> TestFailure | None:
+        errors = self._ssh_errors(test)
+        return TestFailure(test.src, errors, test.path, "sshTests") if errors else None
+
+    def _ssh_errors(self, test: SshTest) -> list[str]:
+        sources = self.sources(test.src) if test.src else None
+        if sources is None:
+            return [f'src "{test.src}": unknown or invalid test source']
+        if (
+            not (test.accept or test.check or test.deny)
+            or "" in test.accept + test.check + test.deny
+        ):
+            return ["test needs non-empty accept, check or deny logins"]
+        errors = []
+        for ref in test.dsts:
+            devices = self._ssh_destinations(ref.text)
+            if not devices:
+                errors.append(f'dst "{ref.text}": invalid ssh test destination')
+                continue
+            errors += self._ssh_dst_errors(test, ref.text, devices, sources)
+        return errors
+
+    def _ssh_destinations(self, text: str) -> list[Device]:
+        target = self.policy.hosts.get(text, text)
+        if is_ip_or_cidr(target):
+            if "/" in target or ":" in target:
+                return []
+            device = self.inventory.device_by_key.get(addr_key(target))
+            return [device] if device else []
+        return self._identity_devices(text) or []
+
+    def _ssh_dst_errors(
+        self, test: SshTest, dst: str, devices: list[Device], sources: list[Source]
+    ) -> list[str]:
+        errors = []
+        for device in devices:
+            grants = compile_node_ssh(self.ev, device)
+            for login, want in self._ssh_expectations(test):
+                verdicts = {
+                    ssh_verdict(grants, k, login).action for s in sources for k in s.keys[:1]
+                }
+                if not all(_ssh_ok(v, want) for v in verdicts):
+                    got = sorted(verdicts)[0].capitalize()
+                    errors.append(f'ssh "{login}@{dst}": want: {want.capitalize()}, got: {got}')
+        return list(dict.fromkeys(errors))
+
+    @staticmethod
+    def _ssh_expectations(test: SshTest) -> list[tuple[str, str]]:
+        return (
+            [(u, "accept") for u in test.accept]
+            + [(u, "check") for u in test.check]
+            + [(u, "deny") for u in test.deny]
+        )
+
+
+def _ssh_ok(verdict: str, want: str) -> bool:
+    """`accept` is satisfied by accept or check rules (headscale and §6.3 agree on this)."""
+    if want == "accept":
+        return verdict in ("accept", "check")
+    return verdict == want
+
+
+def with_stand_ins(
+    policy: Policy, inventory: Inventory, wanted: set[str] | None = None
+) -> Inventory:
+    """`inventory` plus a stand-in device for each identity (default: test sources) with none."""
+    if wanted is None:
+        wanted = {t.src for t in policy.tests} | {t.src for t in policy.ssh_tests}
+    extra: list[Device] = []
+    used = set(inventory.device_by_key)
+    for src in sorted(wanted):
+        device = _stand_in(src, policy, inventory, used)
+        if device is not None:
+            extra.append(device)
+            used.update(device.keys)
+    return replace(inventory, devices=inventory.devices + tuple(extra)) if extra else inventory
+
+
+def _stand_in(src: str, policy: Policy, inv: Inventory, used: set[int]) -> Device | None:
+    if src.startswith("tag:") and src in policy.tag_owners:
+        if any(src in d.tags for d in inv.devices):
+            return None
+        return _device(f"(stand-in for {src})", used, tags=(src,))
+    if src in inv.user_by_login and not inv.devices_of.get(src):
+        return _device(f"(stand-in for {src})", used, owner=src)
+    return None
+
+
+def _device(name: str, used: set[int], owner: str = "", tags: tuple[str, ...] = ()) -> Device:
+    n = 1
+    while addr_key(f"100.127.255.{255 - n}") in used:
+        n += 1
+    v4, v6 = f"100.127.255.{255 - n}", f"fd7a:115c:a1e0:ffff::{n:x}"
+    return Device(name=name, addresses=(v4, v6), owner=owner, tags=tags)
+
+
+def run_tests(policy: Policy, inventory: Inventory) -> list[TestFailure]:
+    """Every failing `tests` and `sshTests` entry (empty: all pass)."""
+    if not policy.tests and not policy.ssh_tests:
+        return []
+    runner = TestRunner(Evaluator(policy, with_stand_ins(policy, inventory)))
+    failures = [f for t in policy.tests if (f := runner.run_net(t))]
+    failures += [f for t in policy.ssh_tests if (f := runner.run_ssh(t))]
+    return failures

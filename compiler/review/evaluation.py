@@ -1,0 +1,255 @@
+"""The review's only door to the evaluator (`compiler.evaluate`): which pairs a policy allows,
+and which rules allow one pair.
+
+Nothing here decides what a rule means. This module chooses what to ask:
+
+- principals are the users (by login), the tags on devices, and each location's LAN (clients
+  behind its subnet router, asked about as one address inside the subnet);
+- a user with no device yet gets a placeholder device, so the review says what their identity
+  may reach (the evaluator answers per device, and a person with no device reaches nothing);
+- besides the ports the sites declare, the device ports either policy's rules name are asked
+  about (`rule_targets`), so a rule that reaches further than any declaration shows up;
+- device ports go through `evaluate.matrix` (indexed, shared across principals); addresses
+  that are not tailnet devices (LAN resolvers, subnet-reached services, the internet) and LAN
+  principals are asked the same question `evaluate.allowed` answers (see `_allowed`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from compiler import evaluate
+from compiler.evaluate.addrs import V6_BASE, addr_key
+from compiler.evaluate.decision import resolve_sources
+from compiler.evaluate.matrix import Service, default_services
+from compiler.evaluate.ports import proto_number
+from compiler.review.canonical import key
+from compiler.review.universe import Target
+from compiler.site.inventory import inventory_from_site
+from compiler.site.model import Site
+
+Pair = tuple[str, Target]
+_RULE = re.compile(r"(\w+)\[(\d+)\]")
+_PLACEHOLDER_NET = ipaddress.IPv4Network("100.127.255.0/24")
+
+
+def review_inventory(site: Site) -> dict[str, Any]:
+    """The site's inventory, plus a placeholder device for each user who has none."""
+    inv = inventory_from_site(site)
+    nodes: dict[str, Any] = dict(inv["nodes"])
+    owners = {n.get("user") for n in nodes.values() if not n.get("tags")}
+    taken = {n["ipv4"] for n in nodes.values()}
+    free = (str(a) for a in reversed(list(_PLACEHOLDER_NET.hosts())) if str(a) not in taken)
+    for user in inv["users"]:
+        if user["name"] not in owners:
+            nodes[f"({user['name']}: no device yet)"] = {
+                "hostname": f"{user['name']}-placeholder",
+                "tags": [],
+                "ipv4": next(free),
+                "user": user["name"],
+                "routable_ips": [],
+                "approved_routes": [],
+            }
+    return {**inv, "nodes": nodes}
+
+
+def principals(*sites: Site) -> dict[str, str]:
+    """label → what the evaluator is asked about as the source, over every given site."""
+    found: dict[str, str] = {}
+    for site in sites:
+        for user in site.users.values():
+            found.setdefault(user.login, user.login)
+        for dev in site.devices.values():
+            found.update({f"tag:{t}": f"tag:{t}" for t in dev.tags})
+        for name, loc in site.locations.items():
+            if loc.subnets and loc.router:
+                found.setdefault(f"location:{name}", _lan_client(loc.subnets[0]))
+    return dict(
+        sorted(
+            found.items(), key=lambda kv: (kv[0].partition(":")[0] in ("tag", "location"), kv[0])
+        )
+    )
+
+
+def _lan_client(subnet: ipaddress.IPv4Network) -> str:
+    """An address that stands for any client on a LAN: the subnet's last host address."""
+    return str(subnet.broadcast_address - 1) if subnet.num_addresses > 2 else str(subnet[0])
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One side's policy, ready to answer questions against its tailnet."""
+
+    evaluator: evaluate.Evaluator
+    doc: Mapping[str, Any]
+    inventory: Mapping[str, Any]
+
+
+def prepare(policy_text: str, doc: Mapping[str, Any], inventory: Mapping[str, Any]) -> Evaluated:
+    return Evaluated(evaluate.evaluator(policy_text, inventory), doc, inventory)
+
+
+def rule_targets(side: Evaluated) -> set[Target]:
+    """The device ports the policy's rules name (a `tag:ai` grant names that port on every
+    `tag:ai` device), found by the evaluator. Asked as TCP: it reports ports, not protocols."""
+    devices = side.evaluator.inventory.device_by_name
+    found = set()
+    for svc in default_services(side.evaluator):
+        address = next((a for a in devices[svc.device].addresses if ":" not in a), "")
+        if address:
+            found.add(Target(svc.device, address, "tcp", svc.port))
+    return found
+
+
+def allowed_pairs(side: Evaluated, who: Mapping[str, str], targets: list[Target]) -> set[Pair]:
+    """Every (principal, target) the side's policy allows."""
+    devices = side.evaluator.inventory.device_by_name
+    on_devices = [
+        t for t in targets if t.host in devices and t.address in devices[t.host].addresses
+    ]
+    identities = [p for p, src in who.items() if p == src]
+    pairs = set(_matrix_pairs(side, identities, on_devices))
+    asked = set(on_devices)
+    for principal, src in who.items():
+        rest = targets if principal not in identities else [t for t in targets if t not in asked]
+        pairs.update((principal, t) for t in _allowed(side, src, rest))
+    return pairs
+
+
+def _matrix_pairs(side: Evaluated, identities: list[str], targets: list[Target]) -> Iterator[Pair]:
+    services = {str(t): Service(str(t), t.host, t.port, proto_number(t.proto)) for t in targets}
+    grid = evaluate.matrix(side.evaluator, None, identities, list(services.values()))
+    for target in targets:
+        for principal in identities:
+            if grid.cell(principal, services[str(target)]).allowed:
+                yield principal, target
+
+
+def _allowed(side: Evaluated, src: str, targets: list[Target]) -> Iterator[Target]:
+    """The targets `src` may reach: what `evaluate.allowed` answers (every device the source
+    stands for must be allowed), asked through the evaluator's own `resolve_sources` and
+    `matching` without collecting and locating each matching rule, which is what makes
+    `allowed()` too slow for thousands of cells. tests/test_diff_props.py checks the two agree."""
+    ev = side.evaluator
+    sources = [keys for _, keys in resolve_sources(ev, src)]
+    if not sources:
+        return
+    for target in targets:
+        d = addr_key(target.address)
+        proto = proto_number(target.proto)
+        if all(_admits(ev, keys, d, target.port, proto) for keys in sources):
+            yield target
+
+
+def _admits(ev: evaluate.Evaluator, keys: tuple[int, ...], d: int, port: int, proto: int) -> bool:
+    s = next((k for k in keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
+    return s is not None and bool(ev.matching(s, d, port, proto))
+
+
+# ---------------------------------------------------------------------------------------------
+# reusing one side's answers: most reviews change a few rules in a large policy
+
+
+RULE_SECTIONS = ("grants", "acls")
+NOT_ACCESS = frozenset({"grants", "acls", "ssh", "tests", "sshtests"})
+
+
+def reused_pairs(
+    new: Evaluated, old: Evaluated, old_pairs: frozenset[Pair], targets: list[tuple[Target, Target]]
+) -> tuple[set[Pair], list[Target]]:
+    """The old side's pairs that must hold on the new side unchanged, and the targets the new
+    side still has to be asked about. `targets` pairs each target as the new side addresses it
+    with the same target as the old side does.
+
+    A column (one target, every principal) is decided by the rules whose destination holds
+    the target's address, resolved in the same tailnet with the same groups, hosts, tags and
+    postures. So when both sides share all of that and differ only in some grants/acls
+    entries, a column can change only if a changed entry's destination holds the address (or
+    the target's address itself differs). Anything else differing: nothing is reused."""
+    changed = _changed_destinations(new, old)
+    if changed is None:
+        return set(), [t for t, _ in targets]
+    ask = [
+        t
+        for t, before in targets
+        if before.address != t.address or any(addr_key(t.address) in d for d in changed)
+    ]
+    asked = set(ask)
+    return {pair for pair in old_pairs if pair[1] not in asked}, ask
+
+
+def _changed_destinations(new: Evaluated, old: Evaluated) -> list[Any] | None:
+    """The destination address sets of the rules only one side has, or None when the sides
+    differ in anything else that decides access."""
+    if new.inventory != old.inventory or _context(new.doc) != _context(old.doc):
+        return None
+    if not (new.evaluator.policy.has_rule_sections and old.evaluator.policy.has_rule_sections):
+        return None
+    dsts = []
+    for side, other in ((new, old), (old, new)):
+        paths = _unmatched_rules(side.doc, other.doc)
+        dsts += [a.dst for a in side.evaluator.atoms if tuple(a.rule.path[:2]) in paths]
+    return dsts
+
+
+def _context(doc: Mapping[str, Any]) -> str:
+    return key({k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS})
+
+
+def _unmatched_rules(doc: Mapping[str, Any], other: Mapping[str, Any]) -> set[tuple[str, int]]:
+    """(section, index) of each grants/acls entry of `doc` that `other` does not have."""
+    found: set[tuple[str, int]] = set()
+    for name in RULE_SECTIONS:
+        mine, theirs = _section(doc, name), _section(other, name)
+        left = Counter(key(rule) for _, rule in theirs)
+        for (actual, index), rule in mine:
+            k = key(rule)
+            if left[k] > 0:
+                left[k] -= 1
+            else:
+                found.add((actual, index))
+    return found
+
+
+def _section(doc: Mapping[str, Any], name: str) -> list[tuple[tuple[str, int], Any]]:
+    actual = next((k for k in doc if str(k).lower() == name), name)
+    rules = doc.get(actual)
+    return [((actual, i), r) for i, r in enumerate(rules)] if isinstance(rules, list) else []
+
+
+def explain(side: Evaluated, src: str, target: Target) -> tuple[tuple[str, ...], bool]:
+    """The rules that allow `src` to reach `target` (with the site.yaml line they came from,
+    when the policy says), and whether each of them has a `*` source or destination."""
+    decision = evaluate.allowed(
+        side.evaluator, None, src, target.address, target.port, target.proto
+    )
+    rules = tuple(
+        f"{m.rule} ({m.provenance})" if m.provenance else m.rule for m in decision.matches
+    )
+    stars = [
+        m.dst in ("*",) or m.dst.startswith("*:") or _star_source(side.doc, m.rule)
+        for m in decision.matches
+    ]
+    return rules, bool(stars) and all(stars)
+
+
+def _star_source(doc: Mapping[str, Any], rule: str) -> bool:
+    found = _RULE.fullmatch(rule)
+    if found is None:
+        return rule.startswith("default")  # no acls or grants: allow-all, a wildcard
+    entries = doc.get(found.group(1))
+    index = int(found.group(2))
+    if (
+        not isinstance(entries, list)
+        or index >= len(entries)
+        or not isinstance(entries[index], dict)
+    ):
+        return False
+    entry = entries[index]
+    sources = entry.get("src", entry.get("users", []))
+    return isinstance(sources, list) and "*" in sources
