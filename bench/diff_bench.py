@@ -23,7 +23,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.build_bench import generate_site  # noqa: E402
+from bench.build_bench import generate_site
 
 
 def changed_site(site: dict[str, Any], percent: float) -> tuple[dict[str, Any], int]:
@@ -72,10 +72,14 @@ def main() -> None:
     render_s = time.perf_counter() - start
 
     n_services = len(before["services"])
-    print(f"sites: {args.devices} devices, {n_services} services, {changed} changed ({args.percent:g} %)")
+    print(
+        f"sites: {args.devices} devices, {n_services} services, {changed} changed ({args.percent:g} %)"
+    )
     print(f"compile both sites: {compile_s:.3f} s (not part of the diff)")
     print(f"diff: {statistics.median(times):.3f} s median of {args.repeat} (target < 2 s)")
-    print(f"render text/markdown/json: {render_s:.3f} s ({sizes[0]:,} / {sizes[1]:,} / {sizes[2]:,} chars)")
+    print(
+        f"render text/markdown/json: {render_s:.3f} s ({sizes[0]:,} / {sizes[1]:,} / {sizes[2]:,} chars)"
+    )
     print(
         f"plan: {len(plan.access.gained)} pairs gained, {len(plan.access.lost)} lost of "
         f"{plan.access.existing}; {len(plan.policy)} policy, {len(plan.dns)} DNS changes; "

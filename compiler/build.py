@@ -15,7 +15,6 @@ from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
 from compiler.site.model import Site
 
-
 display_name = loader.display_name  # re-exported: commands name the site file the same way
 
 

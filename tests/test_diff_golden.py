@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from goldens import assert_text
 
 from compiler.build import compile_text
 from compiler.review import Plan, Snapshot, diff
 from compiler.review.planfmt import jsonfmt, markdown, text
+from goldens import assert_text
 
 CASES_DIR = Path(__file__).parent / "golden" / "diff"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
@@ -163,8 +163,16 @@ def _star(plan: Plan) -> None:
 
 
 def _remove_device(plan: Plan) -> None:
-    assert not plan.access  # partner's identity keeps its access, now without a device
-    assert ("hosts", "removed", "partner-phone") in {(c.section, c.change, c.key) for c in plan.policy}
+    """Retiring wintendo: its service goes, and so does a declared break-glass path."""
+    assert lost(plan) >= {
+        ("emory@github", "wintendo:11434/tcp"),
+        ("partner@example.com", "wintendo:11434/tcp"),
+        ("emory@github", "wintendo:22/tcp"),
+    }
+    assert "break-glass" in reasons(plan) and not plan.access.gained
+    assert ("record", "removed", "wintendo.iow.kvet.ch A") in {
+        (c.kind, c.change, c.key) for c in plan.dns
+    }
 
 
 EXPECT: dict[str, Callable[[Plan], None]] = {

@@ -10,22 +10,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import copy
+from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitegen import sites
 
 from compiler import evaluate
 from compiler.build import compile_text
 from compiler.evaluate.matrix import default_services
 from compiler.review import Snapshot, diff
-from compiler.review.evaluation import principals, review_inventory
+from compiler.review.evaluation import PLACEHOLDER, principals, review_inventory
 from compiler.review.universe import Target, for_site, site_targets, union
 from compiler.site.model import Site
+from sitegen import sites
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -54,11 +53,15 @@ def _rule_targets(snap: Snapshot, inventory: dict[str, Any]) -> set[Target]:
     ev = evaluate.evaluator(_policy(snap), inventory)
     devices = ev.inventory.device_by_name
     return {
-        Target(s.device, devices[s.device].addresses[0], "tcp", s.port) for s in default_services(ev)
+        Target(s.device, devices[s.device].addresses[0], "tcp", s.port)
+        for s in default_services(ev)
+        if not s.device.startswith(PLACEHOLDER)  # stand-ins for people, not destinations
     }
 
 
-def _matrix(snap: Snapshot, site: Site, who: dict[str, str], targets: list[Target]) -> set[tuple[str, Target]]:
+def _matrix(
+    snap: Snapshot, site: Site, who: dict[str, str], targets: list[Target]
+) -> set[tuple[str, Target]]:
     """Every (principal, target) cell the side's policy allows, asked one by one."""
     inventory = review_inventory(site)
     policy = _policy(snap)
@@ -102,7 +105,9 @@ def check_against_matrices(a: dict[str, Any], b: dict[str, Any]) -> None:
     plan = diff(new, old)
     who = principals(new.site, old.site)
     targets = union(site_targets(new.site), site_targets(old.site))
-    extra = _rule_targets(new, review_inventory(new.site)) | _rule_targets(old, review_inventory(old.site))
+    extra = _rule_targets(new, review_inventory(new.site)) | _rule_targets(
+        old, review_inventory(old.site)
+    )
     universe = sorted(set(targets) | extra)
     after = _matrix(new, new.site, who, universe)
     before = _matrix(old, old.site, who, universe)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dnstools import CASES_DIR
 from typer.testing import CliRunner
 
 from compiler.cli import app
+from dnstools import CASES_DIR
 
 runner = CliRunner()
 

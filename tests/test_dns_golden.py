@@ -16,12 +16,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from dnstools import CASES, CASES_DIR, load_case, require_tool
 
 from compiler.emit import dns as dns_emit
 from compiler.emit.dns import zonefile
 from compiler.site import loader
 from compiler.site.dns import records
+from dnstools import CASES, CASES_DIR, load_case, require_tool
 from goldens import assert_text, assert_tree
 
 

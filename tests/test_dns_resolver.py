@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dnstools import CASES, dnsmasq, load_case, query, rcode
 
 from compiler.site.dns import records, zones
+from dnstools import CASES, dnsmasq, load_case, query, rcode
 
 SERVED = [case for case in CASES if zones(load_case(case)[0])]
 

@@ -25,7 +25,9 @@ def example_plan() -> Plan:
     break-glass device: access gained and lost, an unsafe verdict, DNS and policy changes."""
     text_before = (REPO / "site.yaml").read_text(encoding="utf-8")
     text_after = text_before.replace("family: [emory, partner]", "family: [emory, partner, guest]")
-    text_after = text_after.replace("devices: [icon, wintendo, lmStudio]", "devices: [icon, wintendo]")
+    text_after = text_after.replace(
+        "devices: [icon, wintendo, lmStudio]", "devices: [icon, wintendo]"
+    )
     assert text_after != text_before
     before, after = compile_text(text_before), compile_text(text_after)
     return diff(
@@ -95,7 +97,15 @@ def _huge_plan() -> Plan:
     )
     base = plan_for("add-user-to-group")
     return Plan(
-        base.desired, base.current, base.access, base.policy, base.dns, (), files, Verdict(), "sha256:0"
+        base.desired,
+        base.current,
+        base.access,
+        base.policy,
+        base.dns,
+        (),
+        files,
+        Verdict(),
+        "sha256:0",
     )
 
 

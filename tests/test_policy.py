@@ -34,7 +34,10 @@ def test_groups_over_plan_limit_are_inlined_smallest_first() -> None:
     assert ir.sections["grants"][0]["src"] == ["a@example.com"]
     [warning] = [p for p in ir.problems if p.code == "plan-groups"]
     assert warning.severity is Severity.WARNING
-    assert warning.message == "4 groups, but the personal plan allows 3 ACL groups: inlined group:g3 as member logins"
+    assert (
+        warning.message
+        == "4 groups, but the personal plan allows 3 ACL groups: inlined group:g3 as member logins"
+    )
 
 
 def test_one_grant_per_service_with_exact_ports() -> None:

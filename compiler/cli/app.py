@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -58,6 +59,16 @@ def print_problems(problems: Iterable[Problem], sources: dict[str, str] | None =
             snippet = excerpt(text, problem.span.line, problem.span.column)
             if snippet:
                 typer.echo(snippet, err=True)
+
+
+def site_sources(site: Path) -> dict[str, str]:
+    """The site text under the name problems use, so they print with the offending line."""
+    from compiler.site.loader import display_name
+
+    try:
+        return {display_name(site): site.read_text(encoding="utf-8")}
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def fail(error: TailgenError, sources: dict[str, str] | None = None, code: int = 1) -> NoReturn:

@@ -7,20 +7,11 @@ from pathlib import Path
 
 import typer
 
-from compiler.cli.app import app, fail, print_problems
+from compiler.cli.app import app, fail, print_problems, site_sources
 from compiler.errors import TailgenError
 
 SITE_ARG = typer.Argument(Path("site.yaml"), help="The site file.", show_default=True)
 OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory.")
-
-
-def _sources(site: Path) -> dict[str, str]:
-    from compiler.site.loader import display_name
-
-    try:
-        return {display_name(site): site.read_text(encoding="utf-8")}
-    except (OSError, UnicodeDecodeError):
-        return {}
 
 
 @app.command()
@@ -44,8 +35,8 @@ def build(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
         previous = read_tree(out)  # what out/ held, for the plan of what this build changes
         changes = pipeline.write(result, out)
     except TailgenError as exc:
-        fail(exc, _sources(site))
-    print_problems(result.warnings, _sources(site))
+        fail(exc, site_sources(site))
+    print_problems(result.warnings, site_sources(site))
     for line in result.summary:
         typer.echo(line)
     _print_changes(changes, out, build_plan(result, previous, out))
@@ -81,7 +72,7 @@ def check(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
     try:
         result, _ = pipeline.build(site)
     except TailgenError as exc:
-        fail(exc, _sources(site))
+        fail(exc, site_sources(site))
     changes = pipeline.stale(result, out)
     if not changes:
         typer.echo(f"{out}/ is exactly what {site} builds")

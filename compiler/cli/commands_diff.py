@@ -53,7 +53,9 @@ def diff_command(
 
       tailgen diff --format markdown > plan.md      # a pull-request comment
 
-      git show main:site.yaml > /tmp/base.yaml && tailgen diff --against /tmp/base.yaml
+      mkdir -p /tmp/base && git show main:site.yaml > /tmp/base/site.yaml
+
+      tailgen diff --against /tmp/base/site.yaml
     """
     from compiler.review import diff
     from compiler.review.planfmt import render
@@ -62,11 +64,24 @@ def diff_command(
     try:
         plan = diff(read_snapshot(site), read_snapshot(against))
     except TailgenError as exc:
-        fail(exc)
+        fail(exc, _sources(site, against))
     color = output is Format.TEXT and stdout_is_terminal() and "NO_COLOR" not in os.environ
     typer.echo(render(plan, output.value, color=color), nl=False)
     if plan.changed:
         raise typer.Exit(EXIT_CHANGES)
+
+
+def _sources(*paths: Path) -> dict[str, str]:
+    """Site texts by the name errors use, so a problem prints with its source line."""
+    from compiler.site.loader import display_name
+
+    found = {}
+    for path in paths:
+        try:
+            found[display_name(path)] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
 
 
 def build_plan(result: BuildResult, previous: dict[str, bytes], out: Path) -> str:
@@ -84,4 +99,4 @@ def build_plan(result: BuildResult, previous: dict[str, bytes], out: Path) -> st
     except TailgenError as exc:
         return f"(no plan: {exc})\n"
     color = stdout_is_terminal() and "NO_COLOR" not in os.environ
-    return text.render(plan, color=color, files=False) if plan.changed else ""
+    return text.render(plan, color=color, files=False) + "\n" if plan.changed else ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from compiler.cli.app import app, fail
+from compiler.cli.app import app, fail, site_sources
 from compiler.errors import Problem, TailgenError
 
 
@@ -42,20 +42,10 @@ def dns_command(
             raise TailgenError(errors)
         resolution = lookup(site_model, name)
     except TailgenError as exc:
-        fail(exc, _sources(site))
+        fail(exc, site_sources(site))
     except ValueError as exc:
         fail(TailgenError([Problem("bad-dns-name", f"{name!r} is not a DNS name: {exc}")]))
     if output is Format.JSON:
         typer.echo(json.dumps(as_json(site_model, resolution), indent=2))
     else:
         typer.echo("\n".join(as_text(site_model, resolution)))
-
-
-def _sources(site: Path) -> dict[str, str]:
-    """The site text by the name errors use, so problems print with the offending line."""
-    from compiler.build import display_name
-
-    try:
-        return {display_name(site): site.read_text(encoding="utf-8")}
-    except (OSError, UnicodeDecodeError):
-        return {}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from compiler.cli.app import app, fail
+from compiler.cli.app import app, fail, site_sources
 from compiler.errors import TailgenError
 
 if TYPE_CHECKING:
@@ -80,15 +80,6 @@ def check_addresses(addresses: list[str]) -> list[str]:
     return addresses
 
 
-def _sources(site: Path) -> dict[str, str]:
-    from compiler.build import display_name
-
-    try:
-        return {display_name(site): site.read_text(encoding="utf-8")}
-    except (OSError, UnicodeDecodeError):
-        return {}
-
-
 def _load_site(site: Path, device: str) -> Site:
     from compiler.errors import Problem, did_you_mean, errors_only
     from compiler.site import check, loader
@@ -140,7 +131,7 @@ def audit_command(
         table = audit.parse(text)
         report = audit.audit(model, device, table, check_addresses(tailscale_ip))
     except TailgenError as exc:
-        fail(exc, _sources(site))
+        fail(exc, site_sources(site))
     except ValueError as exc:
         fail(TailgenError(f"{source or 'local listeners'}: {exc}"))
     if output is Format.JSON:

@@ -384,7 +384,9 @@ def _referenced(ir: PolicyIR) -> set[str]:
         names.update(attr["target"])
     for test in ir.sections.get("tests", []):
         names.add(test["src"])
-        names.update(entry.rsplit(":", 1)[0] for entry in test.get("accept", []) + test.get("deny", []))
+        names.update(
+            entry.rsplit(":", 1)[0] for entry in test.get("accept", []) + test.get("deny", [])
+        )
     return names
 
 

@@ -19,7 +19,8 @@ from compiler.evaluate.model import Policy, parse_policy
 from compiler.evaluate.ports import proto_number
 from compiler.evaluate.rules import Atom, Evaluator
 
-PROVENANCE = re.compile(r"site\.yaml:\d+")
+# The comment our compiler writes above each rule: "<site file>:<line> <what>".
+PROVENANCE = re.compile(r"^(?P<file>[\w.-]+\.ya?ml):(?P<line>\d+)\b")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import html
 import io
 import json
 
-from compiler.evaluate.decision import Decision
+from compiler.evaluate.decision import PROVENANCE, Decision
 from compiler.evaluate.matrix import Matrix
 from compiler.evaluate.policytests import TestFailure
 
@@ -101,13 +101,18 @@ def decision_text(d: Decision, site_lines: dict[int, str] | None = None) -> str:
             lines.append(f"    from {m.provenance}")
             declared = (site_lines or {}).get(_site_line(m.provenance))
             if declared:
-                lines.append(f"    site.yaml: {declared.strip()}")
+                lines.append(f"    {_site_file(m.provenance)}: {declared.strip()}")
     return "\n".join(lines) + "\n"
 
 
 def _site_line(provenance: str) -> int:
-    number = provenance.partition("site.yaml:")[2].split(" ", 1)[0]
-    return int(number) if number.isdigit() else 0
+    found = PROVENANCE.match(provenance)
+    return int(found["line"]) if found else 0
+
+
+def _site_file(provenance: str) -> str:
+    found = PROVENANCE.match(provenance)
+    return found["file"] if found else "site.yaml"
 
 
 def failures_json(failures: list[TestFailure]) -> str:

@@ -16,7 +16,8 @@ Everything tailgen reads or writes about a tailnet policy goes through here:
 The parser is strict where Tailscale is strict (no single quotes, unquoted names, NaN, hex,
 leading `+`, BOM, `[,]`, comments without an end) and accepts what it accepts (comments
 anywhere whitespace may be, one trailing comma after the last item of an object or array).
-Nesting deeper than `MAX_DEPTH` (500) is refused by the exact parser and by `dumps`.
+Nesting deeper than `MAX_DEPTH` (200) is refused by `format`, `dumps`, `minimize` and the exact
+parser (`loads` and `standardize` accept deeper documents when C `json` can read them).
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
-from collections.abc import Callable
 
 from compiler.hujson._errors import HujsonError, error_at, quote_rune_at
 
@@ -38,8 +38,9 @@ __all__ = [
     "to_python",
 ]
 
-MAX_DEPTH = 500
-"""Nesting limit. Go has none, but Python recursion does; no policy comes close to it."""
+MAX_DEPTH = 200
+"""Nesting limit for the exact parser, `format` and `dumps`. Go has none, but Python's
+recursion does (the parser uses three frames per level); no policy comes close to it."""
 
 _WS = re.compile(rb"[ \t\r\n]*")
 # Whitespace and complete comments. A comment that does not end stops the match, and the
@@ -348,8 +349,12 @@ def _literal(lit: bytes, offset: int, data: bytes) -> object:
         return _CONSTANTS[lit]
     if lit[:1] == b'"':
         return json.loads(go_decode(lit))
-    convert: Callable[[bytes], object] = int if _INTEGER.fullmatch(lit) else float
+    if not _INTEGER.fullmatch(lit):
+        value = float(lit)
+        if math.isinf(value):
+            raise error_at(data, offset, f"number out of range: {lit.decode()}")
+        return value
     try:
-        return convert(lit)
+        return int(lit)
     except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
         raise error_at(data, offset, f"number too long: {len(lit)} digits") from None

@@ -22,6 +22,7 @@ accepts a document the exact parser would reject.
 from __future__ import annotations
 
 import json
+import math
 import re
 from bisect import bisect_left
 from typing import Any
@@ -231,6 +232,14 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _finite_float(text: str) -> float:
+    """1e400 would be inf: Go's decoder rejects it, and it is not a JSON value for us either."""
+    value = float(text)
+    if math.isinf(value):
+        raise Fallback  # the exact parser reports where
+    return value
+
+
 def reject_constant(name: str) -> Any:
     raise Fallback  # NaN, Infinity, -Infinity are JSON5, not JSON
 
@@ -252,7 +261,10 @@ def loads(text: str | bytes | bytearray | memoryview, *, allow_duplicates: bool 
         hook = None if allow_duplicates else _unique
         try:
             return json.loads(
-                loads_text(decoded), object_pairs_hook=hook, parse_constant=reject_constant
+                loads_text(decoded),
+                object_pairs_hook=hook,
+                parse_constant=reject_constant,
+                parse_float=_finite_float,
             )
         except (Fallback, _Duplicate, ValueError, RecursionError):
             pass

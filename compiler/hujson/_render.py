@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from compiler.hujson import _fast
-from compiler.hujson._ast import pack, parse
+from compiler.hujson._ast import MAX_DEPTH, pack, parse
 from compiler.hujson._format import (
     PUNCH_CARD_WIDTH,
     Opts,
@@ -199,7 +199,9 @@ def _normalize(items: list[list[Any]], closing: bytes) -> bytes:
 
 def _plain_stats(items: list[list[Any]], closing: bytes, is_object: bool) -> tuple[bool, Stats]:
     """`_line_stats` when all extras are whitespace: only line breaks count."""
-    expand = b"\n" in closing
+    if b"\n" in items[0][BEFORE] or b"\n" in closing:
+        return True, (1, 1, True)  # expanded whatever the line lengths
+    expand = False
     current = 1
     lengths: list[int] = []
     for item in items:
@@ -226,28 +228,34 @@ def _plain_stats(items: list[list[Any]], closing: bytes, is_object: bool) -> tup
     return False, (lengths[0], lengths[-1], len(lengths) > 1)
 
 
-def _plain_piece(item: list[Any], offset: int, is_object: bool, pad: int = 0) -> bytes:
-    """A member or element without its leading extra: name, colon, extra, shifted value."""
+def _plain_piece(item: list[Any], is_object: bool) -> bytes:
+    """An inline member or element (relative depth 0): name, colon, extra, value."""
+    text = item[TEXT]
     if not is_object:
-        return _shift(item[TEXT], offset)
+        return text
     value_before = item[VALUE_BEFORE]
     if value_before and b"\n" in value_before:
-        return item[NAME] + b":\n\t\t" + _shift(item[TEXT], offset + 1)
-    return item[NAME] + b":" + b" " * (1 + pad) + _shift(item[TEXT], offset)
+        return item[NAME] + b":\n\t\t" + _shift(text, 1)
+    return item[NAME] + b": " + text
 
 
 def _plain_expanded(items: list[list[Any]], is_object: bool, standard: bool) -> bytes:
     """An expanded composite without comments: one item per line, aligned, trailing comma."""
-    pads = _plain_pads(items) if is_object else [0] * len(items)
     parts = [b"{" if is_object else b"["]
+    pads = _plain_pads(items) if is_object else None
     for position, item in enumerate(items):
-        before = item[BEFORE]
-        blank = position and before and before.count(b"\n") > 1
-        parts += (
-            b"\n\n\t" if blank else b"\n\t",
-            _plain_piece(item, 1, is_object, pads[position]),
-            _COMMA,
-        )
+        parts.append(b"\n\n\t" if position and item[BEFORE].count(b"\n") > 1 else b"\n\t")
+        text = item[TEXT]
+        if b"\n" in text:
+            text = _shift(text, 1)
+        if pads is None:
+            parts += (text, _COMMA)
+            continue
+        value_before = item[VALUE_BEFORE]
+        if value_before and b"\n" in value_before:
+            parts += (item[NAME], b":\n\t\t", _shift(text, 1), _COMMA)
+        else:
+            parts += (item[NAME], b":" + b" " * (1 + pads[position]), text, _COMMA)
     if standard:
         parts.pop()
     parts.append(b"\n}" if is_object else b"\n]")
@@ -255,28 +263,32 @@ def _plain_expanded(items: list[list[Any]], is_object: bool, standard: bool) -> 
 
 
 def _plain_pads(items: list[list[Any]]) -> list[int]:
-    """Go's alignObjectValues for an expanded object whose extras are whitespace."""
-    pads = [0] * len(items)
-    run: list[int] = []
+    """Go's alignObjectValues for an expanded object whose extras are whitespace: the spaces
+    to add after each colon. A run of one-line members ends at a blank line or at a member
+    whose value spans lines."""
+    pads: list[int] = []
+    start = width = 0
     for position, item in enumerate(items):
         value_before = item[VALUE_BEFORE]
         if item[NL] or (value_before and b"\n" in value_before):
-            _plain_flush(items, run, pads)
+            _close_run(pads, start, width)
+            pads.append(0)
+            start, width = position + 1, 0
             continue
-        before = item[BEFORE]
-        if position and before and before.count(b"\n") > 1:
-            _plain_flush(items, run, pads)
-        run.append(position)
-    _plain_flush(items, run, pads)
+        if position and item[BEFORE].count(b"\n") > 1:
+            _close_run(pads, start, width)
+            start, width = position, 0
+        length = len(item[NAME])
+        width = max(width, length)
+        pads.append(length)
+    _close_run(pads, start, width)
     return pads
 
 
-def _plain_flush(items: list[list[Any]], run: list[int], pads: list[int]) -> None:
-    if run:
-        width = max(len(items[position][NAME]) for position in run)
-        for position in run:
-            pads[position] = width - len(items[position][NAME])
-        run.clear()
+def _close_run(pads: list[int], start: int, width: int) -> None:
+    """Turn the name lengths of a finished run into padding."""
+    for position in range(start, len(pads)):
+        pads[position] = width - pads[position]
 
 
 def _emit(items: list[list[Any]], closing: bytes, is_object: bool) -> bytes:
@@ -350,15 +362,19 @@ class Renderer:
         end = b"\n]" if self.standard else b",\n]"
         return b"[\n\t" + b",\n\t".join(literals) + end, (1, 1, True), True
 
-    def composite(self, index: int, is_object: bool) -> tuple[bytes, Stats, bool, int]:
+    def composite(
+        self, index: int, is_object: bool, depth: int = 1
+    ) -> tuple[bytes, Stats, bool, int]:
         """Parse items up to the closing bracket, then decide and render (Go's four passes)."""
-        tokens = self.tokens
+        if depth > MAX_DEPTH:
+            raise RecursionError  # the exact parser reports the same limit with its position
+        tokens, extra_start = self.tokens, _EXTRA_START
         items: list[list[Any]] = []
         comments = False  # any comment in this composite's own extras
         while True:
             token = tokens[index]
             before = b""
-            if token[0] in _EXTRA_START:
+            if token[0] in extra_start:
                 before, index = token, index + 1
                 comments = comments or b"/" in before
                 token = tokens[index]
@@ -367,48 +383,54 @@ class Renderer:
                     items[-1][AFTER] = b""  # a trailing comma
                 finish = self.finish if comments else self.finish_plain
                 return finish(items, before, is_object, index + 1)
-            item: list[Any] = [before, b"", None, None, b"", _FLAT, False, None]
+            name, name_after, value_before = b"", None, None
             if is_object:
-                if token[-1] == 0x22:  # a name alone: extra or colon follows
-                    item[NAME] = go_string(token) if b"\\" in token else token
-                else:  # `"name":` or `"name": `, as one token
-                    head, _, space = token.rpartition(b":")
-                    item[NAME] = go_string(head) if b"\\" in head else head
-                    index += 1
-                    token = tokens[index]
-                    if token[0] in _EXTRA_START:  # the token took no space
-                        space, index = token, index + 1
-                        comments = comments or b"/" in token
-                    item[VALUE_BEFORE] = space or None
-                    token = b""
-            if is_object and token:
-                index += 1
-                if tokens[index][0] in _EXTRA_START:
-                    item[NAME_AFTER], index = tokens[index], index + 1
-                    comments = comments or b"/" in item[NAME_AFTER]
-                index += 1  # the colon
-                if tokens[index][0] in _EXTRA_START:
-                    item[VALUE_BEFORE], index = tokens[index], index + 1
-                    comments = comments or b"/" in item[VALUE_BEFORE]
+                name, name_after, value_before, index = self.member_head(index)
+                if name_after is not None or (value_before is not None and value_before != b" "):
+                    comments = comments or b"/" in (name_after or b"") + (value_before or b"")
+                token = tokens[index]
+            lead = token[0]
+            if lead == _OPEN_OBJECT:
+                text, stats, nl, index = self.composite(index + 1, True, depth + 1)
+            elif lead == _OPEN_ARRAY and len(token) == 1:
+                text, stats, nl, index = self.composite(index + 1, False, depth + 1)
+            elif lead == _OPEN_ARRAY:
+                if depth >= MAX_DEPTH:
+                    raise RecursionError  # counted like the exact parser counts it
+                (text, stats, nl), index = self.scalar_array(token), index + 1
+            else:  # a literal
+                text = go_string(token) if lead == 0x22 and b"\\" in token else token
+                stats, nl, index = (len(text), len(text), False), False, index + 1
             token = tokens[index]
-            if token[0] in _OPENERS:
-                item[TEXT], item[STATS], item[NL], index = self.value(index)
-            else:  # a literal, inline for speed
-                if token[0] == 0x22 and b"\\" in token:
-                    token = go_string(token)
-                item[TEXT], item[STATS] = token, (len(token), len(token), False)
-                index += 1
-            token = tokens[index]
-            if token and token[0] in _EXTRA_START:
-                item[AFTER], index = token, index + 1
+            after = None
+            if token and token[0] in extra_start:
+                after, index = token, index + 1
                 comments = comments or b"/" in token
                 token = tokens[index]
-            items.append(item)
+            items.append([before, name, name_after, value_before, text, stats, nl, after])
             if token != _COMMA:
-                closing, item[AFTER] = item[AFTER] or b"", None
+                closing, items[-1][AFTER] = after or b"", None
                 finish = self.finish if comments else self.finish_plain
                 return finish(items, closing, is_object, index + 1)
             index += 1
+
+    def member_head(self, index: int) -> tuple[bytes, bytes | None, bytes | None, int]:
+        """Name, extra before the colon, extra after it, and the index of the value."""
+        tokens = self.tokens
+        token = tokens[index]
+        name_after = None
+        if token[-1] == 0x22:  # the name alone: extra or the colon follows
+            index += 1
+            if tokens[index][0] in _EXTRA_START:
+                name_after, index = tokens[index], index + 1
+            space = b""
+        else:  # `"name":` or `"name": ` as one token
+            token, _, space = token.rpartition(b":")
+        index += 1
+        if tokens[index][0] in _EXTRA_START:  # only if the token took no space
+            space, index = space + tokens[index], index + 1
+        name = go_string(token) if b"\\" in token else token
+        return name, name_after, space or None, index
 
     def finish_plain(
         self, items: list[list[Any]], closing: bytes, is_object: bool, index: int
@@ -425,7 +447,7 @@ class Renderer:
         if expand:
             text = _plain_expanded(items, is_object, self.standard)
             return text, stats, True, index
-        pieces = [_plain_piece(item, 0, is_object) for item in items]
+        pieces = [_plain_piece(item, is_object) for item in items]
         has_newline = any(
             item[NL] or (item[VALUE_BEFORE] and b"\n" in item[VALUE_BEFORE]) for item in items
         )

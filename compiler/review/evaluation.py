@@ -36,6 +36,7 @@ from compiler.site.model import Site
 Pair = tuple[str, Target]
 _RULE = re.compile(r"(\w+)\[(\d+)\]")
 _PLACEHOLDER_NET = ipaddress.IPv4Network("100.127.255.0/24")
+PLACEHOLDER = "("  # placeholder device names start so: no real hostname can
 
 
 def review_inventory(site: Site) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def review_inventory(site: Site) -> dict[str, Any]:
     free = (str(a) for a in reversed(list(_PLACEHOLDER_NET.hosts())) if str(a) not in taken)
     for user in inv["users"]:
         if user["name"] not in owners:
-            nodes[f"({user['name']}: no device yet)"] = {
+            nodes[f"{PLACEHOLDER}{user['name']}: no device yet)"] = {
                 "hostname": f"{user['name']}-placeholder",
                 "tags": [],
                 "ipv4": next(free),
@@ -100,6 +101,8 @@ def rule_targets(side: Evaluated) -> set[Target]:
     devices = side.evaluator.inventory.device_by_name
     found = set()
     for svc in default_services(side.evaluator):
+        if svc.device.startswith(PLACEHOLDER):
+            continue
         address = next((a for a in devices[svc.device].addresses if ":" not in a), "")
         if address:
             found.add(Target(svc.device, address, "tcp", svc.port))
