@@ -232,6 +232,15 @@ INVALID: list[tuple[str, str | bytes, int, int, str]] = [
     ("number-too-long", "1" * 5000, 1, 1, "number too long: 5000 digits"),
     # strings
     ("unterminated-string", '"abc', 1, 5, "parsing string: unexpected EOF"),
+    # these two once took exponential time in a backtracking regex
+    ("unterminated-long-string", '["' + "a" * 64, 1, 67, "parsing string: unexpected EOF"),
+    (
+        "long-backslash-run",
+        '["' + "\\" * 4000 + '"',
+        1,
+        4004,
+        "parsing array after value: unexpected EOF",
+    ),
     ("unterminated-after-escape", '"abc\\', 1, 6, "parsing string: unexpected EOF"),
     ("unterminated-escaped-quote", '"\\"\\\\\\u0022😊', 1, 16, "parsing string: unexpected EOF"),
     ("bad-escape", '"\\xff"', 1, 1, 'invalid literal: "\\xff"'),
@@ -242,6 +251,8 @@ INVALID: list[tuple[str, str | bytes, int, int, str]] = [
     # comments
     ("line-comment-at-eof", "// x", 1, 1, "parsing comment: unexpected EOF"),
     ("line-comment-after-value-at-eof", "null//", 1, 5, "parsing comment: unexpected EOF"),
+    ("own-line-comment-at-eof", "null\n// x /*", 2, 1, "parsing comment: unexpected EOF"),
+    ("indented-comment-at-eof", "[1]\n\t// x", 2, 2, "parsing comment: unexpected EOF"),
     ("line-comment-no-newline", '{"a": 1} // end', 1, 10, "parsing comment: unexpected EOF"),
     ("unterminated-block", "/* x", 1, 1, "parsing comment: unexpected EOF"),
     ("unterminated-block-in-array", "[1, /* x\n]", 1, 5, "parsing comment: unexpected EOF"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 from collections.abc import Callable
@@ -76,7 +77,12 @@ def test_standardize(vector: dict[str, Any]) -> None:
     assert got == vector["want"]
     assert len(got.encode()) == len(text.encode() if isinstance(text, str) else text)
     assert vector["input_is_standard"] == (text == vector["want"])
-    assert hujson.loads(text) == json.loads(got)
+    plain = json.loads(got)
+    if isinstance(plain, float) and math.isinf(plain):  # 3.14159E+435: Go's decoder refuses it
+        with pytest.raises(hujson.HujsonError, match="number out of range"):
+            hujson.loads(text)
+    else:
+        assert hujson.loads(text) == plain
 
 
 @pytest.mark.parametrize("vector", MINIMIZE, ids=ids(MINIMIZE))

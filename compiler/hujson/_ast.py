@@ -1,10 +1,10 @@
 """A syntax tree that keeps every byte of a HuJSON document, parsed the way Go's parser does.
 
 This is a port of `parse.go` from github.com/tailscale/hujson. It is the slow, exact path:
-`format` needs every comment and blank line, and when the fast reader rejects a document this
-parser finds the error and words it exactly as Tailscale would (the fast reader only knows that
-*something* is wrong). It works on UTF-8 bytes because Go does: offsets, columns and the
-80-column rule all count bytes.
+when the fast reader rejects a document this parser finds the error and words it exactly as
+Tailscale would (the fast reader only knows that *something* is wrong); it also backs
+`minimize`, the exact-path `standardize` and the reference formatter in `_format`. It works on
+UTF-8 bytes because Go does: offsets, columns and the 80-column rule all count bytes.
 
 Representation (mirrors Go's `Value`/`Object`/`Array`):
 - `Value.before` / `Value.after` are the whitespace and comments around a value ("extra").
@@ -44,12 +44,13 @@ recursion does (the parser uses three frames per level); no policy comes close t
 
 _WS = re.compile(rb"[ \t\r\n]*")
 # Whitespace and complete comments. A comment that does not end stops the match, and the
-# parser then reports it; the alternatives start differently, so there is no backtracking.
-_EXTRA = re.compile(rb"(?:[ \t\r\n]+|//[^\n]*\n|/\*.*?\*/)*", re.S)
-_COMMENT = re.compile(rb"//[^\n]*\n|/\*.*?\*/", re.S)
+# parser then reports it. Every repeat here is possessive (`++`, `*+`): a nested plain repeat
+# backtracks exponentially on an unterminated string.
+_EXTRA = re.compile(rb"(?:[ \t\r\n]++|//[^\n]*+\n|/\*.*?\*/)*+", re.S)
+_COMMENT = re.compile(rb"//[^\n]*+\n|/\*.*?\*/", re.S)
 # Go's scan of a string ends at the first unescaped quote; `json.Valid` then judges it.
-_STRING_ANY = re.compile(rb'"(?:[^"\\]+|\\.)*"', re.S)
-_STRING_OK = re.compile(rb'"(?:[^"\\\x00-\x1f]+|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
+_STRING_ANY = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.S)
+_STRING_OK = re.compile(rb'"(?:[^"\\\x00-\x1f]++|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*+"')
 _LITERAL_CHARS = re.compile(rb"[-+.a-zA-Z0-9]*")
 _LITERAL_OK = re.compile(rb"true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _INTEGER = re.compile(rb"-?(?:0|[1-9][0-9]*)")

@@ -1,22 +1,25 @@
-"""The fast reader: blank out comments and trailing commas, then let C's `json` parse.
+"""The fast reader: turn HuJSON into plain JSON in C-speed passes, then let C's `json` parse.
 
-Why this shape: `json.loads` is C and fast; everything HuJSON adds to JSON (comments, one
-trailing comma) can be turned into spaces without moving a byte. Doing that with a
-character-by-character Python loop, or a regex that matches every string, costs 10-15x the
-parse itself. Instead this pass only stops at the few places that matter:
+Why this shape: `json.loads` is C and fast, and everything HuJSON adds to JSON (comments, one
+trailing comma) can be removed without understanding the rest. A character-by-character
+Python loop, or one regex that matches every string, costs 10-15x the parse itself; so
+these passes only stop where it matters. Two flavours:
 
-1. candidate comment starts (`//`, `/*`) found by a C regex search, and
-2. candidate trailing commas (`,` then whitespace then `]`/`}`) found the same way after (1).
-
-Whether a candidate sits inside a string is decided by the parity of the real (unescaped)
-quotes before it, counted with `str.count` in C. Without backslashes every quote is real;
-with them the positions of escaped quotes are found once and subtracted.
+- `blank` (for `standardize`): the same bytes in the same places. It visits candidate comment
+  starts (`//`, `/*`) and candidate trailing commas (`,` + whitespace + `]`/`}`) found by C
+  regex searches, and decides whether each sits inside a string from the parity of the real
+  (unescaped) quotes before it, counted with `str.count` in C.
+- `loads_text` (for `loads` and `format`'s validation): the same data, not the same length.
+  Comments on their own line and trailing commas before a line break, by far the most common
+  shapes, go in single `re.sub` passes with literal replacements (no Python per match; a
+  JSON string cannot contain a raw newline, so a line break proves the match is not inside
+  one). Whatever is left goes through `blank`'s careful visit.
 
 Anything unusual (an unterminated comment, a comment that is not UTF-8, a comma that does not
 follow a value, or `json.loads` failing for any reason) sends the document to the exact parser
 in `_ast`, which reports Tailscale's own error. A wrong parity can only come from a backslash
-outside a string, which stays in the text and makes `json.loads` fail, so the fast path never
-accepts a document the exact parser would reject.
+or a raw newline outside a valid string, and both stay in the text and make `json.loads` fail,
+so the fast path never accepts a document the exact parser rejects.
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ __all__ = [
 ]
 
 _COMMENT_START = re.compile(r"/[/*]")
-_TRAILING_COMMA = re.compile(r",[ \t\r\n]*[\]}]")
-_ESCAPED_QUOTE = re.compile(r'(\\+)"')
+_TRAILING_COMMA = re.compile(r",[ \t\r\n]*+[\]}]")
+# A run of backslashes from its start (so a long run is not re-scanned from each position).
+_ESCAPED_QUOTE = re.compile(r'(?<!\\)(\\++)"')
 _BLANK_ASCII = {code: " " for code in range(128) if chr(code) not in " \t\r\n"}
 _NOT_AFTER_VALUE = "[{,:"
 
@@ -174,7 +178,7 @@ def blank(text: str) -> str:
 # allows C-speed regex substitutions with literal replacements for the common shapes:
 # comments on their own line and trailing commas before a line break. Possessive
 # quantifiers keep each attempt cheap.
-_OWN_LINE_COMMENT = re.compile(r"\n[ \t]*+//[^\n]*+")
+_OWN_LINE_COMMENT = re.compile(r"\n[ \t]*+//[^\n]*+(?=\n)")  # one at EOF is an error
 # The lookbehind, checked last so the literal "," still drives the search, keeps commas that
 # do not directly follow a value: `[\n,\n]` stays an error, and `1 ,\n]` (rare) goes to the
 # exact parser.
@@ -183,13 +187,20 @@ _INLINE_TRAILING_COMMA = re.compile(r",[ \t\r]*+[\]}]")
 
 
 def _block_end_in_line_comment(text: str) -> bool:
-    """Whether a `*/` sits in a comment line; deleting that line could move a block's end."""
+    """Whether a `*/` sits in a comment line; deleting that line could move a block's end.
+
+    Each line holding a `*/` is looked at once (then the search resumes on the next line),
+    so a long line full of `*/` stays linear.
+    """
     pos = text.find("*/")
     while pos >= 0:
         line_start = text.rfind("\n", 0, pos) + 1
         if text[line_start:pos].lstrip(" \t").startswith("//"):
             return True
-        pos = text.find("*/", pos + 2)
+        line_end = text.find("\n", pos)
+        if line_end < 0:
+            return False
+        pos = text.find("*/", line_end)
     return False
 
 

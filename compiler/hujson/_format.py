@@ -17,6 +17,10 @@ pass over the tree from `_ast`:
 Known Go quirks kept on purpose (they decide bytes of the output): the "multiline object with
 more than one member" rule reads a not-yet-computed value and so never fires; lengths are
 bytes, not display width; the common prefix of a block comment only shrinks on a mismatch.
+
+`format` normally runs the one-pass `_render` instead (this port costs ~15x json.dumps); this
+module is its fallback for documents the fast validator cannot decide, the oracle it is tested
+against, and the home of the per-extra formatting (`format_extra`) both share.
 """
 
 from __future__ import annotations

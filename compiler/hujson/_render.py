@@ -365,7 +365,11 @@ class Renderer:
     def composite(
         self, index: int, is_object: bool, depth: int = 1
     ) -> tuple[bytes, Stats, bool, int]:
-        """Parse items up to the closing bracket, then decide and render (Go's four passes)."""
+        """Parse items up to the closing bracket, then decide and render (Go's four passes).
+
+        This is the hot loop of `format` (one iteration per member or element), which is why
+        it is written out in one piece with local names rather than split into helpers.
+        """
         if depth > MAX_DEPTH:
             raise RecursionError  # the exact parser reports the same limit with its position
         tokens, extra_start = self.tokens, _EXTRA_START
@@ -457,6 +461,8 @@ class Renderer:
     def finish(
         self, items: list[list[Any]], closing: bytes, is_object: bool, index: int
     ) -> tuple[bytes, Stats, bool, int]:
+        """Go's normalize, expandComposites, formatWhitespace and alignObjectValues for one
+        composite with comments in its own extras, then its text at relative depth 0."""
         closing = _normalize(items, closing)
         expand, stats = _line_stats(items, closing, is_object)
         self.format_items(items, expand, is_object)
@@ -483,7 +489,7 @@ class Renderer:
                 value_before = item[VALUE_BEFORE] = fmt(item[VALUE_BEFORE], 2, _BEFORE_VALUE)
                 if (name_after and b"\n" in name_after) or b"\n" in value_before:  # type: ignore[operator]
                     offset += 1
-            if (offset and item[NL]) or item[STATS][2]:
+            if offset:
                 item[TEXT] = _shift(item[TEXT], offset)
             if item[AFTER] is not None:
                 item[AFTER] = fmt(item[AFTER], 2, _INNER)
