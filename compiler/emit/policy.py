@@ -410,12 +410,8 @@ def _ensure_rules_section(ir: PolicyIR) -> None:
 def render(ir: PolicyIR, site: Site) -> str:
     from compiler import hujson
 
-    doc = ir.document()
-    comments = dict(ir.comments)
-    first = f"/{next(iter(doc))}"
-    header = HEADER.format(src=site.source_label)
-    comments[first] = f"{header}\n{comments[first]}" if first in comments else header
-    return hujson.dumps(doc, comments=comments)
+    comments = {"": HEADER.format(src=site.source_label), **ir.comments}
+    return hujson.dumps(ir.document(), comments=comments)
 
 
 def emit(site: Site) -> Emitted:
