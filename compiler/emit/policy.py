@@ -313,13 +313,10 @@ def _allowed_ports(site: Site) -> dict[str, set[tuple[str, str, int]]]:
 
 def _service_tests(site: Site) -> dict[str, _UserTests]:
     tests = {u: _UserTests() for u in site.users}
-    on_device: dict[str, list[str]] = {}
     order = {name: i for i, name in enumerate(site.services)}
-    for sname, svc in site.services.items():
-        on_device.setdefault(svc.device, []).append(sname)
     for user, grants in _allowed_ports(site).items():
         devices = {site.services[s].device for s, _, _ in grants}
-        names = (s for d in devices for s in on_device[d])
+        names = (s for d in devices for s in site.services_on(d))
         for sname in sorted(names, key=order.__getitem__):
             svc = site.services[sname]
             dst = service_destination(site, sname)

@@ -278,6 +278,18 @@ class Site(Strict):
 
     _spans: dict[tuple[str | int, ...], Span] = PrivateAttr(default_factory=dict)
     _values: dict[tuple[str | int, ...], Span] = PrivateAttr(default_factory=dict)
+    _by_device: dict[str, list[str]] | None = PrivateAttr(default=None)
+
+    def services_on(self, device: str) -> list[str]:
+        """Names of the services on `device`, in declaration order (indexed on first use, so
+        per-service lookups stay linear in the size of the site)."""
+        if self._by_device is None:
+            index: dict[str, list[str]] = {}
+            for name, svc in self.services.items():
+                index.setdefault(svc.device, []).append(name)
+            self._by_device = index
+        return self._by_device.get(device, [])
+
     _source: str = PrivateAttr(default="site.yaml")
 
     def span(self, *path: str | int) -> Span:

@@ -91,8 +91,9 @@ def peers(site: Site, name: str) -> dict[str, str]:
     """Base URLs of other services on the same device that this one may call (Ollama)."""
     device = site.services[name].device
     found: dict[str, str] = {}
-    for other, svc in sorted(site.services.items()):
-        if other == name or svc.device != device or svc.kind in found or svc.kind != "ollama":
+    for other in sorted(site.services_on(device)):
+        svc = site.services[other]
+        if other == name or svc.kind in found or svc.kind != "ollama":
             continue
         target = primary_target(site, svc)
         host = bind_host(site, other, target or "")
@@ -107,8 +108,9 @@ def unit(site: Site, name: str, kind: Kind) -> tuple[str, bool]:
     svc = site.services[name]
     twins = [
         other
-        for other, s in site.services.items()
-        if s.device == svc.device and s.kind == svc.kind and primary_target(site, s) == "systemd"
+        for other in site.services_on(svc.device)
+        if site.services[other].kind == svc.kind
+        and primary_target(site, site.services[other]) == "systemd"
     ]
     if kind.packaged_unit and twins == [name] and not (svc.program or svc.args):
         return kind.packaged_unit, True
