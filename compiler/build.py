@@ -15,8 +15,6 @@ from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
 from compiler.site.model import Site
 
-display_name = loader.display_name  # re-exported: commands name the site file the same way
-
 
 @dataclass
 class BuildResult:
@@ -38,8 +36,12 @@ class Changes:
     removed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 
+    @property
+    def count(self) -> int:
+        return len(self.added) + len(self.removed) + len(self.changed)
+
     def __bool__(self) -> bool:
-        return bool(self.added or self.removed or self.changed)
+        return bool(self.count)
 
 
 def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
@@ -64,18 +66,18 @@ def self_check(site: Site, files: dict[str, bytes]) -> list[Problem]:
     """Evaluate the compiled policy offline before anything is written: the control plane's
     own checks and the policy's generated tests must pass (errors), and lint runs as warnings.
     A tailgen bug then fails the build here instead of at push time."""
-    from compiler.evaluate import evaluator, lint, validate
-    from compiler.evaluate.site_view import inventory_from_site, site_must_keep
+    from compiler.evaluate import evaluator, lint, parse_policy, validate
+    from compiler.evaluate.site_view import site_must_keep
+    from compiler.site.inventory import inventory_from_site
 
-    text = files["policy.hujson"].decode()
+    policy = parse_policy(files["policy.hujson"].decode())  # our own dumps output: valid HuJSON
     inventory = inventory_from_site(site)
-    problems = validate(text, inventory, file="out/policy.hujson")
+    problems = validate(policy, inventory, file="out/policy.hujson")
     if errors_only(problems):
         return problems
-    policy = evaluator(text, inventory)
     # No service columns: "nobody can reach it" needs the whole matrix, and the generated
     # tests (just run by validate) already prove every allowed user reaches every service.
-    return lint(policy, None, "out/policy.hujson", (), site_must_keep(site))
+    return lint(evaluator(policy, inventory), None, "out/policy.hujson", (), site_must_keep(site))
 
 
 def build(site_path: str | Path) -> tuple[BuildResult, str]:
@@ -92,10 +94,13 @@ def compare(new: dict[str, bytes], old: dict[str, bytes]) -> Changes:
     )
 
 
-def write(result: BuildResult, out_dir: str | Path) -> Changes:
-    """Replace out_dir with the build's files; returns what changed against the old out/."""
+def write(
+    result: BuildResult, out_dir: str | Path, previous: dict[str, bytes] | None = None
+) -> Changes:
+    """Replace out_dir with the build's files; returns what changed against the old out/
+    (`previous`, when the caller has already read it)."""
     out = Path(out_dir)
-    changes = compare(result.files, read_tree(out))
+    changes = compare(result.files, read_tree(out) if previous is None else previous)
     if changes or not out.is_dir():
         write_tree(out, result.files)
     return changes

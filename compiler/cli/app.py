@@ -61,14 +61,17 @@ def print_problems(problems: Iterable[Problem], sources: dict[str, str] | None =
                 typer.echo(snippet, err=True)
 
 
-def site_sources(site: Path) -> dict[str, str]:
-    """The site text under the name problems use, so they print with the offending line."""
+def site_sources(*paths: Path) -> dict[str, str]:
+    """Site texts under the names problems use, so they print with the offending line."""
     from compiler.site.loader import display_name
 
-    try:
-        return {display_name(site): site.read_text(encoding="utf-8")}
-    except (OSError, UnicodeDecodeError):
-        return {}
+    found = {}
+    for path in paths:
+        try:
+            found[display_name(path)] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
 
 
 def fail(error: TailgenError, sources: dict[str, str] | None = None, code: int = 1) -> NoReturn:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from compiler.cli.app import app, fail, print_problems, site_sources
 from compiler.errors import TailgenError
+
+if TYPE_CHECKING:
+    from compiler.build import Changes
 
 SITE_ARG = typer.Argument(Path("site.yaml"), help="The site file.", show_default=True)
 OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory.")
@@ -32,33 +36,29 @@ def build(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
 
     try:
         result, _ = pipeline.build(site)
-        previous = read_tree(out)  # what out/ held, for the plan of what this build changes
-        changes = pipeline.write(result, out)
+        previous = read_tree(out)  # read once: for the file list and for the plan
+        changes = pipeline.write(result, out, previous)
     except TailgenError as exc:
         fail(exc, site_sources(site))
     print_problems(result.warnings, site_sources(site))
     for line in result.summary:
         typer.echo(line)
-    _print_changes(changes, out, build_plan(result, previous, out))
-
-
-def _print_changes(changes: object, out: Path, plan: str = "") -> None:
-    from compiler.build import Changes
-
-    assert isinstance(changes, Changes)
     if not changes:
         typer.echo(f"{out}/ is up to date")
         return
-    typer.echo(plan, nl=False)
-    for label, paths in (
-        ("added", changes.added),
-        ("changed", changes.changed),
-        ("removed", changes.removed),
-    ):
+    typer.echo(build_plan(result, previous, out), nl=False)
+    _echo_files(changes, out, ("added", "changed", "removed"))
+    typer.echo(f"wrote {out}/ ({changes.count} file{'s' if changes.count != 1 else ''} changed)")
+
+
+def _echo_files(
+    changes: Changes, out: Path, labels: tuple[str, str, str], err: bool = False
+) -> None:
+    """One line per file: `labels` name the added, changed and removed ones in that order."""
+    groups = (changes.added, changes.changed, changes.removed)
+    for label, paths in zip(labels, groups, strict=True):
         for path in paths:
-            typer.echo(f"  {label:8} {out}/{path}")
-    total = len(changes.added) + len(changes.changed) + len(changes.removed)
-    typer.echo(f"wrote {out}/ ({total} file{'s' if total != 1 else ''} changed)")
+            typer.echo(f"  {label:8} {out}/{path}", err=err)
 
 
 @app.command()
@@ -77,13 +77,7 @@ def check(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
     if not changes:
         typer.echo(f"{out}/ is exactly what {site} builds")
         return
-    for label, paths in (
-        ("missing", changes.added),
-        ("differs", changes.changed),
-        ("extra", changes.removed),
-    ):
-        for path in paths:
-            typer.echo(f"  {label:8} {out}/{path}", err=True)
+    _echo_files(changes, out, ("missing", "differs", "extra"), err=True)
     typer.echo(f"{out}/ is stale: run `tailgen build {site}`", err=True)
     raise typer.Exit(2)
 

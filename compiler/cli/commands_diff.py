@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from compiler.cli.app import app, fail, stdout_is_terminal
+from compiler.cli.app import app, fail, site_sources, stdout_is_terminal
 from compiler.errors import TailgenError
 
 if TYPE_CHECKING:
@@ -64,24 +64,11 @@ def diff_command(
     try:
         plan = diff(read_snapshot(site), read_snapshot(against))
     except TailgenError as exc:
-        fail(exc, _sources(site, against))
+        fail(exc, site_sources(site, against))
     color = output is Format.TEXT and stdout_is_terminal() and "NO_COLOR" not in os.environ
     typer.echo(render(plan, output.value, color=color), nl=False)
     if plan.changed:
         raise typer.Exit(EXIT_CHANGES)
-
-
-def _sources(*paths: Path) -> dict[str, str]:
-    """Site texts by the name errors use, so a problem prints with its source line."""
-    from compiler.site.loader import display_name
-
-    found = {}
-    for path in paths:
-        try:
-            found[display_name(path)] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-    return found
 
 
 def build_plan(result: BuildResult, previous: dict[str, bytes], out: Path) -> str:

@@ -76,8 +76,14 @@ def _site(path: Path) -> tuple[Site | None, str]:
     return site, text
 
 
-def _problems_json(problems: list[Any], valid: bool) -> str:
-    return json.dumps({"valid": valid, "problems": [p.to_dict() for p in problems]}, indent=2)
+def _report(problems: list[Any], loaded: Loaded, fmt: str, valid: bool, verdict: str) -> None:
+    """Problems as JSON, or each with its policy line and then a one-line verdict."""
+    if fmt == "json":
+        body = {"valid": valid, "problems": [p.to_dict() for p in problems]}
+        typer.echo(json.dumps(body, indent=2))
+    else:
+        print_problems(problems, {loaded.name: loaded.text})
+        typer.echo(verdict)
 
 
 @app.command()
@@ -103,11 +109,7 @@ def validate(
         fail(exc)
     problems = check_policy(loaded.text, loaded.inventory, file=loaded.name)
     valid = not any(p.is_error for p in problems)
-    if fmt == "json":
-        typer.echo(_problems_json(problems, valid))
-    else:
-        print_problems(problems, {loaded.name: loaded.text})
-        typer.echo(f"{policy}: {'valid' if valid else 'invalid'}")
+    _report(problems, loaded, fmt, valid, f"{policy}: {'valid' if valid else 'invalid'}")
     raise typer.Exit(0 if valid else 1)
 
 
@@ -286,11 +288,8 @@ def lint(
         fail(exc if isinstance(exc, TailgenError) else TailgenError(f"{policy}: {exc}"))
     services, must_keep = _site_expectations(loaded)
     warnings = run_lint(ev, file=loaded.name, services=services, must_keep=must_keep)
-    if fmt == "json":
-        typer.echo(_problems_json(warnings, True))
-    else:
-        print_problems(warnings, {loaded.name: loaded.text})
-        typer.echo(f"{policy}: {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+    count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+    _report(warnings, loaded, fmt, True, f"{policy}: {count}")
     raise typer.Exit(2 if warnings else 0)
 
 

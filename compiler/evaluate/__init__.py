@@ -57,11 +57,14 @@ TESTS_FAILED = "test(s) failed"
 
 
 def validate(
-    policy_text: str, inventory: Inventory | Mapping[str, Any], file: str = "policy.hujson"
+    policy_text: str | Policy,
+    inventory: Inventory | Mapping[str, Any],
+    file: str = "policy.hujson",
 ) -> list[Problem]:
-    """Everything the control plane would reject in this policy, tests included (sorted)."""
+    """Everything the control plane would reject in this policy, tests included (sorted).
+    A caller that goes on to evaluate the policy passes it parsed, so it is read once."""
     try:
-        policy = parse_policy(policy_text)
+        policy = policy_text if isinstance(policy_text, Policy) else parse_policy(policy_text)
     except ValueError as err:
         return [_parse_problem(err, file)]
     inv = as_inventory(inventory)

@@ -20,33 +20,12 @@ from pydantic import BaseModel, ValidationError
 
 from compiler.errors import Problem, Span, TailgenError, did_you_mean
 from compiler.site.model import Site
-
-Path_ = tuple[str | int, ...]
+from compiler.site.source import Path_, SourceMap
 
 try:  # the C loader is ~10x faster on large sites; marks are the same
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
-
-
-@dataclass
-class SourceMap:
-    """Where each key (`keys`) and each value (`values`) of the document was written."""
-
-    file: str
-    keys: dict[Path_, Span] = field(default_factory=dict)
-    values: dict[Path_, Span] = field(default_factory=dict)
-
-    def at(self, path: Path_, *, key: bool = True) -> Span:
-        """The span of `path`, or of its nearest ancestor that was written down."""
-        table = self.keys if key else self.values
-        while path:
-            if path in table:
-                return table[path]
-            if not key and path in self.keys:
-                return self.keys[path]
-            path = path[:-1]
-        return Span(self.file, 1, 1)
 
 
 @dataclass
@@ -129,7 +108,7 @@ def load_text(text: str, filename: str = "site.yaml") -> Site:
         site = Site.model_validate(data)
     except ValidationError as exc:
         raise TailgenError(schema_problems(exc, data, source)) from None
-    site.attach_source(filename, source.keys, source.values)
+    site.attach_source(source)
     return site
 
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
 from compiler.errors import Span
+from compiler.site.source import SourceMap
 
 IPv4 = ipaddress.IPv4Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -276,8 +277,7 @@ class Site(Strict):
     ssh: list[SSHRule] = Field(default_factory=list)
     break_glass: list[BreakGlass] = Field(default_factory=list)
 
-    _spans: dict[tuple[str | int, ...], Span] = PrivateAttr(default_factory=dict)
-    _values: dict[tuple[str | int, ...], Span] = PrivateAttr(default_factory=dict)
+    _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("site.yaml"))
     _by_device: dict[str, list[str]] | None = PrivateAttr(default=None)
 
     def services_on(self, device: str) -> list[str]:
@@ -290,47 +290,28 @@ class Site(Strict):
             self._by_device = index
         return self._by_device.get(device, [])
 
-    _source: str = PrivateAttr(default="site.yaml")
-
     def span(self, *path: str | int) -> Span:
         """Where `path` (e.g. ("services", "ollama", "port")) was written; the nearest parent
         with a known place if the key itself was defaulted."""
-        while path:
-            found = self._spans.get(tuple(path))
-            if found is not None:
-                return found
-            path = path[:-1]
-        return Span(self._source, 1, 1)
+        return self._source.at(path)
 
     def value_span(self, *path: str | int) -> Span:
         """Where the value at `path` starts (e.g. the misspelled name in a list), else the key."""
-        while path:
-            found = self._values.get(tuple(path)) or self._spans.get(tuple(path))
-            if found is not None:
-                return found
-            path = path[:-1]
-        return Span(self._source, 1, 1)
+        return self._source.at(path, key=False)
 
     @property
     def source_name(self) -> str:
         """The site file as the user named it (for error messages)."""
-        return self._source
+        return self._source.file
 
     @property
     def source_label(self) -> str:
         """The site file's base name: what generated artifacts cite, so bytes do not depend
         on the directory tailgen was run from."""
-        return self._source.replace("\\", "/").rsplit("/", 1)[-1]
+        return self._source.file.replace("\\", "/").rsplit("/", 1)[-1]
 
-    def attach_source(
-        self,
-        name: str,
-        keys: dict[tuple[str | int, ...], Span],
-        values: dict[tuple[str | int, ...], Span],
-    ) -> None:
-        self._source = name
-        self._spans = keys
-        self._values = values
+    def attach_source(self, source: SourceMap) -> None:
+        self._source = source
 
     def plan_limits(self) -> PlanLimits:
         base = PLAN_PRESETS.get(self.plan or "enterprise", PlanLimits())
