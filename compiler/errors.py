@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Severity(StrEnum):
@@ -71,14 +71,75 @@ class Problem:
         }
 
 
+class ExitCode(IntEnum):
+    """The one exit-code table, for every command (design.md "Exit codes").
+
+    An error never shares a code with a result: anything that went wrong is 1, usage errors
+    included (click's default of 2 is overridden); 2 means the command worked and found
+    something that needs attention.
+    """
+
+    OK = 0
+    """Success; nothing to report (no changes, clean, allowed, up to date)."""
+    ERROR = 1
+    """An error of any kind: usage, input, site, policy, I/O, remote."""
+    ATTENTION = 2
+    """The command worked and found something: changes, stale out/, findings, warnings, denied."""
+    UNSAFE = 3
+    """A plan that is unsafe (needs --force)."""
+    CONFLICT = 4
+    """The live tailnet changed since the plan was made (nothing was written)."""
+
+
 class TailgenError(Exception):
-    """A failure a user caused and can fix; the CLI prints it without a traceback."""
+    """A failure a user caused and can fix; the CLI prints it without a traceback.
+
+    Subclasses name the kind of failure; every kind maps to `exit_code` here, in one place.
+    """
+
+    exit_code: ExitCode = ExitCode.ERROR
 
     def __init__(self, problems: Sequence[Problem] | str) -> None:
         if isinstance(problems, str):
             problems = [Problem("error", problems)]
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(TailgenError):
+    """The command line itself is wrong: unknown option, missing or malformed argument."""
+
+
+class InputError(TailgenError):
+    """An input file is unreadable or malformed (not a site problem: bytes, encoding, size)."""
+
+
+class SiteError(TailgenError):
+    """site.yaml is readable but wrong: schema or cross-reference problems."""
+
+
+class PolicyError(TailgenError):
+    """A policy file is invalid the way the control plane would reject it."""
+
+
+class IOFailure(TailgenError):
+    """Reading or writing a local file or directory failed."""
+
+
+class RemoteError(TailgenError):
+    """The Tailscale API or a headscale server refused or failed a request."""
+
+
+class LiveChangedError(RemoteError):
+    """The live tailnet changed since the plan was made; nothing was written."""
+
+    exit_code = ExitCode.CONFLICT
+
+
+class UnsafePlanError(TailgenError):
+    """The plan is unsafe and --force was not given; nothing was written."""
+
+    exit_code = ExitCode.UNSAFE
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:
