@@ -1,15 +1,20 @@
-"""The pipeline: load → check → emit → render → (write). Library API behind `tailgen build`.
+"""The pipeline: load → check → compile → self-check → render → (write). Library API behind
+`tailgen build`.
 
-`compile_text` is pure (text in, files out) so tests and benchmarks can call it without disk;
-`build` adds reading the site file and `write` the atomic replacement of out/.
+`compile_text` is pure (text in, data and files out) so tests and benchmarks can call it
+without disk; `build` adds reading the site file and `write` the atomic replacement of out/.
+The result keeps the compiled data (`artifacts`: policy document, DNS configuration, launch
+specs) beside the bytes, so the self-check, lint and diff work on values, never on a re-parse
+of the files just rendered.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from compiler.emit import emit_all
+from compiler.emit.artifacts import POLICY_FILE, Artifacts, compile_site, render
 from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
@@ -18,10 +23,19 @@ from compiler.site.model import Site
 
 @dataclass
 class BuildResult:
+    """A successful build: the compiled data, its rendered files (with the manifest), and
+    the warnings and summary lines to show."""
+
     site: Site
     files: dict[str, bytes]
     problems: list[Problem] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    artifacts: Artifacts | None = None
+
+    @property
+    def policy_document(self) -> dict[str, Any] | None:
+        """The policy as data (None only for a result built without artifacts)."""
+        return self.artifacts.policy_document if self.artifacts is not None else None
 
     @property
     def warnings(self) -> list[Problem]:
@@ -50,34 +64,40 @@ def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
     problems = check.check(site)
     if errors_only(problems):
         raise TailgenError(problems)
-    emitted = emit_all(site)
-    problems = sorted(problems + emitted.problems, key=Problem.sort_key)
+    artifacts = compile_site(site)
+    problems = sorted(problems + artifacts.problems, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
-    problems = sorted(problems + self_check(site, emitted.files), key=Problem.sort_key)
+    files = render(artifacts)
+    problems = sorted(problems + self_check(site, artifacts, files), key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
-    files = dict(emitted.files)
     files[MANIFEST] = manifest(files, Path(filename).name, text.encode())
-    return BuildResult(site, dict(sorted(files.items())), problems, emitted.summary)
+    return BuildResult(site, dict(sorted(files.items())), problems, artifacts.summary, artifacts)
 
 
-def self_check(site: Site, files: dict[str, bytes]) -> list[Problem]:
+def self_check(site: Site, artifacts: Artifacts, files: dict[str, bytes]) -> list[Problem]:
     """Evaluate the compiled policy offline before anything is written: the control plane's
     own checks and the policy's generated tests must pass (errors), and lint runs as warnings.
-    A tailgen bug then fails the build here instead of at push time."""
-    from compiler.evaluate import evaluator, lint, parse_policy, validate
+    A tailgen bug then fails the build here instead of at push time.
+
+    The policy is the compiled document itself; the rendered text rides along only so that a
+    problem can name its line (positions are found only when one is reported)."""
+    from compiler.evaluate import Evaluator, as_inventory, lint, validate
+    from compiler.evaluate.model import policy_from_data
     from compiler.evaluate.site_view import site_must_keep
     from compiler.site.inventory import inventory_from_site
 
-    policy = parse_policy(files["policy.hujson"].decode())  # our own dumps output: valid HuJSON
-    inventory = inventory_from_site(site)
+    text = files[POLICY_FILE].decode()
+    policy = policy_from_data(artifacts.policy_document, text)
+    inventory = as_inventory(inventory_from_site(site))
     problems = validate(policy, inventory, file="out/policy.hujson")
     if errors_only(problems):
         return problems
     # No service columns: "nobody can reach it" needs the whole matrix, and the generated
     # tests (just run by validate) already prove every allowed user reaches every service.
-    return lint(evaluator(policy, inventory), None, "out/policy.hujson", (), site_must_keep(site))
+    ev = Evaluator(policy, inventory)
+    return lint(ev, None, "out/policy.hujson", (), site_must_keep(site))
 
 
 def build(site_path: str | Path) -> tuple[BuildResult, str]:

@@ -28,6 +28,10 @@ def example_plan() -> Plan:
     text_after = text_after.replace(
         "devices: [icon, wintendo, lmStudio]", "devices: [icon, wintendo]"
     )
+    # and no SSH rule: its port-22 grant to tag:ai would keep the lmStudio path open
+    text_after = text_after.replace(
+        "  - {from: [emory], to: [tag:ai], as: [autogroup:nonroot], mode: check}", "  []"
+    )
     assert text_after != text_before
     before, after = compile_text(text_before), compile_text(text_after)
     return diff(

@@ -76,7 +76,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "bad-subnet",
         BASE_USERS + "locations:\n  home: {subnets: 10.0.0.1/24}\n",
-        "site.yaml:4:19: locations.home.subnets: Input is not a valid IPv4 network",
+        "site.yaml:4:19: locations.home.subnets: value is not a valid IPv4 or IPv6 network",
     ),
     (
         "duplicate-key",

@@ -75,14 +75,16 @@ def build_plan(result: BuildResult, previous: dict[str, bytes], out: Path) -> st
     """What `tailgen build` changed in out/, as the text plan without the file list (build
     prints that itself). Empty for a first build (nothing to compare against) and when out/
     held something unreadable: the build itself succeeded, so this never fails it."""
-    from compiler.review import Snapshot, diff
+    from compiler.review import diff
     from compiler.review.planfmt import text
+    from compiler.review.snapshot import snapshot
 
     if not previous:
         return ""
-    desired = Snapshot(result.files, result.site.source_name, site=result.site)
+    policy = result.policy_document
     try:
-        plan = diff(desired, Snapshot(previous, f"{out}/"))
+        desired = snapshot(result.files, result.site.source_name, result.site, policy=policy)
+        plan = diff(desired, snapshot(previous, f"{out}/"))
     except TailgenError as exc:
         return f"(no plan: {exc})\n"
     color = stdout_is_terminal() and "NO_COLOR" not in os.environ

@@ -74,23 +74,13 @@ class Decision:
         }
 
 
-_CACHE: dict[tuple[str, int], tuple[Any, Evaluator]] = {}
-
-
 def evaluator(policy: str | Policy | Evaluator, inventory: Any = None) -> Evaluator:
-    """A (cached) Evaluator for a policy text or Policy and an inventory."""
+    """An Evaluator for a policy text or Policy and an inventory (an Evaluator is returned as
+    it is). Nothing is cached: a caller asking several questions builds one and passes it."""
     if isinstance(policy, Evaluator):
         return policy
-    if isinstance(policy, str):
-        key = (policy, id(inventory))
-        hit = _CACHE.get(key)
-        if hit is not None and hit[0] is inventory:
-            return hit[1]
-        ev = Evaluator(parse_policy(policy), as_inventory(inventory or {}))
-        _CACHE.clear()
-        _CACHE[key] = (inventory, ev)
-        return ev
-    return Evaluator(policy, as_inventory(inventory or {}))
+    parsed = parse_policy(policy) if isinstance(policy, str) else policy
+    return Evaluator(parsed, as_inventory(inventory or {}))
 
 
 def match_of(ev: Evaluator, atom: Atom) -> Match:

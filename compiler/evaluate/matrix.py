@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.evaluate.addrs import V6_BASE
+from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
 from compiler.evaluate.decision import evaluator, match_of, with_stand_in
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import Policy
@@ -25,7 +25,7 @@ MAX_PORTS_PER_RULE = 16
 
 @dataclass(frozen=True)
 class Service:
-    """One column: a port on a device (or an address)."""
+    """One column: a port on a device, or on an address literal (`device` holds it)."""
 
     label: str
     device: str
@@ -129,10 +129,9 @@ def _cell(
     svc: Service,
     memo: dict[tuple[str, str], tuple[str, ...] | None],
 ) -> Cell:
-    target = ev.inventory.device_by_name.get(svc.device)
-    if target is None or not target.keys or not devices:
+    d = _destination_key(ev, svc.device)
+    if d is None or not devices:
         return Cell(False)
-    d = target.keys[0]
     rules: dict[str, None] = {}
     for device in devices:
         key = (device.name, svc.label)
@@ -143,6 +142,15 @@ def _cell(
             return Cell(False)
         rules.update(dict.fromkeys(found))
     return Cell(True, tuple(rules))
+
+
+def _destination_key(ev: Evaluator, where: str) -> int | None:
+    """A column's destination: a device's (first) address, or an address literal (a LAN
+    address reached through a subnet router)."""
+    target = ev.inventory.device_by_name.get(where)
+    if target is not None:
+        return target.keys[0] if target.keys else None
+    return addr_key(where) if is_ip_or_cidr(where) and "/" not in where else None
 
 
 def _device_rules(ev: Evaluator, device: Device, d: int, svc: Service) -> tuple[str, ...] | None:

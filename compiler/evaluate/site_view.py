@@ -1,14 +1,17 @@
 """What a site model adds to evaluation: its inventory, its services and its break-glass paths.
 
 The evaluator works on any policy; for our own compiled policy the site says which columns the
-matrix should have (declared service ports), which rows (users, groups, tags) and which paths
-must never be lost — so `matrix`, `lint` and `explain` can speak in the site's terms.
+matrix should have (every endpoint of the access model: the port clients really connect to,
+on the address they connect to — a serve-published 443, a LAN address through the subnet
+router), which rows (users, groups, tags) and which paths must never be lost — so `matrix`,
+`lint` and `explain` speak in the site's terms and agree with the grants.
 """
 
 from __future__ import annotations
 
 from compiler.evaluate.matrix import Service
 from compiler.evaluate.ports import TCP, UDP
+from compiler.site.access import access, break_glass_paths
 from compiler.site.inventory import inventory_from_site
 from compiler.site.model import Site
 
@@ -16,12 +19,13 @@ __all__ = ["inventory_from_site", "site_must_keep", "site_principals", "site_ser
 
 
 def site_services(site: Site) -> list[Service]:
-    """One column per declared service port (plus SSH where a break-glass path names it)."""
+    """One column per endpoint: `name (device:port)` for tailnet endpoints, named by device;
+    `name (address:port)` for LAN endpoints, asked at that address."""
     out = []
-    for name, svc in site.services.items():
-        proto = UDP if str(svc.protocol) == "udp" else TCP
-        for port in svc.port:
-            out.append(Service(f"{name} ({svc.device}:{port})", svc.device, port, proto))
+    for ep in access(site).endpoints():
+        proto = UDP if ep.proto == "udp" else TCP
+        where = ep.device if ep.on_tailnet or ep.address is None else ep.address
+        out.append(Service(f"{ep.service} ({ep.dst(where)})", where, ep.port, proto))
     return out
 
 
@@ -35,10 +39,4 @@ def site_principals(site: Site) -> list[str]:
 
 def site_must_keep(site: Site) -> list[tuple[str, str, int]]:
     """(login, device, port) for every break-glass path."""
-    paths: list[tuple[str, str, int]] = []
-    for bg in site.break_glass:
-        for who in bg.who:
-            user = site.users.get(who)
-            login = user.login if user else who
-            paths.extend((login, device, bg.port) for device in bg.devices)
-    return paths
+    return [(site.users[p.user].login, p.device, p.port) for p in break_glass_paths(site)]

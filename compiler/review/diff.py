@@ -12,15 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import hujson
-from compiler.errors import TailgenError
 from compiler.review import access as access_mod
 from compiler.review.access import AccessDiff
 from compiler.review.dnsdiff import DnsChange, dns_changes
 from compiler.review.launchdiff import LaunchChange, launch_changes
 from compiler.review.policydiff import PolicyChange, policy_changes
 from compiler.review.safety import Verdict, new_wildcard_rules, verdict
-from compiler.review.snapshot import DNS_SETTINGS, POLICY, Snapshot, checksum, compared_paths
+from compiler.review.snapshot import (
+    DNS_SETTINGS,
+    POLICY,
+    Snapshot,
+    checksum,
+    compared_paths,
+    parse_policy_text,
+)
 from compiler.review.textdiff import FileDiff, file_diffs
 from compiler.review.universe import break_glass_paths
 
@@ -81,13 +86,9 @@ def _policies(
 
 
 def parse_policy(snapshot: Snapshot) -> dict[str, Any]:
+    """The side's policy document: the one the snapshot holds, else parsed from its file
+    (a Snapshot built directly, without `snapshot()`), else empty."""
+    if snapshot.policy is not None:
+        return dict(snapshot.policy)
     text = snapshot.text(POLICY)
-    if text is None:
-        return {}
-    try:
-        doc = hujson.loads(text)
-    except hujson.HujsonError as exc:
-        raise TailgenError(f"{snapshot.label}: {POLICY}: {exc}") from None
-    if not isinstance(doc, dict):
-        raise TailgenError(f"{snapshot.label}: {POLICY}: a policy is a JSON object")
-    return doc
+    return {} if text is None else parse_policy_text(text, snapshot.label)

@@ -27,6 +27,7 @@ from compiler import evaluate
 from compiler.evaluate.addrs import V6_BASE, addr_key
 from compiler.evaluate.decision import resolve_sources
 from compiler.evaluate.matrix import Service, default_services
+from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.ports import proto_number
 from compiler.review.canonical import key
 from compiler.review.universe import Target
@@ -77,7 +78,7 @@ def principals(*sites: Site) -> dict[str, str]:
     )
 
 
-def _lan_client(subnet: ipaddress.IPv4Network) -> str:
+def _lan_client(subnet: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
     """An address that stands for any client on a LAN: the subnet's last host address."""
     return str(subnet.broadcast_address - 1) if subnet.num_addresses > 2 else str(subnet[0])
 
@@ -92,7 +93,10 @@ class Evaluated:
 
 
 def prepare(policy_text: str, doc: Mapping[str, Any], inventory: Mapping[str, Any]) -> Evaluated:
-    return Evaluated(evaluate.evaluator(policy_text, inventory), doc, inventory)
+    """The side's one Evaluator, built from its parsed document (the text is kept only for
+    line numbers and provenance comments, read when an explanation needs them)."""
+    policy = policy_from_data(dict(doc), policy_text)
+    return Evaluated(evaluate.Evaluator(policy, evaluate.as_inventory(inventory)), doc, inventory)
 
 
 def rule_targets(side: Evaluated) -> set[Target]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from compiler.build import build
 from compiler.errors import TailgenError
 from compiler.output import read_tree
-from compiler.review.snapshot import DNS_SETTINGS, POLICY, Snapshot
+from compiler.review.snapshot import DNS_SETTINGS, POLICY, Snapshot, snapshot
 from compiler.site.loader import display_name
 
 SITE_SUFFIXES = (".yaml", ".yml")
@@ -27,17 +27,17 @@ def read_snapshot(path: str | Path) -> Snapshot:
     path = Path(path)
     label = display_name(path)
     if path.is_dir():
-        return Snapshot(read_tree(path), label.rstrip("/") + "/")
+        return snapshot(read_tree(path), label.rstrip("/") + "/")
     if not path.is_file():
         raise TailgenError(f"{label}: no such file or directory")
     if path.suffix.lower() in SITE_SUFFIXES:
         result, _ = build(path)
-        return Snapshot(result.files, label, site=result.site)
+        return snapshot(result.files, label, result.site, policy=result.policy_document)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise TailgenError(f"{label}: cannot read: {exc.strerror or exc}") from None
-    return Snapshot({artifact_name(path): data}, label, partial=True)
+    return snapshot({artifact_name(path): data}, label, partial=True)
 
 
 def artifact_name(path: Path) -> str:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from compiler import hujson
+from compiler.errors import TailgenError
 from compiler.output import MANIFEST, sha256
 from compiler.site.model import Site
 
@@ -33,10 +36,36 @@ class Snapshot:
     label: str = ""
     site: Site | None = None
     partial: bool = False
+    policy: Mapping[str, Any] | None = None  # the policy document, parsed (None: no policy)
 
     def text(self, path: str) -> str | None:
         data = self.files.get(path)
         return None if data is None else data.decode("utf-8", "replace")
+
+
+def snapshot(
+    files: Mapping[str, bytes],
+    label: str,
+    site: Site | None = None,
+    partial: bool = False,
+    policy: Mapping[str, Any] | None = None,
+) -> Snapshot:
+    """A snapshot holding its parsed artifacts: `policy` as compiled data when the caller has
+    it (a site build), else parsed once here from the files (out/, a file, the live tailnet).
+    TailgenError when the policy file is not a HuJSON object."""
+    if policy is None and POLICY in files:
+        policy = parse_policy_text(files[POLICY].decode("utf-8", "replace"), label)
+    return Snapshot(files, label, site, partial, policy)
+
+
+def parse_policy_text(text: str, label: str) -> dict[str, Any]:
+    try:
+        doc = hujson.loads(text)
+    except hujson.HujsonError as exc:
+        raise TailgenError(f"{label}: {POLICY}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise TailgenError(f"{label}: {POLICY}: a policy is a JSON object")
+    return doc
 
 
 def artifact_paths(snapshot: Snapshot) -> set[str]:

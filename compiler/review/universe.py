@@ -3,8 +3,9 @@ break-glass paths, gathered from both sides of a review (pure).
 
 The evaluator answers "may X reach Y"; this module decides which Y are worth asking about:
 
-- every declared service port (on the device's tailnet address, or its LAN address when the
-  service is reached through the subnet router);
+- every service endpoint of the access model (`compiler.site.access`): the port clients
+  connect to (443 for an HTTPS serve), on the device's tailnet address or, for subnet reach
+  and LAN exposure, its LAN address;
 - every break-glass SSH port;
 - port 53 on every split-DNS resolver (clients lose name resolution if that is lost);
 - the internet through exit nodes, when the site has one.
@@ -20,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
-from compiler.emit.policy import members
+from compiler.site import access as access_model
 from compiler.site.dns import zones
 from compiler.site.inventory import device_addresses
-from compiler.site.model import Reach, Site
+from compiler.site.model import Site
 
 INTERNET = "internet"
 
@@ -70,14 +71,11 @@ def site_targets(site: Site) -> dict[Target, set[str]]:
 
 def _declared(site: Site) -> Iterator[tuple[Target, str]]:
     addresses = device_addresses(site)
-    for sname, svc in site.services.items():
-        lan = site.devices[svc.device].lan_ip if svc.reach is Reach.SUBNET else None
-        address = str(lan) if lan is not None else addresses[svc.device]
-        for port in svc.port:
-            yield Target(svc.device, address, svc.protocol.value, port), f"service {sname}"
-    for bg in site.break_glass:
-        for dev in bg.devices:
-            yield Target(dev, addresses[dev], "tcp", bg.port), "break-glass"
+    for ep in access_model.access(site).endpoints():
+        address = ep.address or addresses[ep.device]
+        yield Target(ep.device, address, ep.proto, ep.port), f"service {ep.service}"
+    for path in access_model.break_glass_paths(site):
+        yield Target(path.device, addresses[path.device], "tcp", path.port), "break-glass"
     for zname, zone in sorted(zones(site).items()):
         for resolver in zone.resolvers:
             for proto in ("udp", "tcp"):
@@ -89,13 +87,12 @@ def _declared(site: Site) -> Iterator[tuple[Target, str]]:
 def break_glass_paths(site: Site) -> set[BreakGlassPath]:
     """Every (person, device SSH port) the site says must never be lost."""
     addresses = device_addresses(site)
-    paths: set[BreakGlassPath] = set()
-    for bg in site.break_glass:
-        logins = {site.users[u].login for ref in bg.who for u in members(site, ref)}
-        for dev in bg.devices:
-            target = Target(dev, addresses[dev], "tcp", bg.port)
-            paths.update(BreakGlassPath(login, target) for login in logins)
-    return paths
+    return {
+        BreakGlassPath(
+            site.users[p.user].login, Target(p.device, addresses[p.device], "tcp", p.port)
+        )
+        for p in access_model.break_glass_paths(site)
+    }
 
 
 def for_site(targets: Iterable[Target], site: Site) -> list[Target]:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from compiler.errors import Problem, Severity, did_you_mean
 from compiler.site import dns as site_dns
-from compiler.site.model import OS, Reach, Site
+from compiler.site.access import Reached, access
+from compiler.site.model import OS, Site, contains, overlap
 
 SSH_CAPABLE = {OS.LINUX, OS.MACOS, OS.FREEBSD}
 MULLVAD_DEVICE_LIMIT = 5
@@ -179,11 +180,11 @@ def check_names(site: Site) -> Iterator[Problem]:
 
 def check_subnets(site: Site) -> Iterator[Problem]:
     """Location subnets do not overlap; routers advertise their own location's subnets."""
-    seen: list[tuple[ipaddress.IPv4Network, str]] = []
+    seen: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = []
     for lname, loc in site.locations.items():
         for i, net in enumerate(loc.subnets):
             for other, oname in seen:
-                if net.overlaps(other):
+                if overlap(net, other):
                     yield _error(
                         site,
                         "subnet-overlap",
@@ -202,7 +203,7 @@ def _check_routes(site: Site, dname: str) -> Iterator[Problem]:
     dev = site.devices[dname]
     for i, route in enumerate(dev.routes):
         owners = [
-            ln for ln, loc in site.locations.items() if any(route.subnet_of(n) for n in loc.subnets)
+            ln for ln, loc in site.locations.items() if any(contains(n, route) for n in loc.subnets)
         ]
         if not owners:
             yield _error(
@@ -226,7 +227,7 @@ def _check_routes(site: Site, dname: str) -> Iterator[Problem]:
             )
     for lname, loc in site.locations.items():
         if loc.router == dname:
-            missing = [str(n) for n in loc.subnets if not any(n.subnet_of(r) for r in dev.routes)]
+            missing = [str(n) for n in loc.subnets if not any(contains(r, n) for r in dev.routes)]
             if missing:
                 yield _error(
                     site,
@@ -371,24 +372,13 @@ def check_plan(site: Site) -> Iterator[Problem]:
         )
 
 
-CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
-    check_references,
-    check_names,
-    check_subnets,
-    check_services,
-    check_devices,
-    check_access,
-    check_plan,
-]
-
-
 def check(site: Site) -> list[Problem]:
-    """Run every check; problems sorted by place. Reference errors make later checks noisy,
-    so those stop the run early."""
+    """Run every check; problems sorted by place. Reference errors make later checks noisy
+    (they assume every name resolves), so those stop the run early."""
     problems = list(check_references(site))
     if any(p.is_error for p in problems):
         return sorted(problems, key=Problem.sort_key)
-    for func in CHECKS[1:]:
+    for func in CHECKS:
         problems.extend(func(site))
     return sorted(problems, key=Problem.sort_key)
 
@@ -518,10 +508,19 @@ def check_service_names(site: Site) -> Iterator[Problem]:
             yield from verify(site, sname)
 
 
+def _on_lan(site: Site, sname: str) -> str:
+    """Why clients reach the service at its LAN address ("reach: subnet" or "expose: lan"),
+    or "" when they reach it on the tailnet address."""
+    endpoints = access(site).services[sname].endpoints
+    if not endpoints or endpoints[0].on_tailnet:
+        return ""
+    return "reach: subnet" if endpoints[0].reached is Reached.SUBNET else "expose: lan"
+
+
 def _check_cname(site: Site, sname: str) -> Iterator[Problem]:
     svc, who, path = site.services[sname], f"service {sname!r}", ("services", sname, "cname")
-    if svc.reach is Reach.SUBNET:
-        message = f"{who}: cname: true points {svc.name!r} at the MagicDNS name (the tailnet address), but reach: subnet grants only the LAN address"
+    if lan := _on_lan(site, sname):
+        message = f"{who}: cname: true points {svc.name!r} at the MagicDNS name (the tailnet address), but {lan} grants only the LAN address"
         yield _error(
             site, "name-not-granted", message, *path, hint="drop cname: or use reach: tailnet"
         )
@@ -542,7 +541,8 @@ def _check_cname(site: Site, sname: str) -> Iterator[Problem]:
 def _check_service_address(site: Site, sname: str) -> Iterator[Problem]:
     svc, who, path = site.services[sname], f"service {sname!r}", ("services", sname, "name")
     dev = site.devices[svc.device]
-    if svc.reach is Reach.TAILNET and dev.tailscale_ip is None:
+    lan = _on_lan(site, sname)
+    if not lan and dev.tailscale_ip is None:
         message = (
             f"{who}: name {svc.name!r} has no address: device {svc.device!r} has no tailscale_ip"
         )
@@ -553,10 +553,12 @@ def _check_service_address(site: Site, sname: str) -> Iterator[Problem]:
             *path,
             hint="pin tailscale_ip, or set cname: true",
         )
-    elif svc.reach is Reach.SUBNET and dev.lan_ip is None:
-        message = f"{who}: name {svc.name!r} has no address: reach: subnet needs lan_ip on device {svc.device!r}"
+    elif lan and dev.lan_ip is None:
+        message = (
+            f"{who}: name {svc.name!r} has no address: {lan} needs lan_ip on device {svc.device!r}"
+        )
         yield _error(site, "name-without-address", message, *path)
-    elif svc.reach is Reach.SUBNET and dev.lan_ip is not None:
+    elif lan and dev.lan_ip is not None:
         route = site_dns.route_to(site, dev.lan_ip)
         if route.problem or route.router is None:
             why = route.problem or "it is a tailnet address, not a LAN one"
@@ -573,13 +575,34 @@ def check_magic_dns(site: Site) -> Iterator[Problem]:
         yield _error(site, "magic-dns-no-nameserver", message, "dns", "magic_dns", hint=hint)
 
 
-CHECKS.extend(
-    [
-        check_dns_names,
-        check_dns_zones,
-        check_dns_records,
-        check_dns_resolvers,
-        check_service_names,
-        check_magic_dns,
-    ]
+def check_endpoints(site: Site) -> Iterator[Problem]:
+    """Two services of one node cannot publish the same tailnet port: `tailscale serve` (or
+    the service's own serve mode) owns a port for the whole node."""
+    for c in access(site).conflicts:
+        first = f"{site.source_label}:{site.span('services', c.first).line}"
+        message = (
+            f"service {c.second!r}: {c.proto} port {c.port} on {c.device!r} is already "
+            f"published by service {c.first!r} ({first}); tailscale serve gives a node's port "
+            "to one handler"
+        )
+        hint = "publish one of them on another port (serve: tcp) or on another device"
+        yield _error(site, "serve-port-conflict", message, "services", c.second, hint=hint)
+
+
+# The checks `check` runs after the reference check, in this order (defined last, so the
+# table names every check by value and nothing depends on where in the file it was added).
+CHECKS: tuple[Callable[[Site], Iterable[Problem]], ...] = (
+    check_names,
+    check_subnets,
+    check_services,
+    check_devices,
+    check_access,
+    check_plan,
+    check_dns_names,
+    check_dns_zones,
+    check_dns_records,
+    check_dns_resolvers,
+    check_service_names,
+    check_magic_dns,
+    check_endpoints,
 )

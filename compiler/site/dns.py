@@ -14,18 +14,20 @@ checks can point at each; `zones()` and `records()` keep only the usable ones (f
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from compiler.site.model import IPv4, Reach, Site
+from compiler.site.access import access
+from compiler.site.model import IP, Site, contains
 
 LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 MAGIC_DNS_RESOLVER = "100.100.100.100"
 
 Path = tuple[str | int, ...]
-RType = Literal["A", "CNAME"]
+RType = Literal["A", "AAAA", "CNAME"]
 
 
 def to_ascii(name: str) -> str:
@@ -77,7 +79,7 @@ class Zone:
     """One split-DNS zone: who serves it and where the site declares it."""
 
     name: str  # as written (validated separately)
-    resolvers: tuple[IPv4, ...]
+    resolvers: tuple[IP, ...]
     use_with_exit_node: bool
     what: str  # for artifacts: "location phl", "shared zone estuary.kvet.ch"
     who: str  # for messages: "location 'phl'", "dns.shared_zones[0]"
@@ -153,7 +155,7 @@ class Record:
 
     name: str  # ASCII, absolute, no trailing dot
     rtype: RType
-    value: str  # dotted IPv4, or an ASCII name for CNAME
+    value: str  # an IPv4 (A) or IPv6 (AAAA) address, or an ASCII name for CNAME
     what: str  # "service ollama-icon", "device icon", "dns.records[0]", "location phl resolver"
     path: Path
 
@@ -190,9 +192,13 @@ def _ns_decls(site: Site) -> Iterator[Declared]:
     for zone in zone_declarations(site):
         what, who = f"the nameserver of {zone.what}", f"the nameserver of {zone.who}"
         for label, address in zip(ns_names(zone), zone.resolvers, strict=True):
-            target: tuple[RType, str] = ("A", str(address))
             yield Declared(
-                f"{label}.{zone.name}", target, "nameserver", what, who, zone.resolver_path
+                f"{label}.{zone.name}",
+                address_record(address),
+                "nameserver",
+                what,
+                who,
+                zone.resolver_path,
             )
 
 
@@ -206,7 +212,7 @@ def _device_decls(site: Site) -> Iterator[Declared]:
             continue
         address = dev.tailscale_ip or dev.lan_ip
         if address is not None:
-            target: tuple[RType, str] = ("A", str(address))
+            target = address_record(address)
             what, who = f"device {dname}", f"device {dname!r}"
             yield Declared(f"{dname}.{loc.zone}", target, "device", what, who, ("devices", dname))
 
@@ -223,7 +229,7 @@ def _record_decls(site: Site) -> Iterator[Declared]:
     for i, rec in enumerate(site.dns.records):
         target: tuple[RType, str] | None = None
         if rec.address is not None and rec.cname is None:
-            target = ("A", str(rec.address))
+            target = address_record(rec.address)
         elif rec.cname is not None and rec.address is None:
             cname = ascii_or_none(rec.cname)
             target = ("CNAME", cname) if cname else None
@@ -240,18 +246,25 @@ def magic_name(site: Site, device: str) -> str | None:
     return f"{host}.{domain}" if host and domain else None
 
 
+def address_record(address: IP | str) -> tuple[RType, str]:
+    """An address as a record: A for IPv4, AAAA for IPv6."""
+    ip = ipaddress.ip_address(address)
+    return ("AAAA" if ip.version == 6 else "A", str(ip))
+
+
 def service_target(site: Site, sname: str) -> tuple[RType, str] | None:
-    """What a service's name points at: the address it is bound to (its tailnet address, or
-    its device's LAN address for `reach: subnet`), or its MagicDNS name for `cname: true`."""
+    """What a service's name points at: the address clients reach it on, from the access
+    model (its tailnet address, or its LAN address for `reach: subnet` and `expose: lan`),
+    or its device's MagicDNS name for `cname: true`."""
     svc = site.services[sname]
-    dev = site.devices.get(svc.device)
-    if dev is None:
+    if svc.device not in site.devices:
         return None
     if svc.cname:
         target = magic_name(site, svc.device)
         return ("CNAME", target) if target else None
-    address = dev.lan_ip if svc.reach is Reach.SUBNET else dev.tailscale_ip
-    return ("A", str(address)) if address is not None else None
+    endpoints = access(site).services[sname].endpoints
+    address = endpoints[0].address if endpoints else None
+    return address_record(address) if address is not None else None
 
 
 def records(site: Site) -> list[Record]:
@@ -279,7 +292,7 @@ class Route:
     """How tailnet clients reach an address: directly (a device's tailnet address), or
     through a location's subnet router. `problem` says why it is unreachable ("" if fine)."""
 
-    address: IPv4
+    address: IP
     location: str | None = None
     router: str | None = None
     device: str | None = None
@@ -293,7 +306,7 @@ class Route:
         return f"{self.address} through router {self.router} (location {self.location})"
 
 
-def route_to(site: Site, address: IPv4) -> Route:
+def route_to(site: Site, address: IP) -> Route:
     """Reachable means: a device's pinned tailnet address, or inside a location subnet that
     the location's router advertises. tailgen's policy auto-approves every route a device
     advertises (autoApprovers.routes, for the device's tags or owner), so advertised here
@@ -302,17 +315,17 @@ def route_to(site: Site, address: IPv4) -> Route:
         if dev.tailscale_ip == address:
             return Route(address, dev.location, None, dname)
     for lname, loc in site.locations.items():
-        if any(address in net for net in loc.subnets):
+        if any(contains(net, address) for net in loc.subnets):
             return _through_router(site, address, lname)
     return Route(address, problem="it is in no location's subnets")
 
 
-def _through_router(site: Site, address: IPv4, lname: str) -> Route:
+def _through_router(site: Site, address: IP, lname: str) -> Route:
     router = site.locations[lname].router
     if router is None:
         return Route(address, lname, problem=f"location {lname!r} has no router")
     dev = site.devices.get(router)
-    if dev is None or not any(address in net for net in dev.routes):
+    if dev is None or not any(contains(net, address) for net in dev.routes):
         problem = f"router {router!r} of location {lname!r} does not advertise a route to it"
         return Route(address, lname, router, problem=problem)
     return Route(address, lname, router)

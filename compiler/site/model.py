@@ -14,16 +14,47 @@ Names used as references:
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    IPvAnyAddress,
+    IPvAnyNetwork,
+    PrivateAttr,
+    field_validator,
+)
 
 from compiler.errors import Span
 from compiler.site.source import SourceMap
 
 IPv4 = ipaddress.IPv4Address
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Site fields accept IPv6 wherever they accept IPv4 (home LANs increasingly have ULA/GUA
+# prefixes, and Tailscale routes and auto-approves them); pydantic's "any" types give one
+# error for a value that is neither, not one per family.
+
+
+T = TypeVar("T")
+
+
+def contains(net: Network, value: IP | Network) -> bool:
+    """`value` (an address or a network) lies inside `net`; never true across IP versions
+    (`ipaddress` raises for mixed-version networks and compares raw integers for addresses)."""
+    if net.version != value.version:
+        return False
+    if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
+        return value.subnet_of(net)  # type: ignore[arg-type]
+    return value in net
+
+
+def overlap(a: Network, b: Network) -> bool:
+    return a.version == b.version and a.overlaps(b)
 
 
 def _as_list(value: Any) -> Any:
@@ -38,7 +69,7 @@ def _as_ports(value: Any) -> Any:
 
 
 Ports = Annotated[list[Annotated[int, Field(ge=1, le=65535)]], BeforeValidator(_as_ports)]
-Subnets = Annotated[list[ipaddress.IPv4Network], BeforeValidator(_as_list)]
+Subnets = Annotated[list[IPvAnyNetwork], BeforeValidator(_as_list)]
 Names = Annotated[list[str], BeforeValidator(_as_list)]
 
 
@@ -93,6 +124,14 @@ class Expose(StrEnum):
     LAN = "lan"
 
 
+class Serve(StrEnum):
+    """How `tailscale serve` publishes a loopback service: raw TCP on the same port(s), or
+    HTTPS on 443 (TLS terminated by tailscaled, then HTTP to the loopback port)."""
+
+    TCP = "tcp"
+    HTTPS = "https"
+
+
 class PlanLimits(Strict):
     """Limits of a Tailscale plan; `None` means unlimited."""
 
@@ -128,7 +167,7 @@ class Location(Strict):
     name: str = ""
     subnets: Subnets = Field(default_factory=list, description="LAN prefixes behind the router")
     zone: str | None = Field(None, description="DNS zone served at this location, e.g. phl.kvet.ch")
-    resolver: IPv4 | None = Field(
+    resolver: IPvAnyAddress | None = Field(
         None,
         description="Resolver for `zone`: a LAN address (reached through `router`) or a "
         "device's tailscale_ip",
@@ -144,7 +183,9 @@ class Device(Strict):
     owner: str | None = Field(None, description="User key; omit for a tagged-only device")
     tags: Names = Field(default_factory=list)
     tailscale_ip: IPv4 | None = Field(None, description="Pinned Tailscale IPv4 (100.64.0.0/10)")
-    lan_ip: IPv4 | None = Field(None, description="Address on the location's LAN")
+    lan_ip: IPvAnyAddress | None = Field(
+        None, description="Address on the location's LAN (IPv4 or IPv6)"
+    )
     routes: Subnets = Field(default_factory=list, description="Subnet routes it advertises")
     exit_node: bool = False
     mullvad: bool = False
@@ -173,6 +214,11 @@ class Service(Strict):
     bind: BindStrategy = BindStrategy.TAILNET_IP
     reach: Reach = Reach.TAILNET
     expose: Expose = Field(Expose.TAILNET, description="`lan` opts in to a LAN bind (warned)")
+    serve: Serve = Field(
+        Serve.TCP,
+        description="With bind: loopback+serve: `tcp` publishes the same port(s), `https` "
+        "publishes https://<node>.<tailnet>.ts.net on 443",
+    )
     command: str | None = Field(None, description="generic kind: command with {host} and {port}")
     launch: LaunchTarget | None = Field(
         None,
@@ -204,7 +250,9 @@ class Record(Strict):
     """A name the model declares outright (a printer, a NAS): exactly one of address or cname."""
 
     name: str = Field(description="Full name inside a split-DNS zone, e.g. nas.phl.kvet.ch")
-    address: IPv4 | None = Field(None, description="IPv4 address: published as an A record")
+    address: IPvAnyAddress | None = Field(
+        None, description="IPv4 or IPv6 address: published as an A or AAAA record"
+    )
     cname: str | None = Field(None, description="Target name: published as a CNAME record")
 
 
@@ -212,7 +260,9 @@ class SharedZone(Strict):
     """A zone served by several locations' resolvers (any of them answers)."""
 
     zone: str = Field(description="DNS zone, e.g. estuary.kvet.ch")
-    resolvers: list[IPv4] = Field(description="Resolver addresses, each inside a location subnet")
+    resolvers: list[IPvAnyAddress] = Field(
+        description="Resolver addresses, each inside a location subnet"
+    )
     use_with_exit_node: bool = False
 
 
@@ -278,17 +328,29 @@ class Site(Strict):
     break_glass: list[BreakGlass] = Field(default_factory=list)
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("site.yaml"))
-    _by_device: dict[str, list[str]] | None = PrivateAttr(default=None)
+    _derived: dict[str, tuple[tuple[object, ...], Any]] = PrivateAttr(default_factory=dict)
+
+    def derived(self, name: str, compute: Callable[[Site], T]) -> T:
+        """`compute(self)`, remembered while this site's field values are the same objects.
+
+        A derived index (services by device, the access model) is keyed by the identity of
+        every field value it was computed from, held by reference (never `id()`), so a
+        `model_copy(update=...)` — which shares private attributes with the original — sees
+        new values and recomputes instead of answering from the original's index.
+        """
+        key = tuple(getattr(self, f) for f in type(self).model_fields)
+        hit = self._derived.get(name)
+        same = hit is not None and all(a is b for a, b in zip(hit[0], key, strict=True))
+        if hit is not None and same:
+            return cast(T, hit[1])
+        value = compute(self)
+        self._derived = {**self._derived, name: (key, value)}
+        return value
 
     def services_on(self, device: str) -> list[str]:
-        """Names of the services on `device`, in declaration order (indexed on first use, so
-        per-service lookups stay linear in the size of the site)."""
-        if self._by_device is None:
-            index: dict[str, list[str]] = {}
-            for name, svc in self.services.items():
-                index.setdefault(svc.device, []).append(name)
-            self._by_device = index
-        return self._by_device.get(device, [])
+        """Names of the services on `device`, in declaration order (indexed once per site
+        value, so per-service lookups stay linear in the size of the site)."""
+        return self.derived("services_by_device", _services_by_device).get(device, [])
 
     def span(self, *path: str | int) -> Span:
         """Where `path` (e.g. ("services", "ollama", "port")) was written; the nearest parent
@@ -319,3 +381,10 @@ class Site(Strict):
             return base
         overrides = self.limits.model_dump(exclude_unset=True)
         return base.model_copy(update=overrides)
+
+
+def _services_by_device(site: Site) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for name, svc in site.services.items():
+        index.setdefault(svc.device, []).append(name)
+    return index

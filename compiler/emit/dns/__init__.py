@@ -15,14 +15,17 @@ and the router each is reached through) for `tailgen build` to print.
 
 from __future__ import annotations
 
-from compiler.emit import Emitted
+from dataclasses import dataclass
+from typing import Any
+
 from compiler.emit.dns import dnsmasq, settings, zonefile
 from compiler.emit.dns.grants import policy_rules
-from compiler.site.dns import Record, route_to, zone_of, zones
+from compiler.emit.emitted import Emitted
+from compiler.site.dns import Record, Zone, route_to, zone_of, zones
 from compiler.site.dns import records as site_records
-from compiler.site.model import IPv4, Site
+from compiler.site.model import IP, Site
 
-__all__ = ["emit", "policy_rules", "summary"]
+__all__ = ["DnsConfig", "compile_dns", "emit", "policy_rules", "render", "summary"]
 
 
 def records_by_zone(site: Site) -> dict[str, list[Record]]:
@@ -35,13 +38,32 @@ def records_by_zone(site: Site) -> dict[str, list[Record]]:
     return by_zone
 
 
+@dataclass(frozen=True)
+class DnsConfig:
+    """The DNS artifacts as data: the API's DNS configuration object (`dns.json`), and each
+    split-DNS zone with the records it serves."""
+
+    settings: dict[str, Any]
+    zones: dict[str, Zone]
+    records: dict[str, list[Record]]
+
+
+def compile_dns(site: Site) -> DnsConfig:
+    return DnsConfig(settings.dns_configuration(site), zones(site), records_by_zone(site))
+
+
+def render(site: Site, config: DnsConfig) -> dict[str, bytes]:
+    files = {"dns.json": settings.render_configuration(config.settings)}
+    for name, zone in config.zones.items():
+        records = config.records[name]
+        files[f"dns/{name}.zone"] = zonefile.render(site, name, zone, records)
+        files[f"dns/{name}.dnsmasq.conf"] = dnsmasq.render(site, name, zone, records)
+    return files
+
+
 def emit(site: Site) -> Emitted:
-    files = {"dns.json": settings.render(site)}
-    by_zone = records_by_zone(site)
-    for name, zone in zones(site).items():
-        files[f"dns/{name}.zone"] = zonefile.render(site, name, zone, by_zone[name])
-        files[f"dns/{name}.dnsmasq.conf"] = dnsmasq.render(site, name, zone, by_zone[name])
-    return Emitted(files, [], summary(site, by_zone))
+    config = compile_dns(site)
+    return Emitted(render(site, config), [], summary(site, config.records))
 
 
 def summary(site: Site, by_zone: dict[str, list[Record]]) -> list[str]:
@@ -56,7 +78,7 @@ def summary(site: Site, by_zone: dict[str, list[Record]]) -> list[str]:
     return lines
 
 
-def _via(site: Site, address: IPv4) -> str:
+def _via(site: Site, address: IP) -> str:
     route = route_to(site, address)
     if route.problem:
         return f"{route.address} (unreachable)"

@@ -18,8 +18,9 @@ practice, so `via` would narrow nothing, and a user-owned router could not be na
 
 from __future__ import annotations
 
-from compiler.emit import Rule
-from compiler.emit.policy import choose_inlined, login, members, origin, src_list
+from compiler.emit.emitted import Rule
+from compiler.emit.selectors import choose_inlined, login, origin, src_list
+from compiler.site.access import members
 from compiler.site.dns import Zone, ascii_or_none, zone_of, zones
 from compiler.site.model import Site
 

@@ -87,7 +87,7 @@ def _is_magic(site: Site, name: str) -> bool:
 def _note(site: Site, res: Resolution) -> str:
     """What the client learns beyond tailgen's records: nothing (NXDOMAIN), or a CNAME target
     that MagicDNS or the global nameservers answer."""
-    if res.answers and res.answers[-1].rtype == "A":
+    if res.answers and res.answers[-1].rtype in ("A", "AAAA"):
         return ""
     target = res.answers[-1].value if res.answers else res.name
     if _is_magic(site, target):

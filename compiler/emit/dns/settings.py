@@ -39,5 +39,9 @@ def split_dns(site: Site) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def render_configuration(configuration: dict[str, Any]) -> bytes:
+    return (json.dumps(configuration, indent=2) + "\n").encode()
+
+
 def render(site: Site) -> bytes:
-    return (json.dumps(dns_configuration(site), indent=2) + "\n").encode()
+    return render_configuration(dns_configuration(site))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from compiler.emit import Emitted
+from compiler.emit.emitted import Emitted
 from compiler.emit.launch import device, guard
 from compiler.emit.launch.device import ServiceDoc
 from compiler.emit.launch.plan import Plan, plan
@@ -57,11 +57,25 @@ def _summary(specs: list[LaunchSpec]) -> list[str]:
     return [f"launch: {len(specs)} service(s) on {devices} device(s) ({by_target})"]
 
 
-def emit(site: Site) -> Emitted:
+def compile_launch(site: Site) -> tuple[Plan, list[Problem]]:
+    """The launch specs as data, and the problems found planning and guarding them."""
     planned = plan(site)
-    problems: list[Problem] = planned.problems + guard.check(site, planned.specs)
+    return planned, planned.problems + guard.check(site, planned.specs)
+
+
+def summary(planned: Plan) -> list[str]:
+    return _summary(planned.specs)
+
+
+def emit(site: Site) -> Emitted:
+    planned, problems = compile_launch(site)
     if errors_only(problems):
         return Emitted({}, problems, [])
+    return Emitted(render(site, planned), problems, _summary(planned.specs))
+
+
+def render(site: Site, planned: Plan) -> dict[str, bytes]:
+    """Every launch file of a plan whose guard passed (the only step that makes bytes)."""
     files: dict[str, bytes] = {}
     by_device: dict[str, tuple[list[LaunchSpec], list[ServiceDoc]]] = {}
     for spec in planned.specs:
@@ -73,4 +87,4 @@ def emit(site: Site) -> Emitted:
         docs.append(device.service_doc(spec, rendered))
     for name, (specs, docs) in sorted(by_device.items()):
         files.update(_device_files(site, name, specs, docs, planned))
-    return Emitted(dict(sorted(files.items())), problems, _summary(planned.specs))
+    return dict(sorted(files.items()))

@@ -16,6 +16,7 @@ from compiler.emit.launch.spec import Forward, LaunchSpec, Publish
 from compiler.emit.services import kind as get_kind
 from compiler.emit.services.base import LOOPBACK, RUNTIME_IP, Kind, KindInput, KindSpec, host_port
 from compiler.errors import Problem, Severity
+from compiler.site.access import access, is_served
 from compiler.site.model import OS, BindStrategy, Expose, Protocol, Reach, Service, Site
 
 DEFAULT_TARGETS = {OS.LINUX: "systemd", OS.MACOS: "launchd", OS.WINDOWS: "windows"}
@@ -50,25 +51,22 @@ def primary_target(site: Site, svc: Service) -> str | None:
 
 
 def bind_host(site: Site, name: str, target: str) -> str | Problem:
-    """Where the service process listens, or why it cannot be decided."""
+    """Where the service process listens (the access model's listener), or why tailgen
+    cannot launch it there."""
     svc = site.services[name]
-    dev = site.devices[svc.device]
-    serve = svc.bind is BindStrategy.LOOPBACK_SERVE or target == SERVE
+    listener = access(site).services[name].listeners[0]
     if svc.expose is Expose.LAN:
-        if serve:
+        if is_served(site, svc):
             return _problem(
                 site, name, "expose-serve", "expose: lan cannot be combined with loopback+serve"
             )
-        if dev.lan_ip is None:
+        if listener.host is None:
             return _problem(
                 site, name, "expose-no-lan-ip", f"expose: lan needs devices.{svc.device}.lan_ip"
             )
-        return str(dev.lan_ip)
-    if serve:
-        return LOOPBACK
-    if svc.reach is Reach.SUBNET:
+    elif svc.reach is Reach.SUBNET:
         return _problem(site, name, "subnet-bind", SUBNET)
-    return str(dev.tailscale_ip) if dev.tailscale_ip is not None else RUNTIME_IP
+    return listener.host or RUNTIME_IP
 
 
 def home(os: OS, user: str | None) -> str:
@@ -154,17 +152,15 @@ def _placement(site: Site, name: str, kind: Kind, target: str) -> Problem | None
     generic_command = svc.kind == "generic" and svc.command
     if generic_command and target != CONTAINER and "{host}" not in (svc.command or ""):
         return _problem(site, name, "command-no-host", NO_HOST)
-    serving = svc.bind is BindStrategy.LOOPBACK_SERVE or target == SERVE
-    if svc.protocol is Protocol.UDP and serving:
+    if svc.protocol is Protocol.UDP and is_served(site, svc):
         return _problem(site, name, "serve-udp", SERVE_UDP)
     return None
 
 
-def _targets(site: Site, name: str, target: str, process: KindSpec) -> tuple[str, ...]:
-    """The primary target, then tailscale-serve when the service is published by serve."""
-    svc = site.services[name]
-    serve = svc.bind is BindStrategy.LOOPBACK_SERVE and svc.expose is not Expose.LAN
-    if target == SERVE or not serve or process.serve_self:
+def _targets(site: Site, name: str, target: str) -> tuple[str, ...]:
+    """The primary target, then tailscale-serve when tailgen writes serve handlers for it."""
+    routes = access(site).services[name].serve
+    if target == SERVE or not any(not r.by_service for r in routes):
         return (target,)
     return (target, SERVE)
 
@@ -192,10 +188,17 @@ def _publish(svc: Service, kind: Kind, host: str) -> tuple[Publish, ...]:
     return (first, *(Publish(host, p, p, svc.protocol.value) for p in svc.port[1:]))
 
 
-def _forwards(svc: Service, targets: tuple[str, ...], process: KindSpec) -> tuple[Forward, ...]:
-    if SERVE not in targets or process.serve_self:
+def _forwards(site: Site, name: str, targets: tuple[str, ...]) -> tuple[Forward, ...]:
+    """The serve handlers tailgen writes: the access model's routes, less those the service
+    publishes itself (OpenClaw's gateway.tailscale.mode)."""
+    if SERVE not in targets:
         return ()
-    return tuple(Forward(p, LOOPBACK, p) for p in svc.port)
+    routes = access(site).services[name].serve
+    return tuple(
+        Forward(r.port, r.target_host, r.target_port, r.scheme.value)
+        for r in routes
+        if not r.by_service
+    )
 
 
 def _spec(
@@ -203,7 +206,7 @@ def _spec(
 ) -> LaunchSpec:
     svc = site.services[name]
     dev = site.devices[svc.device]
-    targets = _targets(site, name, target, process)
+    targets = _targets(site, name, target)
     unit_name, drop_in = unit(site, name, kind)
     return LaunchSpec(
         device=svc.device,
@@ -224,7 +227,7 @@ def _spec(
         image=svc.image or kind.image,
         volumes=kind.volumes if target == CONTAINER else (),
         publish=_publish(svc, kind, host) if target == CONTAINER else (),
-        forwards=_forwards(svc, targets, process),
+        forwards=_forwards(site, name, targets),
         origin=f"{site.source_label}:{site.span('services', name).line}",
     )
 

@@ -27,11 +27,13 @@ class Publish:
 
 @dataclass(frozen=True)
 class Forward:
-    """A `tailscale serve --tcp` handler: tailnet port → loopback target."""
+    """A `tailscale serve` handler: tailnet port → loopback target; `scheme` "tcp" is
+    `--tcp PORT tcp://host:port`, "https" is `--https=PORT http://host:port`."""
 
     port: int
     target_host: str
     target_port: int
+    scheme: str = "tcp"
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.site.access import LOOPBACK, RUNTIME_IP
 from compiler.site.model import OS, BindStrategy
 
-# Placeholder for "this node's Tailscale address, looked up when the service starts". Each
-# target replaces it with its own syntax ($addr, ${TS_IP}, …); it is deliberately not valid
-# shell, so a target that forgot to replace it produces a visible error, never a silent bind.
-RUNTIME_IP = "⟨tailscale-ip⟩"
-LOOPBACK = "127.0.0.1"
+__all__ = ["LOOPBACK", "RUNTIME_IP", "ConfigFile", "Kind", "KindInput", "KindSpec", "host_port"]
 
 
 @dataclass(frozen=True)

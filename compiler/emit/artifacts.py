@@ -1,0 +1,68 @@
+"""The compiled site as data (`Artifacts`), and rendering it to bytes — two separate steps.
+
+`compile_site(site)` runs each artifact kind's compiler with plain imports (no registry): the
+policy document (with a comment per entry), the DNS configuration (settings and zone
+records), and the launch specs. Self-check, lint and diff read these values; only `render`
+turns them into bytes, so nothing downstream parses output tailgen itself just produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.emit import dns as dns_emit
+from compiler.emit import launch as launch_emit
+from compiler.emit import policy as policy_emit
+from compiler.emit.dns import DnsConfig
+from compiler.emit.launch.plan import Plan
+from compiler.emit.policy import PolicyIR
+from compiler.errors import Problem, errors_only
+from compiler.site.model import Site
+
+POLICY_FILE = "policy.hujson"
+
+
+@dataclass
+class Artifacts:
+    """Everything a site compiles to, as data (see the module docstring)."""
+
+    site: Site
+    policy: PolicyIR
+    dns: DnsConfig
+    launch: Plan
+    problems: list[Problem] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+    @property
+    def policy_document(self) -> dict[str, Any]:
+        """The policy file's value (what `hujson.loads` of the rendered file would give)."""
+        return self.policy.document()
+
+
+def compile_site(site: Site) -> Artifacts:
+    """Compile every artifact kind; launch problems that are errors leave no launch files."""
+    policy = policy_emit.compile_policy(site)
+    dns = dns_emit.compile_dns(site)
+    launch, launch_problems = launch_emit.compile_launch(site)
+    summary = [
+        policy_emit.summary(policy),
+        *policy.summary,
+        *dns_emit.summary(site, dns.records),
+        *([] if errors_only(launch_problems) else launch_emit.summary(launch)),
+    ]
+    problems = policy.problems + launch_problems
+    return Artifacts(site, policy, dns, launch, problems, summary)
+
+
+def render(artifacts: Artifacts) -> dict[str, bytes]:
+    """Every artifact's bytes, keyed by path relative to out/ (paths never collide)."""
+    site = artifacts.site
+    files = {POLICY_FILE: policy_emit.render(artifacts.policy, site).encode()}
+    parts = [dns_emit.render(site, artifacts.dns), launch_emit.render(site, artifacts.launch)]
+    for part in parts:
+        clash = files.keys() & part.keys()
+        if clash:  # a programming error, not a user one
+            raise RuntimeError(f"artifact paths written twice: {sorted(clash)}")
+        files.update(part)
+    return files

@@ -1,0 +1,227 @@
+"""The policy's generated `tests` and `sshTests`: the site's intent, stated so the control
+plane refuses a later edit that breaks it (pure).
+
+Per user and protocol, one `tests` entry:
+
+- `accept`: every endpoint of every service they may use (the port clients really connect to,
+  from the access model), their break-glass ports, and port 22 on the tags their SSH rules name;
+- `deny`: every declared endpoint, on any device, that the compiled grants do not give them
+  (so a later edit that opens LM Studio to a guest fails the tests), nearest first (the
+  devices they already reach, where a widened grant is the likeliest mistake), at most
+  `MAX_DENIES_PER_USER`; how many were left out, and which, is written in the entry's comment
+  and the build summary. Only endpoints with an address of their own are denied: an unpinned
+  device is named by a tag or owner that other devices share.
+
+Per SSH rule and source user, one `sshTests` entry (the logins the rule admits, as `accept` or
+`check`), and per break-glass path to port 22, one that says root gets in without a check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from compiler.emit.emitted import Rule
+from compiler.emit.selectors import device_selector, endpoint_selector, login, origin, ssh_tags
+from compiler.site.access import Endpoint, access, break_glass_paths, users_of
+from compiler.site.dns import zones
+from compiler.site.model import Site
+
+MAX_DENIES_PER_USER = 32
+SHOWN_LEFT_OUT = 5
+Key = tuple[str, str, int]  # (device, or the address for a LAN endpoint; proto; port)
+UNIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+
+
+def where(ep: Endpoint) -> str:
+    return ep.device if ep.on_tailnet or ep.address is None else ep.address
+
+
+@dataclass
+class _UserTests:
+    accept: dict[str, list[str]] = field(default_factory=dict)  # proto → ["dst:port", …]
+    deny: dict[str, list[str]] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)
+
+    def add(self, bucket: dict[str, list[str]], proto: str, entry: str) -> None:
+        items = bucket.setdefault(proto, [])
+        if entry not in items:
+            items.append(entry)
+
+
+# ---------------------------------------------------------------------------------------------
+# what the generated grants give each user (port level)
+
+
+def _covered(site: Site, ep: Endpoint) -> list[str]:
+    """The devices (or address) a grant to this endpoint's selector reaches: one, unless the
+    device is unpinned and named by a tag or its owner, which other devices share."""
+    dev = site.devices[ep.device]
+    if not ep.on_tailnet or dev.tailscale_ip is not None:
+        return [where(ep)]
+    selector = device_selector(site, ep.device)
+    if selector.startswith("tag:"):
+        return [d for d, other in site.devices.items() if selector[4:] in other.tags]
+    return [d for d, other in site.devices.items() if not other.tags and other.owner == dev.owner]
+
+
+def _ssh_devices(site: Site, targets: Iterable[str], user: str) -> list[str]:
+    tags = {t[4:] for t in targets if t.startswith("tag:")}
+    own = "autogroup:self" in targets
+    return [
+        d
+        for d, dev in site.devices.items()
+        if tags & set(dev.tags) or (own and not dev.tags and dev.owner == user)
+    ]
+
+
+def granted(site: Site) -> dict[str, set[Key]]:
+    """user → every (device-or-address, proto, port) the generated grants open to them."""
+    out: dict[str, set[Key]] = {u: set() for u in site.users}
+    for svc in access(site).services.values():
+        for ep in svc.endpoints:
+            for target in _covered(site, ep):
+                for user in svc.users:
+                    out[user].add((target, ep.proto, ep.port))
+    for path in break_glass_paths(site):
+        out[path.user].add((path.device, "tcp", path.port))
+    for rule in site.ssh:
+        for user in users_of(site, rule.from_):
+            out[user].update((d, "tcp", 22) for d in _ssh_devices(site, rule.to, user))
+    return out
+
+
+def _resolvers(site: Site) -> set[str]:
+    """Where port 53 is opened for split DNS (by address, and the device that has it)."""
+    addresses = {str(a) for zone in zones(site).values() for a in zone.resolvers}
+    by_ip = {str(d.tailscale_ip): n for n, d in site.devices.items() if d.tailscale_ip}
+    return addresses | {by_ip[a] for a in addresses if a in by_ip}
+
+
+# ---------------------------------------------------------------------------------------------
+# tests
+
+
+def _accepts(site: Site, tests: dict[str, _UserTests]) -> None:
+    for svc in access(site).services.values():
+        for user in svc.users:
+            for ep in svc.endpoints:
+                tests[user].add(tests[user].accept, ep.proto, ep.dst(endpoint_selector(site, ep)))
+    for path in break_glass_paths(site):
+        entry = f"{device_selector(site, path.device)}:{path.port}"
+        tests[path.user].add(tests[path.user].accept, "tcp", entry)
+    carried = {t for dev in site.devices.values() for t in dev.tags}
+    for rule in site.ssh:
+        tags = [t for t in rule.to if t.startswith("tag:") and t[4:] in carried]
+        for user in users_of(site, rule.from_):
+            for tag in tags:
+                tests[user].add(tests[user].accept, "tcp", f"{tag}:22")
+
+
+def _deny_candidates(site: Site, user: str, gives: set[Key]) -> list[Endpoint]:
+    """Endpoints `user` may not use, with an address of their own: on the devices they
+    already reach first, then the rest, each in site order."""
+    dns = _resolvers(site)
+    reached = {k[0] for k in gives}
+    found = [
+        ep
+        for ep in access(site).endpoints()
+        if ep.address is not None
+        and (where(ep), ep.proto, ep.port) not in gives
+        and not (ep.port == 53 and where(ep) in dns)
+    ]
+    return sorted(found, key=lambda ep: where(ep) not in reached)
+
+
+def _denies(site: Site, tests: dict[str, _UserTests]) -> None:
+    gives = granted(site)
+    for user, t in tests.items():
+        accepted = {e for items in t.accept.values() for e in items}
+        count = 0
+        for ep in _deny_candidates(site, user, gives[user]):
+            entry = ep.dst(endpoint_selector(site, ep))
+            if entry in accepted or entry in t.deny.get(ep.proto, []):
+                continue
+            if count < MAX_DENIES_PER_USER:
+                t.add(t.deny, ep.proto, entry)
+                count += 1
+            else:
+                t.left_out.append(f"{ep.service} {ep.proto}:{ep.port}")
+
+
+def _comment(user: str, t: _UserTests) -> str:
+    text = f"what {user} may and may not reach"
+    if not t.left_out:
+        return text
+    shown = ", ".join(t.left_out[:SHOWN_LEFT_OUT])
+    more = "…" if len(t.left_out) > SHOWN_LEFT_OUT else ""
+    return f"{text}; {len(t.left_out)} more denied ports not tested: {shown}{more}"
+
+
+def network_tests(site: Site) -> tuple[list[Rule], list[str]]:
+    """The `tests` entries, and a summary line when deny checks were left out."""
+    tests = {u: _UserTests() for u in site.users}
+    _accepts(site, tests)
+    _denies(site, tests)
+    rules = []
+    for user, t in tests.items():
+        where_ = origin(site, _comment(user, t), "users", user)
+        for proto in sorted(t.accept.keys() | t.deny.keys()):
+            body: dict[str, object] = {"src": login(site, user), "proto": proto}
+            if t.accept.get(proto):
+                body["accept"] = t.accept[proto]
+            if t.deny.get(proto):
+                body["deny"] = t.deny[proto]
+            rules.append(Rule("tests", body, where_))
+    left = {u: len(t.left_out) for u, t in tests.items() if t.left_out}
+    summary = []
+    if left:
+        worst = ", ".join(f"{u} {n}" for u, n in sorted(left.items(), key=lambda kv: -kv[1])[:3])
+        summary.append(
+            f"policy tests: deny checks capped at {MAX_DENIES_PER_USER} per user; "
+            f"{sum(left.values())} left out for {len(left)} user(s) (most: {worst})"
+        )
+    return rules, summary
+
+
+# ---------------------------------------------------------------------------------------------
+# sshTests
+
+
+def ssh_login(site: Site, user: str, allowed: str) -> str | None:
+    """A login name that an SSH rule's `users` entry admits for this user, to test with."""
+    if allowed == "autogroup:nonroot":
+        name = user.lower()
+        return name if UNIX_NAME.fullmatch(name) and name != "root" else "tailgen-user"
+    if allowed.startswith("localpart:*@"):
+        local, _, domain = login(site, user).partition("@")
+        return local if domain == allowed.removeprefix("localpart:*@") else None
+    return allowed
+
+
+def ssh_tests(site: Site) -> list[Rule]:
+    """One sshTests entry per SSH rule and source user, and per break-glass path to port 22."""
+    carried = {t for dev in site.devices.values() for t in dev.tags}
+    rules = []
+    for i, rule in enumerate(site.ssh):
+        tags = [t for t in rule.to if t.startswith("tag:") and t[4:] in carried]
+        where_ = origin(site, f"ssh rule {i}: who gets in", "ssh", i)
+        for user in users_of(site, rule.from_):
+            logins = [n for a in rule.as_ if (n := ssh_login(site, user, a)) is not None]
+            if tags and logins:
+                body: dict[str, object] = {
+                    "src": login(site, user),
+                    "dst": tags,
+                    rule.mode: list(dict.fromkeys(logins)),
+                }
+                rules.append(Rule("sshTests", body, where_))
+    for i, bg in enumerate(site.break_glass):
+        tags = ssh_tags(site, bg.devices)
+        if bg.port != 22 or not tags:
+            continue
+        where_ = origin(site, f"break-glass path {i}: root without a check", "break_glass", i)
+        for user in users_of(site, bg.who):
+            entry: dict[str, object] = {"src": login(site, user), "dst": tags, "accept": ["root"]}
+            rules.append(Rule("sshTests", entry, where_))
+    return rules
