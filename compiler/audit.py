@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from compiler.emit.launch.hosts import HostClass, classify
-from compiler.site.model import BindStrategy, Expose, Protocol, Site
+from compiler.site.access import LOOPBACK, access
+from compiler.site.model import Expose, Protocol, Site
 
 TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")
 TAILNET_V6 = ipaddress.ip_network("fd7a:115c:a1e0::/48")
@@ -502,28 +503,33 @@ EXPOSED = (
 
 
 def service_findings(site: Site, name: str, table: Table, tailnet: set[str]) -> list[Finding]:
-    """A declared service: exposed on a wildcard or LAN address, or not listening at all (a
-    tailnet-ip service found only on loopback is not reachable where the policy says)."""
-    svc = site.services[name]
+    """A declared service, against the listeners the access model says it binds: exposed on
+    a wildcard or an unexpected LAN address, or not listening at all (a service expected on
+    its Tailscale address but found only on loopback is not reachable where the policy says;
+    one published by serve is expected on loopback)."""
+    expected = access(site).services[name].listeners
     line = site.span("services", name).line
     where = f"service {name!r} ({site.source_label}:{line})"
-    mine = {x: listener_class(x, tailnet) for x in table.listeners if x.port in svc.port}
+    ports = {x.port for x in expected}
+    mine = {x: listener_class(x, tailnet) for x in table.listeners if x.port in ports}
 
     def finding(code: str, message: str, hits: list[Listener]) -> Finding:
-        port = hits[0].port if hits else svc.port[0]
+        port = hits[0].port if hits else expected[0].port
         return Finding(code, f"{where}: {message}", name, port, line, tuple(hits))
 
     if not mine:
-        ports = ", ".join(str(p) for p in svc.port)
-        return [finding("not-listening", f"nothing listens on port {ports}", [])]
-    if svc.expose is Expose.LAN:
-        return []
+        listed = ", ".join(str(p) for p in sorted(ports))
+        return [finding("not-listening", f"nothing listens on port {listed}", [])]
+    if site.services[name].expose is Expose.LAN:
+        return []  # the site opted in to a LAN bind (warned at build time)
+    lan = {x.host for x in expected if x.host and classify(x.host, tailnet) is HostClass.OTHER}
     found = []
     for cls, code, what in EXPOSED:
-        hits = [x for x, c in mine.items() if c is cls]
+        hits = [x for x, c in mine.items() if c is cls and x.address not in lan]
         if hits:
             found.append(finding(code, f"listens on {what}: {_listed(hits)}", hits))
-    if svc.bind is BindStrategy.TAILNET_IP and set(mine.values()) == {HostClass.LOOPBACK}:
+    on_tailnet = any(x.host != LOOPBACK and x.host not in lan for x in expected)
+    if on_tailnet and set(mine.values()) == {HostClass.LOOPBACK}:
         message = f"listens only on loopback ({_listed(mine)}), not on its Tailscale address"
         found.append(finding("not-listening", message, list(mine)))
     return found
@@ -559,7 +565,7 @@ def audit(site: Site, device: str, table: Table, tailscale_ips: Iterable[str] = 
         report.notes.append(
             f"{device} has no pinned tailscale_ip: any 100.64.0.0/10 address counts as tailnet (pass --tailscale-ip to be exact)"
         )
-    names = sorted(n for n, s in site.services.items() if s.device == device)
+    names = sorted(site.services_on(device))
     for name in names:
         if site.services[name].protocol is Protocol.UDP:
             report.notes.append(
@@ -567,7 +573,7 @@ def audit(site: Site, device: str, table: Table, tailscale_ips: Iterable[str] = 
             )
             continue
         report.findings.extend(service_findings(site, name, table, tailnet))
-    declared = {p for n in names for p in site.services[n].port}
+    declared = {x.port for n in names for x in access(site).services[n].listeners}
     report.findings.extend(undeclared_findings(declared, table, tailnet))
     return report
 

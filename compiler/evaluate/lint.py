@@ -194,7 +194,39 @@ def lint_break_glass(ctx: LintCtx) -> Iterator[Problem]:
             )
 
 
+SSH_CHECKED_DEVICES = 16  # per rule: enough to catch a missing grant, bounded on large tailnets
+
+
+def lint_ssh_without_network(ctx: LintCtx) -> Iterator[Problem]:
+    """An SSH rule whose sources have no network access to tcp:22 on its destinations never
+    connects: Tailscale SSH needs both (reference §4.7), and sshTests ignore the network."""
+    for rule in ctx.policy.ssh:
+        devices = [
+            d
+            for ref in rule.dsts
+            if ref.text.startswith("tag:")
+            for d in ctx.ev.resolver.devices(ref.text)
+        ][:SSH_CHECKED_DEVICES]
+        missing = next(
+            (
+                (src.text, d.name)
+                for src in rule.srcs
+                for d in devices
+                if not allowed(ctx.ev, None, src.text, d.name, 22, "tcp")
+            ),
+            None,
+        )
+        if missing is not None:
+            message = (
+                f"{rule.name}: {missing[0]} has no network access to tcp:22 on {missing[1]}, "
+                "so this SSH rule can never connect"
+            )
+            hint = "add a grant of tcp:22 from the rule's sources to its destinations"
+            yield ctx.warn("ssh-without-network", message, rule.path, hint)
+
+
 LINTS: tuple[Lint, ...] = (
+    lint_ssh_without_network,
     lint_unused_groups,
     lint_unused_tags,
     lint_unused_hosts,
