@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from compiler.emit.emitted import Rule
 from compiler.emit.selectors import choose_inlined, login, origin, src_list
-from compiler.site.access import members
+from compiler.site.access import host_port, members
 from compiler.site.dns import Zone, ascii_or_none, zone_of, zones
 from compiler.site.model import Site
 
@@ -56,7 +56,7 @@ def user_tests(site: Site, principals: dict[str, list[str]]) -> list[Rule]:
     reach: dict[str, dict[str, None]] = {user: {} for user in site.users}
     all_zones = zones(site)
     for zone, refs in principals.items():
-        addresses = dict.fromkeys(f"{a}:53" for a in all_zones[zone].resolvers)
+        addresses = dict.fromkeys(host_port(str(a), 53) for a in all_zones[zone].resolvers)
         for user in {u for ref in refs for u in members(site, ref)}:
             reach[user].update(addresses)
     rules = []

@@ -38,16 +38,23 @@ class ServiceDoc:
     traps: tuple[str, ...] = ()
 
 
+def _publisher(spec: LaunchSpec) -> str:
+    """Who publishes a loopback service, and on which tailnet port(s)."""
+    if not spec.forwards:
+        return "the service's own `tailscale serve` (HTTPS on port 443)"
+    return ", ".join(
+        f"`tailscale serve --https={f.port}`"
+        if f.scheme == "https"
+        else f"`tailscale serve --tcp {f.port}`"
+        for f in spec.forwards
+    )
+
+
 def listen(spec: LaunchSpec) -> str:
     if spec.host == RUNTIME_IP:
         where = "this node's Tailscale address, looked up at start (`tailscale ip -4`)"
     elif spec.host == LOOPBACK:
-        publisher = (
-            "the service's own `tailscale serve`"
-            if not spec.forwards
-            else "`tailscale serve --tcp`"
-        )
-        where = f"{LOOPBACK} only, published to the tailnet by {publisher}"
+        where = f"{LOOPBACK} only, published to the tailnet by {_publisher(spec)}"
     elif spec.expose_lan:
         where = f"{spec.host}, a LAN address (`expose: lan`): LAN neighbours can reach it"
     else:
