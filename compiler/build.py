@@ -85,18 +85,21 @@ def self_check(site: Site, artifacts: Artifacts, files: dict[str, bytes]) -> lis
     problem can name its line (positions are found only when one is reported)."""
     from compiler.evaluate import Evaluator, as_inventory, lint, validate
     from compiler.evaluate.model import policy_from_data
+    from compiler.evaluate.policytests import with_stand_ins
     from compiler.evaluate.site_view import site_must_keep
     from compiler.site.inventory import inventory_from_site
 
     text = files[POLICY_FILE].decode()
     policy = policy_from_data(artifacts.policy_document, text)
-    inventory = as_inventory(inventory_from_site(site))
-    problems = validate(policy, inventory, file="out/policy.hujson")
+    # Stand-in devices for users who have none yet, added once: the tests and the lints then
+    # share one Evaluator instead of building one per question about such a user.
+    inventory = with_stand_ins(policy, as_inventory(inventory_from_site(site)))
+    ev = Evaluator(policy, inventory)
+    problems = validate(policy, inventory, "out/policy.hujson", ev)
     if errors_only(problems):
         return problems
     # No service columns: "nobody can reach it" needs the whole matrix, and the generated
     # tests (just run by validate) already prove every allowed user reaches every service.
-    ev = Evaluator(policy, inventory)
     return lint(ev, None, "out/policy.hujson", (), site_must_keep(site))
 
 

@@ -131,7 +131,7 @@ def test_opening_a_service_to_someone_the_site_never_named_fails_the_tests() -> 
 def test_deny_tests_are_bounded_and_say_what_was_left_out() -> None:
     from compiler.emit.policytests import MAX_DENIES_PER_USER
 
-    n = MAX_DENIES_PER_USER + 5
+    n = MAX_DENIES_PER_USER + 5  # two users: the per-user limit is MAX_DENIES_PER_USER
     devices = {
         f"d{i}": {"os": "linux", "tailscale_ip": f"100.64.7.{i + 1}", "tags": ["ai"]}
         for i in range(n)

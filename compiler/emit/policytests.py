@@ -8,7 +8,8 @@ Per user and protocol, one `tests` entry:
 - `deny`: every declared endpoint, on any device, that the compiled grants do not give them
   (so a later edit that opens LM Studio to a guest fails the tests), nearest first (the
   devices they already reach, where a widened grant is the likeliest mistake), at most
-  `MAX_DENIES_PER_USER`; how many were left out, and which, is written in the entry's comment
+  `MAX_DENIES_PER_USER` (fewer on sites with many users, `MAX_DENIES_TOTAL` in all); how
+  many were left out, and which, is written in the entry's comment
   and the build summary. Only endpoints with an address of their own are denied: an unpinned
   device is named by a tag or owner that other devices share.
 
@@ -28,7 +29,10 @@ from compiler.site.access import Endpoint, access, break_glass_paths, users_of
 from compiler.site.dns import zones
 from compiler.site.model import Site
 
-MAX_DENIES_PER_USER = 32
+MAX_DENIES_PER_USER = 16
+# All users together: the control plane (and the self-check) runs every entry, so a large
+# site gets fewer per user rather than tens of thousands of entries.
+MAX_DENIES_TOTAL = 400
 SHOWN_LEFT_OUT = 5
 Key = tuple[str, str, int]  # (device, or the address for a LAN endpoint; proto; port)
 UNIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -119,35 +123,46 @@ def _accepts(site: Site, tests: dict[str, _UserTests]) -> None:
                 tests[user].add(tests[user].accept, "tcp", f"{tag}:22")
 
 
-def _deny_candidates(site: Site, user: str, gives: set[Key]) -> list[Endpoint]:
-    """Endpoints `user` may not use, with an address of their own: on the devices they
-    already reach first, then the rest, each in site order."""
+@dataclass(frozen=True)
+class _Candidate:
+    """An endpoint that can be denied: it has an address of its own (not split DNS's 53)."""
+
+    endpoint: Endpoint
+    key: Key
+    entry: str  # as the test writes it: "icon:11434", "[fd00::1]:445"
+
+
+def _candidates(site: Site) -> list[_Candidate]:
     dns = _resolvers(site)
-    reached = {k[0] for k in gives}
-    found = [
-        ep
-        for ep in access(site).endpoints()
-        if ep.address is not None
-        and (where(ep), ep.proto, ep.port) not in gives
-        and not (ep.port == 53 and where(ep) in dns)
-    ]
-    return sorted(found, key=lambda ep: where(ep) not in reached)
+    found = []
+    for ep in access(site).endpoints():
+        key = (where(ep), ep.proto, ep.port)
+        if ep.address is not None and not (ep.port == 53 and key[0] in dns):
+            found.append(_Candidate(ep, key, ep.dst(endpoint_selector(site, ep))))
+    return found
+
+
+def per_user_limit(site: Site) -> int:
+    return max(1, min(MAX_DENIES_PER_USER, MAX_DENIES_TOTAL // max(1, len(site.users))))
 
 
 def _denies(site: Site, tests: dict[str, _UserTests]) -> None:
-    gives = granted(site)
+    """Per user: the candidates the grants do not give them, on the devices they already
+    reach first, then the rest, each in site order; at most `per_user_limit` of them."""
+    gives, candidates, limit = granted(site), _candidates(site), per_user_limit(site)
     for user, t in tests.items():
         accepted = {e for items in t.accept.values() for e in items}
-        count = 0
-        for ep in _deny_candidates(site, user, gives[user]):
-            entry = ep.dst(endpoint_selector(site, ep))
-            if entry in accepted or entry in t.deny.get(ep.proto, []):
+        reached = {k[0] for k in gives[user]}
+        denied: set[str] = set()
+        mine = [c for c in candidates if c.key not in gives[user] and c.entry not in accepted]
+        for c in sorted(mine, key=lambda c: c.key[0] not in reached):
+            if c.entry in denied:
                 continue
-            if count < MAX_DENIES_PER_USER:
-                t.add(t.deny, ep.proto, entry)
-                count += 1
+            denied.add(c.entry)
+            if len(denied) <= limit:
+                t.add(t.deny, c.endpoint.proto, c.entry)
             else:
-                t.left_out.append(f"{ep.service} {ep.proto}:{ep.port}")
+                t.left_out.append(f"{c.endpoint.service} {c.endpoint.proto}:{c.endpoint.port}")
 
 
 def _comment(user: str, t: _UserTests) -> str:
@@ -179,7 +194,7 @@ def network_tests(site: Site) -> tuple[list[Rule], list[str]]:
     if left:
         worst = ", ".join(f"{u} {n}" for u, n in sorted(left.items(), key=lambda kv: -kv[1])[:3])
         summary.append(
-            f"policy tests: deny checks capped at {MAX_DENIES_PER_USER} per user; "
+            f"policy tests: deny checks capped at {per_user_limit(site)} per user; "
             f"{sum(left.values())} left out for {len(left)} user(s) (most: {worst})"
         )
     return rules, summary

@@ -60,25 +60,27 @@ def validate(
     policy_text: str | Policy,
     inventory: Inventory | Mapping[str, Any],
     file: str = "policy.hujson",
+    ev: Evaluator | None = None,
 ) -> list[Problem]:
     """Everything the control plane would reject in this policy, tests included (sorted).
-    A caller that goes on to evaluate the policy passes it parsed, so it is read once."""
+    A caller that goes on to evaluate the policy passes it parsed, so it is read once, and
+    may pass the Evaluator it will use (see `run_tests`), so it is built once."""
     try:
         policy = policy_text if isinstance(policy_text, Policy) else parse_policy(policy_text)
     except ValueError as err:
         return [_parse_problem(err, file)]
     inv = as_inventory(inventory)
     problems = policy_problems(policy, inv, file)
-    problems += test_failures(policy, inv, file)
+    problems += test_failures(policy, inv, file, ev)
     return sorted(problems, key=lambda p: p.sort_key())
 
 
 def test_failures(
-    policy: Policy, inventory: Inventory, file: str = "policy.hujson"
+    policy: Policy, inventory: Inventory, file: str = "policy.hujson", ev: Evaluator | None = None
 ) -> list[Problem]:
     """Failing tests as problems whose message starts with the API's `test(s) failed`."""
     problems = []
-    for failure in run_tests(policy, inventory):
+    for failure in run_tests(policy, inventory, ev):
         line, column = policy.where(failure.path)
         message = f"{TESTS_FAILED}: {failure.user or '(no src)'}: " + "; ".join(failure.errors)
         span = Span(file, line, column)

@@ -248,11 +248,17 @@ def _device(name: str, used: set[int], owner: str = "", tags: tuple[str, ...] = 
     return Device(name=name, addresses=(v4, v6), owner=owner, tags=tags)
 
 
-def run_tests(policy: Policy, inventory: Inventory) -> list[TestFailure]:
-    """Every failing `tests` and `sshTests` entry (empty: all pass)."""
+def run_tests(
+    policy: Policy, inventory: Inventory, ev: Evaluator | None = None
+) -> list[TestFailure]:
+    """Every failing `tests` and `sshTests` entry (empty: all pass). `ev`, when the caller
+    has one for this policy over an inventory that already holds the stand-ins, is reused."""
     if not policy.tests and not policy.ssh_tests:
         return []
-    runner = TestRunner(Evaluator(policy, with_stand_ins(policy, inventory)))
+    inventory = with_stand_ins(policy, inventory)
+    if ev is None or ev.policy is not policy or ev.inventory is not inventory:
+        ev = Evaluator(policy, inventory)
+    runner = TestRunner(ev)
     failures = [f for t in policy.tests if (f := runner.run_net(t))]
     failures += [f for t in policy.ssh_tests if (f := runner.run_ssh(t))]
     return failures

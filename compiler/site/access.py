@@ -25,7 +25,6 @@ stands for) and break-glass expansion (`break_glass_paths`), each computed once 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -287,7 +286,5 @@ def host_port(host: str, port: int) -> str:
 
 
 def _is_v6(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).version == 6
-    except ValueError:
-        return False
+    """Only IPv6 literals hold two or more colons (`tag:ai`, names and IPv4 never do)."""
+    return host.count(":") >= 2
