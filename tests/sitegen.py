@@ -10,18 +10,39 @@ OSES = ["linux", "macos", "windows"]
 KINDS = ["ollama", "lmstudio", "llamacpp", "vllm", "open-webui", "generic"]
 
 
-@st.composite
-def sites(draw: st.DrawFn, max_devices: int = 6) -> dict[str, Any]:
-    """A random site that passes every check; every device has a pinned address so grants
-    can be exact (an unpinned device is a warned degradation, tested separately)."""
-    n_users = draw(st.integers(1, 5))
-    users = {f"u{i}": {"login": f"u{i}@example.com"} for i in range(n_users)}
+def _people(
+    draw: st.DrawFn, max_users: int, max_groups: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Users u0… (u0 the admin) and groups g0… of them."""
+    n_users = draw(st.integers(1, max_users))
+    users: dict[str, Any] = {f"u{i}": {"login": f"u{i}@example.com"} for i in range(n_users)}
     users["u0"]["role"] = "admin"
     names = sorted(users)
     groups = {
         f"g{i}": draw(st.lists(st.sampled_from(names), min_size=1, max_size=n_users, unique=True))
-        for i in range(draw(st.integers(0, 3)))
+        for i in range(draw(st.integers(0, max_groups)))
     }
+    return users, groups
+
+
+def _maybe_break_glass(
+    draw: st.DrawFn, site: dict[str, Any], names: list[str], hosts: list[str]
+) -> None:
+    if draw(st.booleans()):
+        site["break_glass"] = [
+            {
+                "who": [draw(st.sampled_from(names))],
+                "devices": draw(st.lists(st.sampled_from(hosts), min_size=1, unique=True)),
+            }
+        ]
+
+
+@st.composite
+def sites(draw: st.DrawFn, max_devices: int = 6) -> dict[str, Any]:
+    """A random site that passes every check; every device has a pinned address so grants
+    can be exact (an unpinned device is a warned degradation, tested separately)."""
+    users, groups = _people(draw, 5, 3)
+    names = sorted(users)
     n_locations = draw(st.integers(0, 2))
     locations = {
         f"l{i}": {"subnets": f"10.{i}.0.0/24", "router": f"r{i}"} for i in range(n_locations)
@@ -74,13 +95,7 @@ def sites(draw: st.DrawFn, max_devices: int = 6) -> dict[str, Any]:
         "devices": devices,
         "services": services,
     }
-    if draw(st.booleans()):
-        site["break_glass"] = [
-            {
-                "who": [draw(st.sampled_from(names))],
-                "devices": draw(st.lists(st.sampled_from(hosts), min_size=1, unique=True)),
-            }
-        ]
+    _maybe_break_glass(draw, site, names, hosts)
     return site
 
 
@@ -90,14 +105,8 @@ def access_sites(draw: st.DrawFn, max_devices: int = 5) -> dict[str, Any]:
     (raw TCP, HTTPS, OpenClaw's own serve mode), LAN exposure and subnet reach through a
     router, IPv4 or IPv6 locations with split-DNS zones and service names, SSH rules and
     break-glass paths. Every device is pinned and every service is launched."""
-    n_users = draw(st.integers(1, 4))
-    users = {f"u{i}": {"login": f"u{i}@example.com"} for i in range(n_users)}
-    users["u0"]["role"] = "admin"
+    users, groups = _people(draw, 4, 2)
     names = sorted(users)
-    groups = {
-        f"g{i}": draw(st.lists(st.sampled_from(names), min_size=1, max_size=n_users, unique=True))
-        for i in range(draw(st.integers(0, 2)))
-    }
     v6 = [draw(st.booleans()) for _ in range(draw(st.integers(1, 2)))]
     locations = {f"l{i}": _location(i, six) for i, six in enumerate(v6)}
     devices: dict[str, Any] = {
@@ -151,13 +160,7 @@ def access_sites(draw: st.DrawFn, max_devices: int = 5) -> dict[str, Any]:
                 "mode": draw(st.sampled_from(["accept", "check"])),
             }
         ]
-    if draw(st.booleans()):
-        site["break_glass"] = [
-            {
-                "who": [draw(st.sampled_from(names))],
-                "devices": draw(st.lists(st.sampled_from(hosts), min_size=1, unique=True)),
-            }
-        ]
+    _maybe_break_glass(draw, site, names, hosts)
     return site
 
 

@@ -2,9 +2,10 @@
 
 Decisions made here, in this order, so each has one home:
 - the target: the service's `launch:`, else its device's, else the device OS's default;
-- the host the process listens on: the LAN address (`expose: lan`, warned later by the
-  guard), loopback (`loopback+serve` or the tailscale-serve target), the pinned Tailscale
-  address, or the runtime lookup placeholder when the device has none pinned;
+- the host the process listens on: the access model's listener (`compiler.site.access`:
+  the LAN address for `expose: lan`, warned later by the guard; loopback for serve; the
+  pinned Tailscale address, or the runtime lookup placeholder when none is pinned), and the
+  serve handlers from its serve routes — refused here when tailgen cannot launch it so;
 - the process itself, from the service kind, with the site's `args`/`env` overrides.
 """
 
