@@ -1,6 +1,7 @@
 """Review a change before it is applied: `diff(desired, current) -> Plan`, and its formats.
 
-- `snapshot`: one side of a review (artifacts, and the site when known);
+- `snapshot`: one side of a review (artifacts with the policy parsed once, and the site when
+  known); build one with `snapshot(files, label, site, partial, policy)`;
 - `diff`: the Plan (access by the evaluator, policy by section, DNS, launch, text, safety);
 - `planfmt`: text, markdown and json renderings;
 - `read`: snapshots from disk (a site file, an out/ directory, a single artifact file).
@@ -9,6 +10,6 @@
 from __future__ import annotations
 
 from compiler.review.diff import Plan, diff
-from compiler.review.snapshot import Snapshot
+from compiler.review.snapshot import Snapshot, snapshot
 
-__all__ = ["Plan", "Snapshot", "diff"]
+__all__ = ["Plan", "Snapshot", "diff", "snapshot"]
