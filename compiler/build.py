@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.emit.artifacts import POLICY_FILE, Artifacts, compile_site, render
+from compiler.emit.artifacts import POLICY_FILE, Artifacts, compile_site, rendered
 from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
@@ -68,15 +68,16 @@ def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
     problems = sorted(problems + artifacts.problems, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
-    files = render(artifacts)
-    problems = sorted(problems + self_check(site, artifacts, files), key=Problem.sort_key)
+    artifacts = rendered(artifacts)
+    problems = sorted(problems + self_check(site, artifacts), key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
+    files = dict(artifacts.files)
     files[MANIFEST] = manifest(files, Path(filename).name, text.encode())
     return BuildResult(site, dict(sorted(files.items())), problems, artifacts.summary, artifacts)
 
 
-def self_check(site: Site, artifacts: Artifacts, files: dict[str, bytes]) -> list[Problem]:
+def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
     """Evaluate the compiled policy offline before anything is written: the control plane's
     own checks and the policy's generated tests must pass (errors), and lint runs as warnings.
     A tailgen bug then fails the build here instead of at push time.
@@ -89,7 +90,7 @@ def self_check(site: Site, artifacts: Artifacts, files: dict[str, bytes]) -> lis
     from compiler.evaluate.site_view import site_must_keep
     from compiler.site.inventory import inventory_from_site
 
-    text = files[POLICY_FILE].decode()
+    text = artifacts.files[POLICY_FILE].decode()
     policy = policy_from_data(artifacts.policy_document, text)
     # Stand-in devices for users who have none yet, added once: the tests and the lints then
     # share one Evaluator instead of building one per question about such a user.

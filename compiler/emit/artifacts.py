@@ -8,7 +8,7 @@ turns them into bytes, so nothing downstream parses output tailgen itself just p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from compiler.emit import dns as dns_emit
@@ -33,6 +33,7 @@ class Artifacts:
     launch: Plan
     problems: list[Problem] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # filled by `rendered`
 
     @property
     def policy_document(self) -> dict[str, Any]:
@@ -53,6 +54,11 @@ def compile_site(site: Site) -> Artifacts:
     ]
     problems = policy.problems + launch_problems
     return Artifacts(site, policy, dns, launch, problems, summary)
+
+
+def rendered(artifacts: Artifacts) -> Artifacts:
+    """The same artifacts with their bytes (`files`) attached."""
+    return replace(artifacts, files=render(artifacts))
 
 
 def render(artifacts: Artifacts) -> dict[str, bytes]:
