@@ -46,7 +46,8 @@ def where(ep: Endpoint) -> str:
 class _UserTests:
     accept: dict[str, list[str]] = field(default_factory=dict)  # proto → ["dst:port", …]
     deny: dict[str, list[str]] = field(default_factory=dict)
-    left_out: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # the first few, as test entries
+    left_out_count: int = 0
 
     def add(self, bucket: dict[str, list[str]], proto: str, entry: str) -> None:
         items = bucket.setdefault(proto, [])
@@ -148,30 +149,43 @@ def per_user_limit(site: Site) -> int:
 
 def _denies(site: Site, tests: dict[str, _UserTests]) -> None:
     """Per user: the candidates the grants do not give them, on the devices they already
-    reach first, then the rest, each in site order; at most `per_user_limit` of them."""
+    reach first, then the rest, each in site order; at most `per_user_limit` of them. The
+    scan stops once the limit and the few names shown as left out are found; the left-out
+    count comes from set arithmetic, so large sites stay linear in users + endpoints."""
     gives, candidates, limit = granted(site), _candidates(site), per_user_limit(site)
+    by_where: dict[str, list[_Candidate]] = {}
+    for c in candidates:
+        by_where.setdefault(c.key[0], []).append(c)
+    all_keys = {c.key for c in candidates}
+    order = {c: i for i, c in enumerate(candidates)}
     for user, t in tests.items():
         accepted = {e for items in t.accept.values() for e in items}
-        reached = {k[0] for k in gives[user]}
-        denied: set[str] = set()
-        mine = [c for c in candidates if c.key not in gives[user] and c.entry not in accepted]
-        for c in sorted(mine, key=lambda c: c.key[0] not in reached):
-            if c.entry in denied:
+        reached = sorted({k[0] for k in gives[user]} & by_where.keys())
+        nearest = [c for w in reached for c in by_where[w]]
+        chosen: dict[str, _Candidate] = {}
+        shown: list[str] = []
+        for c in [*sorted(nearest, key=order.__getitem__), *candidates]:
+            if c.key in gives[user] or c.entry in accepted or c.entry in chosen:
                 continue
-            denied.add(c.entry)
-            if len(denied) <= limit:
-                t.add(t.deny, c.endpoint.proto, c.entry)
+            if len(chosen) < limit:
+                chosen[c.entry] = c
+            elif len(shown) < SHOWN_LEFT_OUT and c.entry not in shown:
+                shown.append(c.entry)
             else:
-                t.left_out.append(f"{c.endpoint.service} {c.endpoint.proto}:{c.endpoint.port}")
+                break
+        for entry, c in chosen.items():
+            t.add(t.deny, c.endpoint.proto, entry)
+        t.left_out = shown
+        t.left_out_count = max(0, len(all_keys - gives[user]) - len(chosen))
 
 
 def _comment(user: str, t: _UserTests) -> str:
     text = f"what {user} may and may not reach"
-    if not t.left_out:
+    if not t.left_out_count:
         return text
-    shown = ", ".join(t.left_out[:SHOWN_LEFT_OUT])
-    more = "…" if len(t.left_out) > SHOWN_LEFT_OUT else ""
-    return f"{text}; {len(t.left_out)} more denied ports not tested: {shown}{more}"
+    shown = ", ".join(t.left_out)
+    more = ", …" if t.left_out_count > len(t.left_out) else ""
+    return f"{text}; {t.left_out_count} more denied ports not tested: {shown}{more}"
 
 
 def network_tests(site: Site) -> tuple[list[Rule], list[str]]:
@@ -189,7 +203,7 @@ def network_tests(site: Site) -> tuple[list[Rule], list[str]]:
             if t.deny.get(proto):
                 body["deny"] = t.deny[proto]
             rules.append(Rule("tests", body, where_))
-    left = {u: len(t.left_out) for u, t in tests.items() if t.left_out}
+    left = {u: t.left_out_count for u, t in tests.items() if t.left_out_count}
     summary = []
     if left:
         worst = ", ".join(f"{u} {n}" for u, n in sorted(left.items(), key=lambda kv: -kv[1])[:3])

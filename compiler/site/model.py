@@ -338,7 +338,7 @@ class Site(Strict):
         `model_copy(update=...)` — which shares private attributes with the original — sees
         new values and recomputes instead of answering from the original's index.
         """
-        key = tuple(getattr(self, f) for f in type(self).model_fields)
+        key = tuple(self.__dict__.values())  # the field values, in field order
         hit = self._derived.get(name)
         same = hit is not None and all(a is b for a, b in zip(hit[0], key, strict=True))
         if hit is not None and same:
