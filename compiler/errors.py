@@ -177,6 +177,14 @@ def excerpt(source: str, line: int, column: int) -> str:
     lines = source.splitlines()
     if not 1 <= line <= len(lines):
         return ""
-    text = lines[line - 1].replace("\t", " ")
-    caret = " " * max(column - 1, 0) + "^"
-    return f"    {text}\n    {caret}"
+    text = "".join(c if c.isprintable() else " " for c in lines[line - 1])
+    offset = max(column - 1, 0)
+    start = max(0, offset - EXCERPT_WIDTH // 2) if len(text) > EXCERPT_WIDTH else 0
+    shown = text[start : start + EXCERPT_WIDTH]
+    caret = " " * (offset - start) + "^"
+    return f"    {shown}\n    {caret}"
+
+
+EXCERPT_WIDTH = 100
+"""Excerpts show at most this many characters of a line, around the column (a multi-megabyte
+line is shown as a window, not printed whole)."""
