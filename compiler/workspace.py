@@ -114,7 +114,7 @@ def _stale_note(ws: Workspace | None, path: Path, text: str) -> Problem | None:
     if ws is None or text == ws.policy_text:
         return None
     message = (
-        f"{display_name(path)} is not what {ws.name} builds: evaluating the file as asked "
+        f"not what {ws.name} builds: evaluating this file as asked "
         f"(run `tailgen build` to refresh it, or drop --policy/--out to use the site)"
     )
     return Problem("stale-policy", message, Span(display_name(path)), Severity.WARNING)
