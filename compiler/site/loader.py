@@ -40,6 +40,8 @@ MAX_SITE_BYTES = 16 << 20
 """A site is a few kilobytes; a generated one for thousands of devices a few megabytes."""
 MAX_DEPTH = 64
 """A site nests five or six levels; anything deeper is not a site."""
+MAX_PLAIN_KEY = 1024
+"""YAML's limit on the length of a key written without `? `."""
 ALIAS_BUDGET = 1000
 """Nodes an alias may add beyond the document's size before the file is refused."""
 
@@ -163,9 +165,16 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, filename: str) -> Prob
     mark = exc.problem_mark or exc.context_mark
     span = Span(filename, mark.line + 1, mark.column + 1) if mark else Span(filename)
     reason = exc.problem or exc.context or "invalid YAML"
+    hint = ""
     if mark and text[mark.index : mark.index + 1] == "\t":
         reason = "a tab cannot indent YAML; use spaces"
-    return Problem("yaml", f"YAML syntax error: {reason}", span)
+    elif mark and mark.column > MAX_PLAIN_KEY and "mapping values" in reason:
+        hint = f"a YAML key is at most {MAX_PLAIN_KEY} characters long"
+    elif "undefined alias" in reason and mark:
+        name = re.match(r"\*([^\s,\[\]{}]*)", text[mark.index :])
+        if name:
+            reason = f"alias *{name[1]} has no anchor &{name[1]} before it"
+    return Problem("yaml", f"YAML syntax error: {reason}", span, hint=hint)
 
 
 # What YAML allows in a document (c-printable): tab, newlines, printable text, no BOM inside.
@@ -196,6 +205,8 @@ def load_text(text: str, filename: str = "site.yaml") -> Site:
     """Validate site.yaml text into a Site; raises SiteError with every problem found."""
     text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is not part of the YAML
     data, source, problems, words = _parse(text, filename)
+    if data is None and not problems:  # `---` alone, or `~`: an empty document
+        data = {}
     if data is not None and not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         message = f"the site file must be a mapping of sections (tailnet:, users:, …), not {kind}"
