@@ -8,6 +8,7 @@ CI=true) and the `data` fixture.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,11 @@ def data() -> object:
     """`data("saas/cases.jsonl")` → its path (vendored or shared), or the test skips (fails
     under CI=true) saying what is missing."""
     return require_data
+
+
+@pytest.fixture
+def site_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch directory holding a copy of the example site.yaml, made the working directory."""
+    shutil.copy(REPO / "site.yaml", tmp_path / "site.yaml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -6,7 +6,6 @@ broken site swallowed, explain's names and ports misread, tracebacks on bad outp
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,6 @@ EXPLAIN_ARGS = {"explain": ["emory", "icon"]}
 
 def invoke(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
-
-
-@pytest.fixture
-def site_dir(tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copy(repo / "site.yaml", tmp_path / "site.yaml")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def no_traceback(result: Any) -> None:
