@@ -7,6 +7,7 @@ share it (the shipped GitHub workflow reads 2 as "there are changes").
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -51,6 +52,9 @@ def value_option(command: Any) -> str:
 def format_choices(command: Any) -> list[str] | None:
     for p in command.params:
         if "--format" in getattr(p, "opts", ()):
+            assert isinstance(p.default, Enum), (
+                f"{command.name}: --format must be an Enum (compiler.cli.app.format_option)"
+            )
             return [str(member.value) for member in type(p.default)]
     return None
 
