@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -43,10 +44,20 @@ def require_data(rel: str) -> Path:
     found = find_data(rel)
     if found is not None:
         return found
-    reason = (
+    return missing(
         f"needs test data {rel}: not vendored in tests/data/ and not in "
         f"{shared_dir() / 'testdata'} (set TAILGEN_SHARED to a shared/ directory)"
     )
+
+
+def require_shared(rel: str) -> Path:
+    """`rel` under shared/testdata/ itself (not the vendored copy), or skip/fail as above."""
+    path = shared_dir() / "testdata" / rel
+    return path if path.is_file() else missing(f"needs {path} (../shared is absent: a fresh clone)")
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip with `reason`; under CI=true (where ../shared is always present) fail instead."""
     if in_ci():
         pytest.fail(f"CI=true: {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=True)

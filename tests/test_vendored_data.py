@@ -32,9 +32,7 @@ def test_vendored_copy_matches_its_recorded_checksum(rel: str) -> None:
 
 @pytest.mark.parametrize("rel", VENDORED)
 def test_vendored_copy_equals_shared(rel: str) -> None:
-    shared = datafiles.shared_dir() / "testdata" / rel
-    if not shared.is_file():
-        pytest.skip(f"no {shared} to compare with (a fresh clone)")
+    shared = datafiles.require_shared(rel)
     assert datafiles.read_bytes(vendored(rel)) == shared.read_bytes()
 
 
