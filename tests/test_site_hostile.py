@@ -141,7 +141,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "bad-address-part",
         "devices:\n  d: {tags: [x], lan_ip: 10.0.0.300}\n",
-        "site.yaml:2:26: devices.d.lan_ip: Input is not a valid IPv4 address: '10.0.0.300' is not an IPv4 or IPv6 address",
+        "site.yaml:2:26: devices.d.lan_ip: value is not a valid IPv4 or IPv6 address: '10.0.0.300' is not an IPv4 or IPv6 address",
     ),
     (
         "login-without-at",
