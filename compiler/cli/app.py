@@ -50,11 +50,12 @@ def _root(
 
 def print_problems(problems: Iterable[Problem], sources: dict[str, str] | None = None) -> None:
     """Print problems to stderr, each with its source line and a caret when we have the text."""
-    from compiler.errors import excerpt
+    from compiler.errors import SourceText, excerpt
 
+    texts = {name: SourceText(text) for name, text in (sources or {}).items() if text}
     for problem in problems:
         typer.echo(str(problem), err=True)
-        text = (sources or {}).get(problem.span.file)
+        text = texts.get(problem.span.file)
         if text and problem.span.line:
             snippet = excerpt(text, problem.span.line, problem.span.column)
             if snippet:
