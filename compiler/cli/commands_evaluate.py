@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
@@ -233,8 +234,12 @@ def matrix(
     inventory: Path | None = INVENTORY_OPT,
     site: Path = SITE_OPT,
     fmt: str = typer.Option("text", "--format", "-f", help="text, csv, json or html."),
+    pretty: bool = typer.Option(False, "--pretty", help="Indent JSON (compact by default)."),
 ) -> None:
     """Every principal × every declared service port, allowed or not.
+
+    Text, CSV and JSON are written row by row as they are computed (memory stays small
+    whatever the size); HTML is built whole.
 
     Examples:
 
@@ -242,14 +247,16 @@ def matrix(
 
       tailgen matrix --format html > matrix.html
     """
-    from compiler.evaluate import evaluator, render
-    from compiler.evaluate import matrix as build_matrix
+    from functools import partial
 
-    renderers = {
-        "text": render.matrix_text,
-        "csv": render.matrix_csv,
-        "json": render.matrix_json,
-        "html": render.matrix_html,
+    from compiler.evaluate import evaluator, render
+    from compiler.evaluate.matrix import Grid, matrix_stream
+
+    renderers: dict[str, Callable[[Grid, TextIO], None]] = {
+        "text": render.write_matrix_text,
+        "csv": render.write_matrix_csv,
+        "json": partial(render.write_matrix_json, pretty=pretty),
+        "html": render.write_matrix_html,
     }
     if fmt not in renderers:
         fail(TailgenError(f"unknown format {fmt!r}: use text, csv, json or html"))
@@ -263,8 +270,8 @@ def matrix(
         from compiler.evaluate.site_view import site_principals
 
         principals = site_principals(loaded.site)
-    table = build_matrix(ev, principals=principals, services=_services(loaded, ev))
-    sys.stdout.write(renderers[fmt](table))
+    grid = matrix_stream(ev, principals=principals, services=_services(loaded, ev))
+    renderers[fmt](grid, sys.stdout)
 
 
 @app.command()
