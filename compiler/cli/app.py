@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import typer
 
-from compiler import __version__
+from compiler.entry import version_line
 from compiler.errors import Problem, TailgenError
 
 app = typer.Typer(
@@ -35,7 +35,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"tailgen {__version__}")
+        typer.echo(version_line())
         raise typer.Exit(0)
 
 
