@@ -1,9 +1,11 @@
 """Start-up table: `tailgen --version`, `--help`, `validate` and `explain` on the example site,
 beside bare `python -c pass`, measured in the same run.
 
-Run: python bench/startup_bench.py [--repeat 7] [--no-importtime]
+Run: python bench/startup_bench.py [--repeat 7] [--no-importtime] [--repo DIR]
 
-Each command runs `--repeat` times in the repository (site.yaml and out/ are the example);
+Each command runs `--repeat` times in the repository (site.yaml and out/ are the example;
+`--repo` measures another checkout, e.g. main, with the same Python: `-m compiler` imports
+the package from the working directory);
 the table shows the best wall time, its CPU time and peak RSS, and the ratio to bare Python.
 Two columns of conditions:
 
@@ -49,13 +51,13 @@ def environments(cache_dir: str) -> dict[str, dict[str, str]]:
     return {"cached": cached, "no .pyc": {**base, "PYTHONDONTWRITEBYTECODE": "1"}}
 
 
-def measure(repeat: int, cache_dir: str) -> dict[str, dict[str, Run]]:
+def measure(repeat: int, cache_dir: str, repo: Path) -> dict[str, dict[str, Run]]:
     envs = environments(cache_dir)
     for args in COMMANDS.values():  # warm-up: write the bytecode cache once
-        subprocess.run([sys.executable, *args], cwd=REPO, env=envs["cached"], capture_output=True)
+        subprocess.run([sys.executable, *args], cwd=repo, env=envs["cached"], capture_output=True)
     return {
         name: {
-            label: best_child([sys.executable, *args], repeat, REPO, env)
+            label: best_child([sys.executable, *args], repeat, repo, env)
             for label, env in envs.items()
         }
         for name, args in COMMANDS.items()
@@ -77,7 +79,7 @@ def print_table(results: dict[str, dict[str, Run]]) -> None:
         print(f"{name:<20}{cols}   {TARGETS.get(name, '< 150 ms')}{status}")
 
 
-def import_breakdown(cache_dir: str, top: int = 5) -> None:
+def import_breakdown(cache_dir: str, repo: Path, top: int = 5) -> None:
     env = environments(cache_dir)["cached"]
     print("\nimport self time per top-level package (python -X importtime, cached bytecode):")
     for name, args in COMMANDS.items():
@@ -85,7 +87,7 @@ def import_breakdown(cache_dir: str, top: int = 5) -> None:
             continue
         proc = subprocess.run(
             [sys.executable, "-X", "importtime", *args],
-            cwd=REPO,
+            cwd=repo,
             env=env,
             capture_output=True,
             text=True,
@@ -102,12 +104,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-importtime", action="store_true")
+    parser.add_argument("--repo", type=Path, default=REPO, help="checkout to measure")
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, best of {args.repeat}, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"python {sys.version.split()[0]}, best of {args.repeat}, load"
+        f" {os.getloadavg()[0]:.1f}, {args.repo}"
+    )
     with tempfile.TemporaryDirectory(prefix="tailgen-pyc-") as cache_dir:
-        print_table(measure(args.repeat, cache_dir))
+        print_table(measure(args.repeat, cache_dir, args.repo))
         if not args.no_importtime:
-            import_breakdown(cache_dir)
+            import_breakdown(cache_dir, args.repo)
 
 
 if __name__ == "__main__":
