@@ -185,18 +185,15 @@ def _principal_devices(ev: Evaluator, principal: str) -> list[Device]:
 
 
 def _columns(ev: Evaluator, services: Sequence[Service], names: dict[int, str]) -> list[_Column]:
-    """Per service, the atoms that reach its address, port and protocol, in policy order."""
+    """Per service, the atoms that reach its address, port and protocol (with rule names)."""
     columns = []
     for svc in services:
         target = ev.inventory.device_by_name.get(svc.device)
         if target is None or not target.keys:
             columns.append(_Column(None, ()))
             continue
-        d, proto = target.keys[0], proto_number(svc.proto)
-        found = sorted(
-            (a for a in ev.candidates(d) if a.spec.admits(svc.port, proto) and d in a.dst),
-            key=lambda a: a.order,
-        )
+        d = target.keys[0]
+        found = ev.reaching(d, svc.port, proto_number(svc.proto))
         columns.append(_Column(d, tuple((a, _rule_name(ev, a, names)) for a in found)))
     return columns
 
@@ -217,11 +214,7 @@ def _cell(ev: Evaluator, devices: list[Device], col: _Column) -> Cell:
         s = next((k for k in device.keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
         if s is None:
             return Cell(False)
-        found = [
-            name
-            for atom, name in col.atoms
-            if s in atom.src and (atom.kind != "self" or ev.same_owner(s, d))
-        ]
+        found = [name for atom, name in col.atoms if atom.admits_from(ev, s, d)]
         if not found:
             return Cell(False)
         rules.update(dict.fromkeys(found))
