@@ -1,4 +1,5 @@
-"""The matrix, computed row by row (`matrix_stream`), against `allowed()` and `json.dumps`.
+"""The matrix, computed row by row (`matrix_stream`), against `allowed()` and `json.dumps`;
+and the evaluator's fast address test against `ipaddress`.
 
 Oracles: every cell must say what `allowed()` says for that principal and service (a separate
 path through the evaluator: per-flow `matching`, not the per-column atom lists), and the
@@ -10,13 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_evaluate_props import Dev, policies, tailnets, topology
 
 from compiler.evaluate import allowed, evaluator
+from compiler.evaluate.addrs import is_ip_or_cidr
 from compiler.evaluate.matrix import Matrix, matrix_stream
 from compiler.evaluate.render import matrix_csv, matrix_json, matrix_text, write_matrix_json
 
@@ -69,3 +73,17 @@ def test_empty_matrix_json_is_the_same_too() -> None:
         separators = None if pretty else (",", ":")
         expected = json.dumps(table.to_dict(), sort_keys=True, indent=indent, separators=separators)
         assert out.getvalue() == expected + "\n"
+
+
+ADDRESS_LIKE = st.text(st.sampled_from("0123456789abcdefABCDEFx.:/%-@ tg"), max_size=24)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ADDRESS_LIKE | st.ip_addresses().map(str) | st.sampled_from(["::1/128", "10.0.0.0/8"]))
+def test_is_ip_or_cidr_says_what_ipaddress_says(text: str) -> None:
+    try:
+        ipaddress.ip_network(text, strict=False)
+        expected = True
+    except ValueError:
+        expected = False
+    assert is_ip_or_cidr(text) == expected
