@@ -248,11 +248,20 @@ def _device(name: str, used: set[int], owner: str = "", tags: tuple[str, ...] = 
     return Device(name=name, addresses=(v4, v6), owner=owner, tags=tags)
 
 
-def run_tests(policy: Policy, inventory: Inventory) -> list[TestFailure]:
-    """Every failing `tests` and `sshTests` entry (empty: all pass)."""
+def run_tests(
+    policy: Policy, inventory: Inventory, evaluator: Evaluator | None = None
+) -> list[TestFailure]:
+    """Every failing `tests` and `sshTests` entry (empty: all pass).
+
+    `evaluator`, when the caller has one for this policy and inventory, runs the tests on
+    its indexes (no second resolution of every rule) unless stand-ins must be added.
+    """
     if not policy.tests and not policy.ssh_tests:
         return []
-    runner = TestRunner(Evaluator(policy, with_stand_ins(policy, inventory)))
+    inv = with_stand_ins(policy, inventory)
+    if evaluator is None or evaluator.policy is not policy or evaluator.inventory is not inv:
+        evaluator = Evaluator(policy, inv)
+    runner = TestRunner(evaluator)
     failures = [f for t in policy.tests if (f := runner.run_net(t))]
     failures += [f for t in policy.ssh_tests if (f := runner.run_ssh(t))]
     return failures
