@@ -140,7 +140,9 @@ def loads_memory(text: str) -> float:
     return max(0, peak - current) / len(text.encode())
 
 
-def measure(label: str, n_rules: int, repeat: int, with_json5: bool, blocks: bool) -> None:
+def measure(
+    label: str, n_rules: int, repeat: int, with_json5: bool, blocks: bool
+) -> dict[str, float]:
     text, doc, comments = render_blocks(n_rules) if blocks else render(n_rules)
     standard = hujson.standardize(text)
     assert hujson.loads(text) == json.loads(standard) == doc
@@ -167,6 +169,15 @@ def measure(label: str, n_rules: int, repeat: int, with_json5: bool, blocks: boo
     )
     if with_json5:
         _json5(text, t["json_loads"], repeat if kb < 100 else 1)
+    return {**t, "kb": kb}
+
+
+def _growth(small: dict[str, float], large: dict[str, float]) -> None:
+    size = large["kb"] / small["kb"]
+    parts = ", ".join(
+        f"{name} {large[name] / small[name]:.0f}x" for name in ("loads", "json_loads", "format")
+    )
+    print(f"growth small -> large ({size:.0f}x the bytes): {parts}")
 
 
 def _row(name: str, ours: float, base_name: str, base: float, target: str) -> None:
@@ -194,10 +205,11 @@ def main() -> None:
     parser.add_argument("--no-json5", action="store_true", help="skip the json5 comparison")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}")
-    measure("small", 27, args.repeat * 5, not args.no_json5, blocks=False)  # ~10 KB
+    small = measure("small", 27, args.repeat * 5, not args.no_json5, blocks=False)  # ~10 KB
     n_rules = max(27, round(args.size_kb * 1000 / BYTES_PER_RULE))
-    measure("large", n_rules, args.repeat, not args.no_json5, blocks=False)
+    large = measure("large", n_rules, args.repeat, not args.no_json5, blocks=False)
     measure("large, block comments", n_rules, args.repeat, False, blocks=True)
+    _growth(small, large)
 
 
 if __name__ == "__main__":
