@@ -1,12 +1,12 @@
 """`errors.excerpt` on a `SourceText` (lines split once per file) says what it says on the text.
 
-The oracle is written out here: line N of `text.splitlines()`, tabs as spaces, a caret under
-the column; out-of-range lines give "".
+The oracle is written out here: line N of `text.splitlines()`, tabs (not printable) as
+spaces, a caret under the column; out-of-range lines give "".
 """
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.errors import SourceText, excerpt
@@ -22,6 +22,7 @@ def _expected(text: str, line: int, column: int) -> str:
     return "    " + lines[line - 1].replace("\t", " ") + "\n    " + " " * max(column - 1, 0) + "^"
 
 
+@settings(deadline=None)  # a shared, loaded machine: no per-example time limit
 @given(LINES, BREAKS, st.integers(-1, 8), st.integers(0, 9))
 def test_indexed_excerpt_matches_the_split_text(
     lines: list[str], brk: str, line: int, column: int

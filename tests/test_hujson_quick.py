@@ -88,13 +88,13 @@ TOKENS = st.sampled_from(
 )
 
 
-@settings(max_examples=300 * SCALE, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(TOKENS, max_size=40))
 def test_fuzz_comment_tokens_match_the_go_port(tokens: list[str]) -> None:
     _agree("".join(tokens))
 
 
-@settings(max_examples=150 * SCALE, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(TRICKY), min_size=1, max_size=3), st.sampled_from(["", "\n"]))
 def test_fuzz_tricky_shapes_inside_a_list(parts: list[str], sep: str) -> None:
     _agree("[" + f",{sep}".join(parts) + sep + "]")
