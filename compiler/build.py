@@ -96,7 +96,7 @@ def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
     # share one Evaluator instead of building one per question about such a user.
     inventory = with_stand_ins(policy, as_inventory(inventory_from_site(site)))
     ev = Evaluator(policy, inventory)
-    problems = validate(policy, inventory, "out/policy.hujson", ev)
+    problems = validate(ev, inventory, "out/policy.hujson")
     if errors_only(problems):
         return problems
     # No service columns: "nobody can reach it" needs the whole matrix, and the generated
