@@ -94,7 +94,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(
-    max_examples=max(1, int(60 * SCALE)),
+    max_examples=max(1, int(100 * SCALE)),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
