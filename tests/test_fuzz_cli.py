@@ -3,7 +3,8 @@ always exits inside the table for the commands that exist today (0, 1 or 2).
 
 The commands and their options are read from the app (a command added later is fuzzed too).
 Values are the odd ones a person or a script passes: empty, huge, unicode, a directory, a
-missing file, an unwritable path, the real site file, an option name where a value belongs.
+missing file, an unwritable path, the real site file, an option name where a value belongs,
+and hostile files (a policy that does not parse, deep JSON, binary bytes, an alias bomb).
 Runs in-process (typer's CliRunner) in a scratch directory holding a copy of the example site.
 """
 
@@ -31,6 +32,15 @@ SKIP_OPTIONS = {"--local"}  # reads this machine's listeners: real, but not the 
 # Commands that run until interrupted (a server) cannot be fuzzed by running them; add yours.
 LONG_RUNNING = {"serve-emulator", "serve"}
 CREDENTIALS = re.compile(r"^(TS_|TAILSCALE|HEADSCALE|TAILGEN_(?!SHARED$|FUZZ_SCALE$))")
+HOSTILE_FILES = {
+    "bad.hujson": b'{"grants": [{"src": ["*"] "dst": ["*"]}]}',
+    "deep.json": b"[" * 50_000 + b"]" * 50_000,
+    "binary.bin": bytes(range(256)) * 4,
+    "empty.txt": b"",
+    "bomb.yaml": "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}' if i else 'x'] * 8)}]\n" for i in range(9)
+    ).encode(),
+}
 ODD = [
     "",
     " ",
@@ -57,6 +67,7 @@ ODD = [
     "text",
     "\x00",
     "a\nb",
+    *sorted(HOSTILE_FILES),
 ]
 SCALE = float(os.environ.get("TAILGEN_FUZZ_SCALE", "1"))
 # No API key or server address reaches a fuzzed command: nothing may talk to a real tailnet.
@@ -111,6 +122,8 @@ def test_random_argv(scratch: Path, argv: list[str]) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     shutil.copy(REPO / "site.yaml", scratch / "site.yaml")
+    for name, data in HOSTILE_FILES.items():
+        (scratch / name).write_bytes(data)
     os.chdir(scratch)
     try:
         result = CliRunner(env=NO_CREDENTIALS).invoke(app, argv)
