@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 POLICY_HELP = "Evaluate this policy file instead of the one the site builds."
 OUT_HELP = "Evaluate DIR/policy.hujson (a previous build) instead of the one the site builds."
 POLICY_OPT = typer.Option(None, "--policy", "-p", help=POLICY_HELP, show_default=False)
-OUT_OPT = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False)
+OUT_OPT = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False, metavar="DIR")
 INVENTORY_OPT = typer.Option(None, "--inventory", "-i", help="Inventory JSON (topology shape).")
 
 
@@ -194,12 +194,15 @@ def _print_failures(parsed: Any, failures: list[Any], total: int) -> None:
 @app.command()
 def explain(
     src: str = typer.Argument(
-        ..., help="Source: a user (key or login), group, tag, location, device or address."
+        ...,
+        help="Source: a user (key or login), group, tag, location, device or address.",
+        metavar="SRC",
     ),
     dst: str = typer.Argument(
         ...,
         help="Destination[:PORT]: a device, service, service DNS name, location or address "
         "([v6]:PORT); without a port, every declared port of it.",
+        metavar="DST",
     ),
     proto: str | None = typer.Option(
         None,
