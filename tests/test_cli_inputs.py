@@ -211,3 +211,22 @@ def test_site_positional_and_option_agree(site_dir: Path) -> None:
     result = invoke("check", "site.yaml", "--site", "other.yaml")
     assert result.exit_code == 1
     assert result.stderr.strip() == "two site files: site.yaml and --site other.yaml; give one"
+
+
+@pytest.mark.parametrize("command", ["explain", "matrix", "lint", "test"])
+def test_a_policy_that_does_not_parse_is_placed(command: str, site_dir: Path) -> None:
+    Path("bad.hujson").write_text('{\n  "grants": [\n    {"src": ["*"] "dst": ["*"]},\n  ],\n}\n')
+    result = invoke(command, *EXPLAIN_ARGS.get(command, []), "--policy", "bad.hujson")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1] == (  # after the warning that it is not the site's
+        "bad.hujson:3:19: invalid character '\"' after object value (expecting ',' or '}')"
+    )
+
+
+def test_an_inventory_that_nests_too_deeply(site_dir: Path) -> None:
+    Path("deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = invoke("matrix", "--inventory", "deep.json")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "deep.json: cannot read the inventory: it nests too deeply"

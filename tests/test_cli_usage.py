@@ -18,11 +18,27 @@ from compiler.cli import app
 from compiler.errors import ExitCode, exit_code_table
 
 ROOT: Any = typer.main.get_command(app)
-COMMANDS: dict[str, Any] = dict(sorted(ROOT.commands.items()))
+
+
+def leaf_commands(group: Any, prefix: str = "") -> dict[str, Any]:
+    """Every runnable command by its path (`push`, or `remote push` inside a sub-app)."""
+    found: dict[str, Any] = {}
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix}{name}"
+        if hasattr(command, "commands"):
+            found.update(leaf_commands(command, f"{path} "))
+        else:
+            found[path] = command
+    return found
+
+
+COMMANDS = leaf_commands(ROOT)
 
 
 def invoke(*args: str) -> Any:
-    return CliRunner().invoke(app, list(args))
+    """Run `tailgen ARGS`; the first argument may be a command path such as "remote push"."""
+    first, *rest = args or ("",)
+    return CliRunner().invoke(app, [*first.split(), *rest] if args else [])
 
 
 def assert_one_line_error(result: Any, needle: str) -> None:
@@ -40,12 +56,15 @@ def required_arguments(command: Any) -> list[str]:
     return ["x" for p in command.params if p.param_type_name == "argument" and p.required]
 
 
-def value_option(command: Any) -> str:
-    """An option of the command that takes a value (its first spelling)."""
+def value_option(command: Any) -> str | None:
+    """An option of the command that takes a value (its first spelling), if it has one."""
     return next(
-        p.opts[0]
-        for p in command.params
-        if p.param_type_name == "option" and not p.is_flag and p.opts[0] != "--help"
+        (
+            p.opts[0]
+            for p in command.params
+            if p.param_type_name == "option" and not p.is_flag and p.opts[0] != "--help"
+        ),
+        None,
     )
 
 
@@ -74,10 +93,11 @@ def test_missing_argument(name: str) -> None:
         result = invoke(name)
         assert_one_line_error(result, "Missing argument")
         assert required[0].name.lower() in result.stderr.lower()
-    else:  # no positional is required: an option given without its value
-        option = value_option(command)
+    elif (option := value_option(command)) is not None:  # an option given without its value
         result = invoke(name, option)
         assert_one_line_error(result, f"Option '{option}' requires an argument")
+    else:  # only flags: a value where none belongs
+        assert_one_line_error(invoke(name, "--help=x"), "Option '--help' does not take a value")
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -3,13 +3,15 @@ always exits inside the table for the commands that exist today (0, 1 or 2).
 
 The commands and their options are read from the app (a command added later is fuzzed too).
 Values are the odd ones a person or a script passes: empty, huge, unicode, a directory, a
-missing file, an unwritable path, the real site file, an option name where a value belongs.
+missing file, an unwritable path, the real site file, an option name where a value belongs,
+and hostile files (a policy that does not parse, deep JSON, binary bytes, an alias bomb).
 Runs in-process (typer's CliRunner) in a scratch directory holding a copy of the example site.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,18 @@ REPO = Path(__file__).resolve().parents[1]
 ROOT: Any = typer.main.get_command(app)
 COMMANDS: dict[str, Any] = dict(sorted(ROOT.commands.items()))
 SKIP_OPTIONS = {"--local"}  # reads this machine's listeners: real, but not the CLI under test
+# Commands that run until interrupted (a server) cannot be fuzzed by running them; add yours.
+LONG_RUNNING = {"serve-emulator", "serve"}
+CREDENTIALS = re.compile(r"^(TS_|TAILSCALE|HEADSCALE|TAILGEN_(?!SHARED$|FUZZ_SCALE$))")
+HOSTILE_FILES = {
+    "bad.hujson": b'{"grants": [{"src": ["*"] "dst": ["*"]}]}',
+    "deep.json": b"[" * 50_000 + b"]" * 50_000,
+    "binary.bin": bytes(range(256)) * 4,
+    "empty.txt": b"",
+    "bomb.yaml": "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}' if i else 'x'] * 8)}]\n" for i in range(9)
+    ).encode(),
+}
 ODD = [
     "",
     " ",
@@ -53,8 +67,11 @@ ODD = [
     "text",
     "\x00",
     "a\nb",
+    *sorted(HOSTILE_FILES),
 ]
 SCALE = float(os.environ.get("TAILGEN_FUZZ_SCALE", "1"))
+# No API key or server address reaches a fuzzed command: nothing may talk to a real tailnet.
+NO_CREDENTIALS: dict[str, str | None] = {k: None for k in os.environ if CREDENTIALS.match(k)}
 
 
 def options(command: Any) -> list[tuple[str, bool]]:
@@ -71,7 +88,7 @@ def options(command: Any) -> list[tuple[str, bool]]:
 
 @st.composite
 def argvs(draw: st.DrawFn) -> list[str]:
-    name = draw(st.sampled_from(sorted(COMMANDS)))
+    name = draw(st.sampled_from(sorted(set(COMMANDS) - LONG_RUNNING)))
     argv = [name]
     opts = options(COMMANDS[name])
     for _ in range(draw(st.integers(0, 5))):
@@ -94,7 +111,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(
-    max_examples=max(1, int(60 * SCALE)),
+    max_examples=max(1, int(100 * SCALE)),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
@@ -105,9 +122,11 @@ def test_random_argv(scratch: Path, argv: list[str]) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     shutil.copy(REPO / "site.yaml", scratch / "site.yaml")
+    for name, data in HOSTILE_FILES.items():
+        (scratch / name).write_bytes(data)
     os.chdir(scratch)
     try:
-        result = CliRunner().invoke(app, argv)
+        result = CliRunner(env=NO_CREDENTIALS).invoke(app, argv)
     finally:
         os.chdir(here)
     assert result.exception is None or isinstance(result.exception, SystemExit), (

@@ -204,7 +204,7 @@ def examples(n: int) -> int:
 
 
 FUZZ = settings(
-    max_examples=examples(100),
+    max_examples=examples(200),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -217,13 +217,13 @@ def test_mutated_sites(workdir: Path, data: bytes) -> None:
     check_one(workdir, data)
 
 
-@settings(FUZZ, max_examples=examples(40))
+@settings(FUZZ, max_examples=examples(60))
 @given(data=event_streams())
 def test_random_yaml_event_streams(workdir: Path, data: bytes) -> None:
     check_one(workdir, data)
 
 
-@settings(FUZZ, max_examples=examples(15))
+@settings(FUZZ, max_examples=examples(20))
 @given(data=alias_chains())
 def test_alias_chains(workdir: Path, data: bytes) -> None:
     check_one(workdir, data)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import typer
 
 from compiler.cli.app import app, format_option, print_problems, site_option
-from compiler.errors import ExitCode, InputError, PolicyError
+from compiler.errors import ExitCode, InputError, PolicyError, Problem, Span
 
 if TYPE_CHECKING:
     from compiler.evaluate.matrix import Service
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 POLICY_HELP = "Evaluate this policy file instead of the one the site builds."
 OUT_HELP = "Evaluate DIR/policy.hujson (a previous build) instead of the one the site builds."
 POLICY_OPT = typer.Option(None, "--policy", "-p", help=POLICY_HELP, show_default=False)
-OUT_OPT = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False)
+OUT_OPT = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False, metavar="DIR")
 INVENTORY_OPT = typer.Option(None, "--inventory", "-i", help="Inventory JSON (topology shape).")
 
 
@@ -80,6 +80,8 @@ def _load(
 def _inventory_file(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise InputError(f"{path}: cannot read the inventory: it nests too deeply") from None
     except (OSError, ValueError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise InputError(f"{path}: cannot read the inventory: {reason}") from None
@@ -95,7 +97,14 @@ def _evaluator(loaded: Loaded) -> Any:
     try:
         return evaluator(loaded.text, loaded.inventory)
     except ValueError as exc:
-        raise PolicyError(f"{loaded.name}: {exc}") from None
+        raise policy_error(loaded.name, exc) from None
+
+
+def policy_error(name: str, exc: ValueError) -> PolicyError:
+    """A policy that does not parse, at `file:line:col` when the reader says where."""
+    line, column = getattr(exc, "line", 0), getattr(exc, "column", 0)
+    reason = getattr(exc, "reason", str(exc))
+    return PolicyError([Problem("policy-syntax", str(reason), Span(name, line, column))])
 
 
 def _report(problems: list[Any], loaded: Loaded, fmt: Format, valid: bool, verdict: str) -> None:
@@ -156,7 +165,7 @@ def run_tests(
     try:
         parsed = parse_policy(loaded.text)
     except ValueError as exc:
-        raise PolicyError(f"{loaded.name}: {exc}") from None
+        raise policy_error(loaded.name, exc) from None
     failures = run(parsed, as_inventory(loaded.inventory))
     total = len(parsed.tests) + len(parsed.ssh_tests)
     if fmt is Format.JSON:
@@ -186,12 +195,15 @@ def _print_failures(parsed: Any, failures: list[Any], total: int) -> None:
 @app.command()
 def explain(
     src: str = typer.Argument(
-        ..., help="Source: a user (key or login), group, tag, location, device or address."
+        ...,
+        help="Source: a user (key or login), group, tag, location, device or address.",
+        metavar="SRC",
     ),
     dst: str = typer.Argument(
         ...,
         help="Destination[:PORT]: a device, service, service DNS name, location or address "
         "([v6]:PORT); without a port, every declared port of it.",
+        metavar="DST",
     ),
     proto: str | None = typer.Option(
         None,
