@@ -41,6 +41,7 @@ EMITTERS: dict[str, str] = {
     "policy": "compiler.emit.policy:emit",
     "dns": "compiler.emit.dns:emit",
     "launch": "compiler.emit.launch:emit",
+    "headscale": "compiler.emit.headscale:emit",
 }
 
 

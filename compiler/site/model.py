@@ -264,6 +264,11 @@ class BreakGlass(Strict):
 
 class Site(Strict):
     tailnet: str = "-"
+    target: Literal["tailscale", "headscale"] = Field(
+        "tailscale",
+        description="Control server: `headscale` also writes out/headscale/ (policy in the subset "
+        "headscale accepts, the `dns:` section of its config.yaml) and lints what it cannot express",
+    )
     plan: Literal["personal", "standard", "premium", "enterprise"] | None = None
     limits: PlanLimits | None = Field(None, description="Override the plan preset's limits")
     users: dict[str, User] = Field(default_factory=dict)
