@@ -17,6 +17,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+import httpx
 import pytest
 import yaml
 
@@ -40,6 +42,52 @@ ip link set v1 up
 ip route add default via 192.0.2.2 dev v0
 echo ready
 exec sleep 100000
+"""
+
+# Runs inside the namespace: relays a unix socket (reachable from the test process) to a TCP
+# port on the namespace's loopback, so an in-process httpx client can talk to headscale's API.
+RELAY = """\
+import asyncio, sys
+
+async def pipe(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
+
+async def handle(reader, writer):
+    up_reader, up_writer = await asyncio.open_connection("127.0.0.1", int(sys.argv[2]))
+    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+
+async def main():
+    server = await asyncio.start_unix_server(handle, sys.argv[1])
+    print("relaying", flush=True)
+    await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+# Runs inside the namespace: a stand-in service on 127.0.0.1:PORT (userspace tailscaled
+# forwards inbound tailnet TCP to loopback) that greets every connection with its port.
+STANDIN = """\
+import socket, sys, threading
+
+def serve(port):
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(64)
+    while True:
+        conn, _ = sock.accept()
+        conn.sendall(b"tailgen-standin %d\\n" % port)
+        conn.close()
+
+for port in sys.argv[1:]:
+    threading.Thread(target=serve, args=(int(port),), daemon=True).start()
+print("listening", flush=True)
+threading.Event().wait()
 """
 
 
@@ -95,7 +143,11 @@ def headscale_config(workdir: Path, dns: dict[str, Any] | None = None) -> Path:
         "grpc_listen_addr": "127.0.0.1:50443",
         "grpc_allow_insecure": False,
         "noise": {"private_key_path": str(workdir / "noise_private.key")},
-        "prefixes": {"v4": "100.64.0.0/10", "v6": "fd7a:115c:a1e0::/48", "allocation": "sequential"},
+        "prefixes": {
+            "v4": "100.64.0.0/10",
+            "v6": "fd7a:115c:a1e0::/48",
+            "allocation": "sequential",
+        },
         "derp": {
             "server": {
                 "enabled": True,
@@ -189,7 +241,11 @@ class Netns:
     def start(self, argv: Sequence[str], log: Path, env: dict[str, str] | None = None) -> None:
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                self.cmd(argv), stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                self.cmd(argv),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
             )
         self.children.append(proc)
 
@@ -268,6 +324,14 @@ class Headscale:
 
     def nodes(self) -> list[dict[str, Any]]:
         return list(self.json("nodes", "list"))
+
+    def api_client(self) -> httpx.Client:
+        """An httpx client whose requests reach the API inside the namespace (via a relay)."""
+        uds = self.workdir / "api.sock"
+        argv = [sys.executable, "-c", RELAY, str(uds), "8080"]
+        self.netns.start(argv, self.workdir / "relay.log")
+        wait_for("the API relay", uds.exists, timeout=20)
+        return httpx.Client(transport=httpx.HTTPTransport(uds=str(uds)), timeout=30)
 
 
 @dataclass

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import given, settings
-from sitegen import sites
 
 from compiler import build, hujson
 from compiler.errors import TailgenError
+from sitegen import sites
 
 # headscale v0.29's policy v2 top-level keys (types.go `Policy`); it rejects any other.
 HEADSCALE_KEYS = {
@@ -84,7 +84,11 @@ def test_users_are_headscale_tokens(repo: Path) -> None:
     doc = hujson.loads(text)
     assert doc["groups"]["group:family"] == ["emory@", "partner@example.com"]
     assert "emory@github" not in text
-    assert {t["src"] for t in doc["tests"]} == {"emory@", "partner@example.com", "guest@example.com"}
+    assert {t["src"] for t in doc["tests"]} == {
+        "emory@",
+        "partner@example.com",
+        "guest@example.com",
+    }
 
 
 def test_same_rules_as_the_reference_policy(repo: Path) -> None:
@@ -92,9 +96,7 @@ def test_same_rules_as_the_reference_policy(repo: Path) -> None:
     files = example(repo).files
     ours = hujson.loads(files["policy.hujson"].decode())
     theirs = hujson.loads(files["headscale/policy.hujson"].decode())
-    renamed = hujson.loads(
-        files["policy.hujson"].decode().replace('"emory@github"', '"emory@"')
-    )
+    renamed = hujson.loads(files["policy.hujson"].decode().replace('"emory@github"', '"emory@"'))
     del renamed["nodeAttrs"]
     assert theirs == renamed
     assert len(theirs["grants"]) == len(ours["grants"])
