@@ -191,8 +191,8 @@ def explain(
 
       tailgen explain tag:ai 192.168.240.10:22 --proto tcp
     """
-    from compiler.evaluate import allowed, evaluator
-    from compiler.evaluate.render import decision_text
+    from compiler.evaluate import allowed, evaluator, icmp_echo
+    from compiler.evaluate.render import data_plane_text, decision_text
 
     try:
         loaded = _load(policy, inventory, site)
@@ -203,10 +203,16 @@ def explain(
     ports = [port] if port is not None else _ports_of(loaded, ev, host, proto)
     decisions = [allowed(ev, None, src, host, p, proto) for p in ports]
     site_lines = dict(enumerate(loaded.site_text.splitlines(), 1))
+    echo = icmp_echo(ev, None, src, host) if proto.lower() in ("icmp", "1") else None
     if fmt == "json":
-        typer.echo(json.dumps([d.to_dict() for d in decisions], indent=2))
+        body = [d.to_dict() for d in decisions]
+        if echo is not None:
+            body = [{**d, "data_plane": echo.to_dict()} for d in body]
+        typer.echo(json.dumps(body, indent=2))
     else:
         typer.echo("".join(decision_text(d, site_lines) for d in decisions), nl=False)
+        if echo is not None:
+            typer.echo(data_plane_text(echo, decisions[0].allowed), nl=False)
     raise typer.Exit(0 if decisions and all(decisions) else 1)
 
 
