@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import sqlite3
@@ -202,21 +203,53 @@ class OfflineHeadscale:
         bypass = "--bypass-grpc-and-access-database-directly"
         return self.run("policy", "check", "-f", str(policy), bypass, "--force")
 
-    def seed_users(self, users: Sequence[tuple[str, str]]) -> None:
-        """(name, email) users, written into the database headscale created and migrated
-        (there is no offline `users create`; the columns are headscale v0.29's)."""
+    def seed(self, users: Sequence[tuple[str, str]], nodes: Sequence[SeedNode] = ()) -> None:
+        """(name, email) users and their nodes, written into the database headscale created
+        and migrated (there is no offline `users create`; the columns are headscale v0.29's).
+        A policy's tests need nodes: headscale fails a test whose source has none."""
         database = self.workdir / "db.sqlite"
         if not database.exists():
             empty = self.workdir / "empty.hujson"
             empty.write_text('{"grants": []}\n')
             self.check(empty)  # opens (creates and migrates) the database
+        now = "2026-01-01 00:00:00+00:00"
         with sqlite3.connect(database) as db:
-            now = "2026-01-01 00:00:00+00:00"
+            ids = {}
             for name, email in users:
-                db.execute(
+                cur = db.execute(
                     "INSERT INTO users (name, email, created_at, updated_at) VALUES (?, ?, ?, ?)",
                     (name, email or None, now, now),
                 )
+                ids[name] = cur.lastrowid
+            for node in nodes:
+                db.execute(
+                    "INSERT INTO nodes (machine_key, node_key, disco_key, endpoints, host_info,"
+                    " ipv4, hostname, given_name, user_id, register_method, tags,"
+                    " approved_routes, created_at, updated_at)"
+                    " VALUES (?, ?, ?, '[]', '{}', ?, ?, ?, ?, 'authkey', ?, ?, ?, ?)",
+                    (
+                        "mkey:" + secrets.token_hex(32),
+                        "nodekey:" + secrets.token_hex(32),
+                        "discokey:" + secrets.token_hex(32),
+                        node.ipv4,
+                        node.name,
+                        node.name.lower(),
+                        ids.get(node.user or ""),
+                        json.dumps(list(node.tags)),
+                        json.dumps(list(node.routes)),
+                        now,
+                        now,
+                    ),
+                )
+
+
+@dataclass(frozen=True)
+class SeedNode:
+    name: str
+    ipv4: str
+    user: str | None  # a headscale user name; None for a tagged node
+    tags: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -84,11 +84,17 @@ def test_users_are_headscale_tokens(repo: Path) -> None:
     doc = hujson.loads(text)
     assert doc["groups"]["group:family"] == ["emory@", "partner@example.com"]
     assert "emory@github" not in text
-    assert {t["src"] for t in doc["tests"]} == {
-        "emory@",
-        "partner@example.com",
-        "guest@example.com",
-    }
+    assert {t["src"] for t in doc["tests"]} == {"emory@", "partner@example.com"}
+
+
+def test_tests_of_users_without_devices_are_left_out(repo: Path) -> None:
+    """headscale fails a test whose source has no node; the site's guest has no device."""
+    text = (repo / "site.yaml").read_text()
+    result = example(repo)
+    (warning,) = [p for p in result.warnings if "no device here" in p.message]
+    assert warning.span.line == line_of(text, "guest:") + 1
+    reference = hujson.loads(result.files["policy.hujson"].decode())
+    assert any(t["src"] == "guest@example.com" for t in reference["tests"])
 
 
 def test_same_rules_as_the_reference_policy(repo: Path) -> None:
@@ -98,6 +104,7 @@ def test_same_rules_as_the_reference_policy(repo: Path) -> None:
     theirs = hujson.loads(files["headscale/policy.hujson"].decode())
     renamed = hujson.loads(files["policy.hujson"].decode().replace('"emory@github"', '"emory@"'))
     del renamed["nodeAttrs"]
+    renamed["tests"] = [t for t in renamed["tests"] if t["src"] != "guest@example.com"]
     assert theirs == renamed
     assert len(theirs["grants"]) == len(ours["grants"])
 

@@ -28,8 +28,9 @@ from compiler.remote.headscale import (
     push,
     rollback,
 )
+from compiler.site.inventory import device_addresses
 from compiler.site.model import Site
-from peers import Binaries, Headscale, Netns, OfflineHeadscale, require_binaries
+from peers import Binaries, Headscale, Netns, OfflineHeadscale, SeedNode, require_binaries
 
 pytestmark = pytest.mark.peers
 
@@ -38,6 +39,7 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "site.yaml").is_file())
 # headscale's messages for the mistake below (hscontrol/policy/v2/types.go).
 BROKEN = '{"grants": [{"src": ["nobody"], "dst": ["*"], "ip": ["*"]}]}\n'
 BROKEN_MESSAGE = 'host not defined in policy: "nobody"'
+VALID = "Policy is valid"
 
 
 @pytest.fixture(scope="session")
@@ -58,39 +60,57 @@ def site_users(site: Site) -> list[tuple[str, str]]:
     ]
 
 
-def offline_check(bins: Binaries, tmp: Path, site_text: str) -> tuple[str, str]:
+def site_nodes(site: Site) -> list[SeedNode]:
+    """One node per site device, at the address the evaluator gives it."""
+    addresses = device_addresses(site)
+    nodes = []
+    for name, dev in site.devices.items():
+        owner = site.users[dev.owner].login if dev.owner and not dev.tags else None
+        routes = [str(r) for r in dev.routes] + (["0.0.0.0/0", "::/0"] if dev.exit_node else [])
+        tags = tuple(f"tag:{t}" for t in dev.tags)
+        user = user_name(owner) if owner else None
+        nodes.append(SeedNode(name, addresses[name], user, tags, tuple(routes)))
+    return nodes
+
+
+def offline_check(bins: Binaries, tmp: Path, site_text: str) -> tuple[int, str]:
+    """headscale's exit code and its answer (stdout; stderr carries its log lines)."""
     site, text = compiled(site_text)
     hs = OfflineHeadscale(bins, tmp)
-    hs.seed_users(site_users(site))
+    hs.seed(site_users(site), site_nodes(site))
     policy = tmp / "policy.hujson"
     policy.write_text(text)
     proc = hs.check(policy)
-    return proc.stdout + proc.stderr, str(proc.returncode)
+    return proc.returncode, proc.stdout.strip() or proc.stderr.strip()
 
 
 def test_example_policy_passes_headscale(bins: Binaries, repo: Path, tmp_path: Path) -> None:
-    output, code = offline_check(bins, tmp_path, (repo / "site.yaml").read_text())
-    assert (code, output.strip().splitlines()[-1]) == ("0", "Policy is valid"), output
+    assert offline_check(bins, tmp_path, (repo / "site.yaml").read_text()) == (0, VALID)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_golden_policy_passes_headscale(bins: Binaries, case: str, tmp_path: Path) -> None:
-    output, code = offline_check(bins, tmp_path, (GOLDEN / case / "site.yaml").read_text())
-    assert (code, output.strip().splitlines()[-1]) == ("0", "Policy is valid"), output
+    assert offline_check(bins, tmp_path, (GOLDEN / case / "site.yaml").read_text()) == (0, VALID)
 
 
 def test_failing_test_is_refused_by_headscale(bins: Binaries, repo: Path, tmp_path: Path) -> None:
     """headscale runs our generated tests: break one and it says which, as SaaS would."""
     site, text = compiled((repo / "site.yaml").read_text())
     doc = hujson.loads(text)
-    doc["tests"][-1]["accept"] = ["lmStudio:11337"]  # guest may not use LM Studio
+    (partner,) = [
+        t
+        for t in doc["tests"]
+        if "icon:11434" in t.get("accept", []) and t["src"] == "partner@example.com"
+    ]
+    partner["accept"].append("lmStudio:11337")  # partner may not use LM Studio
     hs = OfflineHeadscale(bins, tmp_path)
-    hs.seed_users(site_users(site))
+    hs.seed(site_users(site), site_nodes(site))
     policy = tmp_path / "broken.hujson"
     policy.write_text(hujson.dumps(doc))
     proc = hs.check(policy)
     assert proc.returncode != 0
-    assert "test(s) failed" in proc.stderr + proc.stdout
+    assert "test(s) failed" in proc.stderr
+    assert "lmStudio:11337" in proc.stderr
 
 
 def test_broken_policy_fails_offline(bins: Binaries, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.emit.headscale.dns import DEFAULT_BASE_DOMAIN
+from compiler.emit.headscale.policy import deviceless_users
 from compiler.emit.headscale.users import ROLE_AUTOGROUPS, token_clashes
 from compiler.errors import Problem, Severity
 from compiler.site.model import Site
@@ -39,6 +40,17 @@ def _devices(site: Site) -> Iterator[Problem]:
                 f"the policy's {dev.tailscale_ip} holds only if the node gets that address",
                 "check `headscale nodes list` and update tailscale_ip to match",
             )
+
+
+def _untestable_users(site: Site) -> Iterator[Problem]:
+    for key in deviceless_users(site):
+        yield _warn(
+            site,
+            ("users", key),
+            f"user {key!r} has no device here, and headscale fails a test whose source has "
+            "no node: their tests are left out of headscale/policy.hujson",
+            "declare their devices to keep the tests",
+        )
 
 
 def _exit_node_dns(site: Site) -> Iterator[Problem]:
@@ -110,6 +122,7 @@ def compatibility(site: Site) -> list[Problem]:
     """Every model feature headscale cannot express, sorted by site.yaml line."""
     problems = [
         *_devices(site),
+        *_untestable_users(site),
         *_exit_node_dns(site),
         *_role_autogroups(site),
         *_dns(site),

@@ -7,7 +7,9 @@ one the evaluator checks) and rewrites only what headscale spells differently or
 - `autogroup:admin` / `autogroup:owner`: headscale has no roles, so they become the users the
   site gives that role;
 - the `mullvad` node attribute: headscale has no Mullvad integration, so it is dropped (the
-  compatibility lint says so at the device's line).
+  compatibility lint says so at the device's line);
+- `tests` whose source is a user with no device in the site: headscale fails a test whose
+  source has no node, so they are left out (and the lint says so at the user's line).
 
 Everything else our compiler writes (groups, tagOwners, hosts, grants, ssh, autoApprovers,
 tests) is in headscale's policy v2 as it is.
@@ -16,9 +18,10 @@ tests) is in headscale's policy v2 as it is.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
-from compiler.emit.headscale.users import role_members, user_tokens
+from compiler.emit.headscale.users import headscale_user, role_members, user_tokens
 from compiler.emit.policy import HEADER, PolicyIR, _pointer
 from compiler.site.model import Site
 
@@ -43,30 +46,46 @@ def _rename(value: Any, tokens: dict[str, str], expand: dict[str, list[str]]) ->
     return value
 
 
-def _without_unsupported_attrs(ir: PolicyIR) -> None:
-    """Drop unsupported node attributes (and entries left with none), re-keying comments."""
-    entries = ir.sections.get("nodeAttrs")
+def _filter_entries(ir: PolicyIR, section: str, keep: Callable[[Any], Any]) -> None:
+    """Replace each entry of a list section by `keep(entry)` (falsy: drop it), re-keying the
+    comments so each stays above its entry."""
+    entries = ir.sections.get(section)
     if entries is None:
         return
-    kept: list[tuple[dict[str, Any], str | None]] = []
+    kept: list[tuple[Any, str | None]] = []
     for i, entry in enumerate(entries):
-        attrs = [a for a in entry.get("attr", []) if a not in UNSUPPORTED_ATTRS]
-        comment = ir.comments.pop(_pointer("nodeAttrs", i), None)
-        if attrs or entry.get("ipPool"):
-            kept.append(({**entry, "attr": attrs}, comment))
-    ir.sections["nodeAttrs"] = [entry for entry, _ in kept]
+        comment = ir.comments.pop(_pointer(section, i), None)
+        new = keep(entry)
+        if new:
+            kept.append((new, comment))
+    ir.sections[section] = [entry for entry, _ in kept]
     for i, (_, comment) in enumerate(kept):
         if comment is not None:
-            ir.comments[_pointer("nodeAttrs", i)] = comment
+            ir.comments[_pointer(section, i)] = comment
     if not kept:
-        del ir.sections["nodeAttrs"]
+        del ir.sections[section]
+
+
+def _supported_attrs(entry: dict[str, Any]) -> dict[str, Any] | None:
+    attrs = [a for a in entry.get("attr", []) if a not in UNSUPPORTED_ATTRS]
+    return {**entry, "attr": attrs} if attrs or entry.get("ipPool") else None
+
+
+def deviceless_users(site: Site) -> list[str]:
+    """User keys with no device of their own in the site: headscale fails any test whose
+    source resolves to no node ("resolved to no IP addresses"), where Tailscale evaluates
+    the identity itself."""
+    owners = {d.owner for d in site.devices.values() if d.owner and not d.tags}
+    return [key for key in site.users if key not in owners]
 
 
 def headscale_policy(ir: PolicyIR, site: Site) -> PolicyIR:
     """A copy of the compiled policy in headscale's dialect (the original is left alone)."""
     sections = _rename(copy.deepcopy(ir.sections), user_tokens(site), role_members(site))
     out = PolicyIR(sections=sections, comments=dict(ir.comments), inlined=set(ir.inlined))
-    _without_unsupported_attrs(out)
+    _filter_entries(out, "nodeAttrs", _supported_attrs)
+    untestable = {headscale_user(site.users[key].login) for key in deviceless_users(site)}
+    _filter_entries(out, "tests", lambda t: None if t.get("src") in untestable else t)
     return out
 
 
