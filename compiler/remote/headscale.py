@@ -32,6 +32,7 @@ from compiler.errors import IOFailure, LiveChangedError, PolicyError, RemoteErro
 URL_ENV = "TAILGEN_HEADSCALE_URL"
 KEY_ENV = "TAILGEN_HEADSCALE_API_KEY"
 POLICY_PATH = "/api/v1/policy"
+NO_POLICY = "policy not found"  # headscale's 500 when none is stored yet (v0.29)
 WEAKER_THAN_IF_MATCH = (
     "headscale has no ETag: tailgen re-read the policy and compared it just before writing; "
     "a change in the moment between that read and the write would not be detected "
@@ -74,7 +75,9 @@ class HeadscaleProvider:
             )
         return cls(url, key)
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, missing_ok: bool = False
+    ) -> Any:
         try:
             response = self._client.request(
                 method, self.base_url + path, json=body, headers=self._headers
@@ -83,6 +86,8 @@ class HeadscaleProvider:
             raise RemoteError(f"headscale at {self.base_url}: {type(err).__name__}") from None
         if response.status_code >= 400:
             message = _message(response)
+            if missing_ok and NO_POLICY in message:
+                return {}
             if path.endswith("/check") or response.status_code == 400:
                 raise PolicyError(f"headscale refused the policy: {message}")
             raise RemoteError(f"headscale {method} {path}: HTTP {response.status_code}: {message}")
@@ -90,10 +95,7 @@ class HeadscaleProvider:
 
     def fetch_policy(self) -> LivePolicy:
         """The stored policy and its version (an empty text when none is set yet)."""
-        try:
-            data = self._request("GET", POLICY_PATH)
-        except PolicyError:  # headscale answers 400/404-ish when no policy is stored yet
-            data = {}
+        data = self._request("GET", POLICY_PATH, missing_ok=True)
         text = str(data.get("policy", ""))
         return LivePolicy(text, version_of(text), str(data.get("updatedAt", "")))
 
