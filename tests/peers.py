@@ -346,6 +346,12 @@ class Headscale:
             args += ["--tags", ",".join(tags)]
         return str(self.json(*args)["key"])
 
+    def create_node(self, user: str, name: str) -> dict[str, Any]:
+        """A registered node with addresses but no tailscaled behind it (debug create-node)."""
+        key = "hskey-authreq-" + secrets.token_urlsafe(18)[:24]
+        self.json("debug", "create-node", "--user", user, "--name", name, "--key", key)
+        return dict(self.json("auth", "register", "--auth-id", key, "--user", user))
+
     def api_key(self) -> str:
         proc = self.run("apikeys", "create", "--expiration", "1h")
         if proc.returncode != 0:

@@ -31,7 +31,7 @@ import yaml
 
 from compiler import build
 from compiler.emit.headscale.users import user_name
-from compiler.evaluate import allowed, evaluator
+from compiler.evaluate import allowed, evaluator, icmp_echo
 from compiler.evaluate.site_view import inventory_from_site, site_principals, site_services
 from compiler.site.model import Site
 from peers import STANDIN, Binaries, Headscale, Netns, Node, require_binaries, wait_for
@@ -319,3 +319,42 @@ def print_matrix(tailnet: Tailnet, real: dict[Cell, bool], said: dict[Cell, bool
     took = time.monotonic() - tailnet.started
     lines.append(f"set-up {tailnet.ready - tailnet.started:.0f} s; wall time so far {took:.0f} s")
     print("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
+# ICMP: the data plane's reading, not the policy tester's
+
+
+def echo(node: Node, dst: str) -> bool:
+    """One ICMP echo through WireGuard (`tailscale ping --icmp`), answered or not."""
+    args = ["ping", "--icmp", "-c", "2", "--timeout=3s", "--until-direct=false", dst]
+    return node.cli(*args, timeout=20).returncode == 0
+
+
+def test_icmp_echo_follows_any_rule_for_the_pair(tailnet: Tailnet) -> None:
+    """An echo request gets through when any rule admits the address pair (wgengine/filter),
+    as `explain --proto icmp` says on its data-plane line; the policy's reading (a rule must
+    allow ICMP) differs wherever only a TCP grant links the pair."""
+    site = tailnet.site
+    ev = evaluator((tailnet.out / "policy.hujson").read_text(), inventory_from_site(site))
+    pairs = sorted({(c.src, c.device) for c in cells(site)})
+    with ThreadPoolExecutor(8) as pool:
+        real = dict(
+            zip(
+                pairs,
+                pool.map(lambda p: echo(tailnet.nodes[p[0]], ip(site, p[1])), pairs),
+                strict=True,
+            )
+        )
+    filters = {d: tailnet.nodes[d].packet_filter() for d in service_ports(site)}
+    rows = []
+    for src, dst in pairs:
+        in_filter = pair_in_filter(filters[dst], ip(site, src), ip(site, dst))
+        data_plane = icmp_echo(ev, None, src, dst).allowed
+        policy = allowed(ev, None, src, dst, 0, "icmp").allowed
+        rows.append((src, dst, real[(src, dst)], in_filter, data_plane, policy))
+    print("\nICMP echo (real, pair in node filter, explain data plane, explain policy)")
+    for row in rows:
+        print(f"  {row[0]:>14} -> {row[1]:<9} " + " ".join("✓" if v else "·" for v in row[2:]))
+    assert [r[2] for r in rows] == [r[3] for r in rows] == [r[4] for r in rows]
+    assert any(r[2] and not r[5] for r in rows), "expected a pair where the readings differ"

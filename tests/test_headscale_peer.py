@@ -139,7 +139,16 @@ def provider(server: Headscale, repo: Path) -> HeadscaleProvider:
     site, _ = compiled((repo / "site.yaml").read_text())
     for name, email in site_users(site):
         server.create_user(name, email)
+    for node in site_nodes(site):  # the policy's tests need their sources to have nodes
+        if node.user is not None:
+            server.create_node(node.user, node.name)
     return HeadscaleProvider("http://127.0.0.1:8080", server.api_key(), server.api_client())
+
+
+def with_extra_grant(text: str) -> str:
+    """A real rule change that keeps the generated tests passing: emory gains icon:8080."""
+    extra = '\n\t\t{"src": ["emory@"], "dst": ["icon"], "ip": ["tcp:8080"]},'
+    return text.replace('"grants": [', '"grants": [' + extra, 1)
 
 
 def test_broken_policy_shows_headscales_message(provider: HeadscaleProvider) -> None:
@@ -158,7 +167,7 @@ def test_plan_push_rollback(provider: HeadscaleProvider, repo: Path, tmp_path: P
     assert provider.fetch_policy().text == first
     assert plan(provider, first).changed is False
 
-    second = first.replace('"ip":  ["tcp:22"]', '"ip":  ["tcp:2222"]')
+    second = with_extra_grant(first)
     assert second != first
     backup = push(provider, plan(provider, second), tmp_path)
     assert backup.read_text() == first
@@ -172,7 +181,7 @@ def test_change_behind_our_back_is_refused(
     provider: HeadscaleProvider, server: Headscale, repo: Path, tmp_path: Path
 ) -> None:
     site = build.compile_text((repo / "site.yaml").read_text(), "site.yaml").site
-    desired = headscale_text(site).replace("tcp:11337", "tcp:11338")
+    desired = with_extra_grant(headscale_text(site))
     reviewed = plan(provider, desired)
     sneaky = tmp_path / "sneaky.hujson"
     sneaky.write_text(provider.fetch_policy().text + "\n// edited by hand\n")
