@@ -175,6 +175,7 @@ def test_plan_push_rollback(provider: HeadscaleProvider, repo: Path, tmp_path: P
 
     restored = rollback(provider, backup)
     assert restored.text == first == provider.fetch_policy().text
+    assert second in [p.read_text() for p in tmp_path.iterdir()]  # what rollback replaced
 
 
 def test_change_behind_our_back_is_refused(

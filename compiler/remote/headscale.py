@@ -181,11 +181,13 @@ def write_backup(backup_dir: Path, live: LivePolicy) -> Path:
 
 
 def rollback(provider: HeadscaleProvider, backup: Path) -> LivePolicy:
-    """Put a backup back, with the same re-read-and-compare guard as a push."""
+    """Put a backup back: headscale checks it, the policy it replaces is backed up beside it
+    first, and the write has the same re-read-and-compare guard as a push."""
     try:
         text = backup.read_text(encoding="utf-8")
     except OSError as err:
         raise IOFailure(f"{backup}: {err.strerror}") from None
     provider.check_policy(text)
     live = provider.fetch_policy()
+    write_backup(backup.parent, live)
     return provider.write_policy(text, live.version)
