@@ -63,6 +63,7 @@ class HeadscaleProvider:
         self.base_url = base_url.rstrip("/")
         self._client = client or httpx.Client(timeout=timeout)
         self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._secret = api_key
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> HeadscaleProvider:
@@ -86,6 +87,8 @@ class HeadscaleProvider:
             raise RemoteError(f"headscale at {self.base_url}: {type(err).__name__}") from None
         if response.status_code >= 400:
             message = _message(response)
+            if self._secret:
+                message = message.replace(self._secret, "[api key]")
             if missing_ok and NO_POLICY in message:
                 return {}
             if path.endswith("/check") or response.status_code == 400:
