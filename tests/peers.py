@@ -175,6 +175,7 @@ def headscale_config(workdir: Path, dns: dict[str, Any] | None = None) -> Path:
         "logtail": {"enabled": False},
         "taildrop": {"enabled": False},
     }
+    workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

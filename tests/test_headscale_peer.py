@@ -30,7 +30,7 @@ from compiler.remote.headscale import (
 )
 from compiler.site.inventory import device_addresses
 from compiler.site.model import Site
-from peers import Binaries, Headscale, Netns, OfflineHeadscale, SeedNode, require_binaries
+from peers import REPO, Binaries, Headscale, Netns, OfflineHeadscale, SeedNode, require_binaries
 
 pytestmark = pytest.mark.peers
 
@@ -135,8 +135,8 @@ def server(bins: Binaries, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def provider(server: Headscale, repo: Path) -> HeadscaleProvider:
-    site, _ = compiled((repo / "site.yaml").read_text())
+def provider(server: Headscale) -> HeadscaleProvider:
+    site, _ = compiled((REPO / "site.yaml").read_text())
     for name, email in site_users(site):
         server.create_user(name, email)
     for node in site_nodes(site):  # the policy's tests need their sources to have nodes
