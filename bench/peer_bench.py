@@ -55,15 +55,13 @@ def ours(where: Path, repeat: int) -> float:
 
 
 def theirs(result: BuildResult, where: Path, repeat: int) -> float | None:
-    from compiler.emit.headscale.users import user_name
-    from peers import OfflineHeadscale, binaries
+    from peers import OfflineHeadscale, binaries, site_nodes, site_users
 
     bins = binaries(build=False)
     if bins is None:
         return None
     hs = OfflineHeadscale(bins, where)
-    logins = [u.login for u in result.site.users.values()]
-    hs.seed_users([(user_name(x), x if "." in x.partition("@")[2] else "") for x in logins])
+    hs.seed(site_users(result.site), site_nodes(result.site))
     bypass = "--bypass-grpc-and-access-database-directly"
     policy = str(where / "out/headscale/policy.hujson")
     cmd = [str(bins.headscale), "-c", str(hs.config), "policy", "check", "-f", policy, bypass]

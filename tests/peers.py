@@ -30,6 +30,10 @@ import httpx
 import pytest
 import yaml
 
+from compiler.emit.headscale.users import user_name
+from compiler.site.inventory import device_addresses
+from compiler.site.model import Site
+
 REPO = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO / "scripts" / "build-peers.sh"
 SERVER = "http://127.0.0.1:8080"
@@ -251,6 +255,27 @@ class SeedNode:
     user: str | None  # a headscale user name; None for a tagged node
     tags: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
+
+
+def site_users(site: Site) -> list[tuple[str, str]]:
+    """(name, email) for headscale's users table: what `headscale users create` would make."""
+    return [
+        (user_name(u.login), u.login if "." in u.login.partition("@")[2] else "")
+        for u in site.users.values()
+    ]
+
+
+def site_nodes(site: Site) -> list[SeedNode]:
+    """One node per site device, at the address the evaluator gives it."""
+    addresses = device_addresses(site)
+    nodes = []
+    for name, dev in site.devices.items():
+        owner = site.users[dev.owner].login if dev.owner and not dev.tags else None
+        routes = [str(r) for r in dev.routes] + (["0.0.0.0/0", "::/0"] if dev.exit_node else [])
+        tags = tuple(f"tag:{t}" for t in dev.tags)
+        user = user_name(owner) if owner else None
+        nodes.append(SeedNode(name, addresses[name], user, tags, tuple(routes)))
+    return nodes
 
 
 # ---------------------------------------------------------------------------------------------

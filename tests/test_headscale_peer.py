@@ -19,7 +19,6 @@ import pytest
 
 from compiler import build, hujson
 from compiler.emit.headscale import headscale_text
-from compiler.emit.headscale.users import user_name
 from compiler.errors import ExitCode, LiveChangedError, PolicyError
 from compiler.remote.headscale import (
     WEAKER_THAN_IF_MATCH,
@@ -28,9 +27,17 @@ from compiler.remote.headscale import (
     push,
     rollback,
 )
-from compiler.site.inventory import device_addresses
 from compiler.site.model import Site
-from peers import REPO, Binaries, Headscale, Netns, OfflineHeadscale, SeedNode, require_binaries
+from peers import (
+    REPO,
+    Binaries,
+    Headscale,
+    Netns,
+    OfflineHeadscale,
+    require_binaries,
+    site_nodes,
+    site_users,
+)
 
 pytestmark = pytest.mark.peers
 
@@ -50,27 +57,6 @@ def bins() -> Binaries:
 def compiled(site_text: str) -> tuple[Site, str]:
     result = build.compile_text("target: headscale\n" + site_text, "site.yaml")
     return result.site, result.files["headscale/policy.hujson"].decode()
-
-
-def site_users(site: Site) -> list[tuple[str, str]]:
-    """(name, email) for headscale's users table: what `headscale users create` would make."""
-    return [
-        (user_name(u.login), u.login if "." in u.login.partition("@")[2] else "")
-        for u in site.users.values()
-    ]
-
-
-def site_nodes(site: Site) -> list[SeedNode]:
-    """One node per site device, at the address the evaluator gives it."""
-    addresses = device_addresses(site)
-    nodes = []
-    for name, dev in site.devices.items():
-        owner = site.users[dev.owner].login if dev.owner and not dev.tags else None
-        routes = [str(r) for r in dev.routes] + (["0.0.0.0/0", "::/0"] if dev.exit_node else [])
-        tags = tuple(f"tag:{t}" for t in dev.tags)
-        user = user_name(owner) if owner else None
-        nodes.append(SeedNode(name, addresses[name], user, tags, tuple(routes)))
-    return nodes
 
 
 def offline_check(bins: Binaries, tmp: Path, site_text: str) -> tuple[int, str]:
