@@ -9,6 +9,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from compiler.cli import app
+from compiler.errors import ExitCode
 from compiler.evaluate import allowed, icmp_echo
 
 INVENTORY: dict[str, Any] = {
@@ -54,7 +55,7 @@ def test_explain_prints_both_readings(tmp_path: Any) -> None:
     args = ["explain", "ann@example.com", "web", "--proto", "icmp"]
     args += ["--policy", str(tmp_path / "p.hujson"), "--inventory", str(tmp_path / "inv.json")]
     result = CliRunner().invoke(app, args)
-    assert result.exit_code == 1  # the policy's reading decides the exit code
+    assert result.exit_code == ExitCode.ATTENTION  # the policy's reading decides it
     assert "DENIED" in result.stdout
     assert "data plane: an echo request gets through" in result.stdout
     assert "differs from the policy's reading (denied)" in result.stdout
