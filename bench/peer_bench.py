@@ -3,7 +3,7 @@
 Run: python bench/peer_bench.py [--sizes 1000] [--repeat 5]
 
 For the example site and synthetic sites (`bench.build_bench.generate_site`), both compiled with
-`target: headscale`: median wall seconds of `tailgen validate out/policy.hujson --site …` (our
+`target: headscale`: median wall seconds (headscale's runs are cut at --peer-limit seconds) of `tailgen validate out/policy.hujson --site …` (our
 offline check: policy rules, then the generated tests) and of `headscale policy check -f
 out/headscale/policy.hujson` offline (`--bypass-grpc-and-access-database-directly`, a database
 holding the site's users, so headscale runs the tests too). Both are whole processes, as a user
@@ -30,11 +30,15 @@ from bench.build_bench import site_text  # noqa: E402
 from compiler.build import BuildResult, compile_text, write  # noqa: E402
 
 
-def timed(cmd: Sequence[str], repeat: int) -> float:
+def timed(cmd: Sequence[str], repeat: int, limit: float | None = None) -> float:
+    """Median wall seconds; `inf` when one run exceeds `limit` (then it is not repeated)."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=limit)
+        except subprocess.TimeoutExpired:
+            return float("inf")
         times.append(time.perf_counter() - start)
         if proc.returncode != 0:
             raise SystemExit(f"{cmd[0]} failed: {proc.stderr or proc.stdout}")
@@ -54,7 +58,7 @@ def ours(where: Path, repeat: int) -> float:
     return timed([*cmd, "--site", str(where / "site.yaml")], repeat)
 
 
-def theirs(result: BuildResult, where: Path, repeat: int) -> float | None:
+def theirs(result: BuildResult, where: Path, repeat: int, limit: float) -> float | None:
     from peers import OfflineHeadscale, binaries, site_nodes, site_users
 
     bins = binaries(build=False)
@@ -65,13 +69,14 @@ def theirs(result: BuildResult, where: Path, repeat: int) -> float | None:
     bypass = "--bypass-grpc-and-access-database-directly"
     policy = str(where / "out/headscale/policy.hujson")
     cmd = [str(bins.headscale), "-c", str(hs.config), "policy", "check", "-f", policy, bypass]
-    return timed([*cmd, "--force"], repeat)
+    return timed([*cmd, "--force"], repeat, limit)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--peer-limit", type=float, default=300, help="seconds per headscale run")
     args = parser.parse_args()
     cases = [("example", (ROOT / "site.yaml").read_text())]
     cases += [(f"{n} devices", site_text(int(n))) for n in args.sizes.split(",")]
@@ -83,9 +88,11 @@ def main() -> None:
             result = prepare("target: headscale\n" + text, where)
             grants = result.files["policy.hujson"].count(b'"src"')
             mine = ours(where, args.repeat)
-            peer = theirs(result, where, args.repeat)
+            peer = theirs(result, where, args.repeat, args.peer_limit)
             skipped = skipped or peer is None
             peer_text = f"{peer:>12.3f}" if peer is not None else f"{'-':>12}"
+            if peer == float("inf"):
+                peer_text = f"{'>' + str(int(args.peer_limit)):>12}"
             ratio = f"{peer / mine:>6.2f}x" if peer is not None else f"{'-':>7}"
             print(f"{label:>14} {grants:>7} {mine:>10.3f} {peer_text} {ratio}")
     if skipped:
