@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
+bash scripts/build-peers.sh >/dev/null || [[ -z "${CI:-}" ]]  # headscale + tailscaled for -m peers (cached)
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 ruff check compiler tests bench
 ruff format --check compiler tests bench

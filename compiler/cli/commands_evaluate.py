@@ -230,9 +230,9 @@ def explain(
 
       tailgen explain tag:ai 192.168.240.10:22 --proto tcp
     """
-    from compiler.evaluate import allowed
+    from compiler.evaluate import allowed, icmp_echo
     from compiler.evaluate.query import query_proto, resolve_name, split_destination
-    from compiler.evaluate.render import decision_text
+    from compiler.evaluate.render import data_plane_text, decision_text
     from compiler.site.names import site_names
 
     host, port = split_destination(dst)
@@ -245,10 +245,16 @@ def explain(
     queries = _queries(host, port, number, names)
     decisions = [allowed(ev, None, src_ref, dst_ref, p, pr) for p, pr in queries]
     site_lines = dict(enumerate(loaded.site_text.splitlines(), 1))
+    echo = icmp_echo(ev, None, src_ref, dst_ref) if number in (1, 58) else None
     if fmt is Format.JSON:
-        typer.echo(json.dumps([d.to_dict() for d in decisions], indent=2))
+        body = [d.to_dict() for d in decisions]
+        if echo is not None:
+            body = [{**d, "data_plane": echo.to_dict()} for d in body]
+        typer.echo(json.dumps(body, indent=2))
     else:
         typer.echo("".join(decision_text(d, site_lines) for d in decisions), nl=False)
+        if echo is not None:
+            typer.echo(data_plane_text(echo, decisions[0].allowed), nl=False)
     raise typer.Exit(ExitCode.OK if all(decisions) else ExitCode.ATTENTION)
 
 

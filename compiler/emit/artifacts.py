@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from compiler.emit import dns as dns_emit
+from compiler.emit import headscale as headscale_emit
 from compiler.emit import launch as launch_emit
 from compiler.emit import policy as policy_emit
 from compiler.emit.dns import DnsConfig
@@ -51,8 +52,9 @@ def compile_site(site: Site) -> Artifacts:
         *policy.summary,
         *dns_emit.summary(site, dns.records),
         *([] if errors_only(launch_problems) else launch_emit.summary(launch)),
+        *headscale_emit.summary(site),
     ]
-    problems = policy.problems + launch_problems
+    problems = policy.problems + launch_problems + headscale_emit.problems(site)
     return Artifacts(site, policy, dns, launch, problems, summary)
 
 
@@ -65,7 +67,11 @@ def render(artifacts: Artifacts) -> dict[str, bytes]:
     """Every artifact's bytes, keyed by path relative to out/ (paths never collide)."""
     site = artifacts.site
     files = {POLICY_FILE: policy_emit.render(artifacts.policy, site).encode()}
-    parts = [dns_emit.render(site, artifacts.dns), launch_emit.render(site, artifacts.launch)]
+    parts = [
+        dns_emit.render(site, artifacts.dns),
+        launch_emit.render(site, artifacts.launch),
+        headscale_emit.render(site, artifacts.policy),
+    ]
     for part in parts:
         clash = files.keys() & part.keys()
         if clash:  # a programming error, not a user one

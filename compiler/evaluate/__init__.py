@@ -17,7 +17,7 @@ from typing import Any
 
 from compiler.errors import Problem, Span
 from compiler.evaluate.checks import policy_problems
-from compiler.evaluate.decision import Decision, Match, allowed, evaluator
+from compiler.evaluate.decision import Decision, Match, allowed, evaluator, icmp_echo
 from compiler.evaluate.inventory import Device, Inventory, User, as_inventory, inventory_from_dict
 from compiler.evaluate.lint import lint
 from compiler.evaluate.matrix import Matrix, matrix
@@ -42,6 +42,7 @@ __all__ = [
     "as_inventory",
     "compile_node_filter",
     "evaluator",
+    "icmp_echo",
     "inventory_from_dict",
     "lint",
     "matrix",

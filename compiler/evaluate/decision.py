@@ -132,8 +132,26 @@ def allowed(
     proto: str | int = "tcp",
 ) -> Decision:
     """Whether `src` may open `proto` to `dst_addr`:`port`, and the rule(s) that allow it."""
-    ev = evaluator(policy, inventory)
-    number = proto_number(proto)
+    return _decide(evaluator(policy, inventory), src, dst_addr, port, proto_number(proto), False)
+
+
+def icmp_echo(
+    policy: str | Policy | Evaluator,
+    inventory: Inventory | Mapping[str, Any] | None,
+    src: str,
+    dst_addr: str,
+) -> Decision:
+    """Whether the data plane lets an ICMP echo request from `src` reach `dst_addr`.
+
+    tailscale's packet filter (wgengine/filter `runIn4`: "if any port is open to an IP, allow
+    ICMP to it") accepts an echo request when any rule admits the address pair, whatever its
+    protocol and ports; the policy's `tests` (and `allowed(…, "icmp")`) want a rule that allows
+    ICMP itself. `explain --proto icmp` shows both readings.
+    """
+    return _decide(evaluator(policy, inventory), src, dst_addr, 0, 1, True)
+
+
+def _decide(ev: Evaluator, src: str, dst_addr: str, port: int, number: int, pair: bool) -> Decision:
     d = resolve_destination(ev, dst_addr)
     sources = resolve_sources(ev, src)
     if not sources:
@@ -142,7 +160,7 @@ def allowed(
     if d is None or not sources:
         missing = "destination" if d is None else "source"
         return Decision(False, src, dst_addr, port, number, reason=f"unknown {missing}")
-    results = [_one_source(ev, label, keys, d, port, number) for label, keys in sources]
+    results = [_one_source(ev, label, keys, d, port, number, pair) for label, keys in sources]
     ok = all(r.allowed for r in results)
     matches = tuple(dict.fromkeys(m for r in results for m in r.matches))
     reason = _reason(ok, results, matches)
@@ -158,12 +176,13 @@ def with_stand_in(ev: Evaluator, src: str) -> Evaluator:
 
 
 def _one_source(
-    ev: Evaluator, label: str, keys: tuple[int, ...], d: int, port: int, proto: int
+    ev: Evaluator, label: str, keys: tuple[int, ...], d: int, port: int, proto: int, pair: bool
 ) -> SourceResult:
     s = next((k for k in keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
     if s is None:
         return SourceResult(label, "", False, ())
-    matches = tuple(match_of(ev, a) for a in ev.matching(s, d, port, proto))
+    atoms = ev.matching_pair(s, d) if pair else ev.matching(s, d, port, proto)
+    matches = tuple(match_of(ev, a) for a in atoms)
     return SourceResult(label, str(key_addr(s)), bool(matches), matches)
 
 

@@ -180,6 +180,20 @@ def decision_text(d: Decision, site_lines: dict[int, str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def data_plane_text(echo: Decision, policy_allows: bool) -> str:
+    """What tailscaled does with an echo request, beside the policy's reading of ICMP."""
+    passes = "gets through" if echo.allowed else "is dropped"
+    lines = [f"data plane: an echo request {passes} (tailscaled accepts ICMP echo when any rule"]
+    lines.append("  admits the address pair, whatever its protocol or ports)")
+    lines += [
+        f"  rule {m.rule} (policy line {m.line}): dst {m.dst} {m.ports}" for m in echo.matches
+    ]
+    if echo.allowed != policy_allows:
+        policy = "allowed" if policy_allows else "denied"
+        lines.append(f"  differs from the policy's reading ({policy}): `tests` follow the policy")
+    return "\n".join(lines) + "\n"
+
+
 def _site_line(provenance: str) -> int:
     found = PROVENANCE.match(provenance)
     return int(found["line"]) if found else 0

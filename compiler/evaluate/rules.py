@@ -166,6 +166,16 @@ class Evaluator:
         """Every atom that allows the flow, in policy order (policy-level view)."""
         return [a for a in self.reaching(d, port, proto) if a.admits_from(self, s, d)]
 
+    def matching_pair(self, s: int, d: int) -> list[Atom]:
+        """Every atom that admits the address pair at all, any protocol or port (what the
+        data plane accepts an ICMP echo request on)."""
+        found = [
+            a
+            for a in self.candidates(d)
+            if s in a.src and (a.kind != "self" or self.same_owner(s, d))
+        ]
+        return sorted(found, key=lambda a: a.order)
+
     def matching_at(self, node: Device, s: int, d: int, port: int, proto: int) -> list[Atom]:
         """Every atom `node`'s packet filter admits the flow through."""
         found = [a for a in self.candidates(d) if a.admits_at(self, node, s, d, port, proto)]

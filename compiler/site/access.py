@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from compiler.site.model import BindStrategy, Expose, Reach, Serve, Service, Site
+from compiler.site.model import BindStrategy, Expose, Reach, Role, Serve, Service, Site
 
 # Placeholder for "this node's Tailscale address, looked up when the service starts". Each
 # launch target replaces it with its own syntax ($addr, ${TS_IP}, …); it is deliberately not
@@ -171,6 +171,15 @@ def _compute(site: Site) -> Access:
 # references
 
 
+ROLE_AUTOGROUPS: dict[str, frozenset[Role]] = {
+    "autogroup:admin": frozenset({Role.OWNER, Role.ADMIN}),
+    "autogroup:owner": frozenset({Role.OWNER}),
+    "autogroup:network-admin": frozenset({Role.NETWORK_ADMIN}),
+}
+"""The role autogroups a site can name, and the roles each covers (the owner is an admin too,
+as the control plane reads it: compiler/evaluate/resolve.py agrees on the recorded cases)."""
+
+
 def members(site: Site, ref: str) -> list[str]:
     """The user keys a reference stands for; tags and locations stand for no user."""
     if ref in site.users:
@@ -180,6 +189,8 @@ def members(site: Site, ref: str) -> list[str]:
         return list(site.groups.get(name, []))
     if ref == "autogroup:member":
         return list(site.users)
+    if ref in ROLE_AUTOGROUPS:
+        return [key for key, user in site.users.items() if user.role in ROLE_AUTOGROUPS[ref]]
     return []
 
 

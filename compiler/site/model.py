@@ -356,6 +356,11 @@ class BreakGlass(Strict):
 
 class Site(Strict):
     tailnet: str = Field("-", description='Tailnet name; "-" = the tailnet of the API key')
+    target: Literal["tailscale", "headscale"] = Field(
+        "tailscale",
+        description="Control server: `headscale` also writes out/headscale/ (policy in the subset "
+        "headscale accepts, the `dns:` section of its config.yaml) and lints what it cannot express",
+    )
     plan: Literal["personal", "standard", "premium", "enterprise"] | None = Field(
         None, description="Tailscale plan: its limits are checked on every build"
     )

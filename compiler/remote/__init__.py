@@ -1,0 +1,1 @@
+"""Live targets: the Tailscale API and headscale (plan, push, rollback)."""
