@@ -276,6 +276,15 @@ class Site(Strict):
     exit_nodes: ExitNodes = Field(default_factory=ExitNodes)
     ssh: list[SSHRule] = Field(default_factory=list)
     break_glass: list[BreakGlass] = Field(default_factory=list)
+    policy: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Escape hatch for what the model cannot say (posture-gated rules, app "
+        "capabilities, custom nodeAttrs, ipsets, rules on arbitrary CIDRs…): policy sections "
+        "merged verbatim into the compiled policy after everything the model generates (a list "
+        "section's entries are appended, an object section's keys added). Each entry is "
+        "validated, evaluated, diffed and linted like generated ones, with its site line as "
+        "provenance. `tailgen import` puts here exactly what it could not model.",
+    )
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("site.yaml"))
     _by_device: dict[str, list[str]] | None = PrivateAttr(default=None)
