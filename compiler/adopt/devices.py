@@ -28,6 +28,7 @@ class DevicePlan:
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     routed: set[str] = field(default_factory=set)
     roles: dict[str, str] = field(default_factory=dict)  # user key → role other than member
+    made_up: bool = False
 
     def unique(self, base: str) -> str:
         base = _NAME_CHARS.sub("-", base).strip("-") or "device"
@@ -39,7 +40,7 @@ class DevicePlan:
 
 def made_up(policy: Mapping[str, Any], names: Names) -> DevicePlan:
     """One device per user and per tag, plus routers and exit nodes for the approvers."""
-    plan = DevicePlan()
+    plan = DevicePlan(made_up=True)
     keys = list(names.users.values())
     plan.roles = dict(zip(keys, ("owner", "admin"), strict=False))
     for key in keys:

@@ -24,6 +24,11 @@ from compiler.adopt.rules import NetReading, ServicePorts, read_acl, read_grant,
 from compiler.evaluate.positions import Path
 
 RULE_SECTIONS = ("acls", "grants", "ssh")
+MADE_UP = (
+    "No device list was given, so these devices (and the user roles) are made up from the names\n"
+    "the policy uses: one per user and per tag, and routers for its auto-approved routes. The\n"
+    "import's proof ran on them. Replace them with your devices, or import with --devices."
+)
 ALLOW_ALL = {"src": ["*"], "dst": ["*"], "ip": ["*"]}
 
 
@@ -170,6 +175,8 @@ def draft_site(
         src, names, options, plan.devices, exit_devices, failing_tests, comments, routed
     )
     ctx.roles = plan.roles
+    if plan.made_up:
+        ctx.draft.comments[("devices",)] = [MADE_UP]
     ctx.draft.comments[()] = comments.get((), [])
     _identities(ctx)
     _devices(ctx)
