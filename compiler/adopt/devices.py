@@ -115,8 +115,7 @@ def _ipv4_route(cidr: Any) -> ipaddress.IPv4Network | None:
 
 
 def from_topology(topology: Mapping[str, Any], names: Names) -> DevicePlan:
-    """The listed devices: untagged ones pinned to their address (tagged ones are named by
-    their tag in rules, so a service on one reads as the tag's service)."""
+    """The listed devices, each pinned to its tailnet address."""
     plan = DevicePlan()
     users = {u.get("name", ""): u.get("email") or u.get("login") for u in topology.get("users") or []}
     nodes = topology.get("nodes") or {}
@@ -128,11 +127,11 @@ def from_topology(topology: Mapping[str, Any], names: Names) -> DevicePlan:
             entry["tags"] = tags
         elif isinstance(owner, str) and owner:
             entry["owner"] = names.add_login(owner)
-            ip = _pinnable(node.get("ipv4"))
-            if ip and ip not in {d.get("tailscale_ip") for d in plan.devices.values()}:
-                entry["tailscale_ip"] = ip
         else:
             continue
+        ip = _pinnable(node.get("ipv4"))
+        if ip and ip not in {d.get("tailscale_ip") for d in plan.devices.values()}:
+            entry["tailscale_ip"] = ip
         plan.devices[plan.unique(str(name))] = entry
     return plan
 

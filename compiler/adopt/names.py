@@ -36,6 +36,7 @@ class Names:
     users: dict[str, str] = field(default_factory=dict)  # login → key
     groups: set[str] = field(default_factory=set)  # "group:x" held by the model
     tags: set[str] = field(default_factory=set)  # "tag:x" held by the model
+    hosts: dict[str, str] = field(default_factory=dict)  # host alias → the device it pins
 
     def add_login(self, login: str) -> str:
         if login in self.users:

@@ -24,9 +24,10 @@ SSH_KEYS = {"action", "src", "dst", "users"}
 
 @dataclass(frozen=True)
 class ServicePorts:
-    """Ports on every device with one tag, for some principals: one model service."""
+    """Ports on one device (a host alias that pins it) or on every device with one tag, for
+    some principals: one model service."""
 
-    tag: str
+    tag: str  # the destination selector: "tag:x" or a host alias
     protocol: str
     ports: tuple[int, ...]
     allow: tuple[str, ...]
@@ -74,7 +75,7 @@ def read_acl(entry: Mapping[str, Any], names: Names) -> NetReading | None:
     services = []
     for sel, text in pairs:
         ports = _ports(text)
-        if ports is None or sel not in names.tags:
+        if ports is None or not (sel in names.tags or sel in names.hosts):
             return None
         services.append(ServicePorts(sel, str(proto), ports, tuple(allow)))
     return NetReading(services=tuple(services))
@@ -96,7 +97,7 @@ def read_grant(entry: Mapping[str, Any], names: Names) -> NetReading | None:
         if ports is None:
             return None
         by_proto.setdefault(proto, set()).update(ports)
-    if any(d not in names.tags for d in dsts):
+    if any(d not in names.tags and d not in names.hosts for d in dsts):
         return None
     services = [
         ServicePorts(d, proto, tuple(sorted(ports)), tuple(allow))

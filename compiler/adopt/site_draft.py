@@ -125,6 +125,7 @@ class Context:
     comments: dict[Path, list[str]]
     routed: frozenset[str]
     roles: dict[str, str] = field(default_factory=dict)
+    used_hosts: set[str] = field(default_factory=set)
     draft: Draft = field(default_factory=Draft)
 
     @property
@@ -175,6 +176,7 @@ def draft_site(
         src, names, options, plan.devices, exit_devices, failing_tests, comments, routed
     )
     ctx.roles = plan.roles
+    names.hosts = pinned_aliases(src.data, plan.devices)
     if plan.made_up:
         ctx.draft.comments[("devices",)] = [MADE_UP]
     ctx.draft.comments[()] = comments.get((), [])
@@ -309,8 +311,23 @@ def _fits(
     )
 
 
+def pinned_aliases(policy: Mapping[str, Any], devices: Mapping[str, Any]) -> dict[str, str]:
+    """Host aliases the model writes itself: a device's name for its pinned address."""
+    hosts = policy.get("hosts")
+    if not isinstance(hosts, Mapping):
+        return {}
+    return {
+        alias: alias
+        for alias, ip in hosts.items()
+        if alias in devices and devices[alias].get("tailscale_ip") == ip
+    }
+
+
 def service_host(ctx: Context, tag: str) -> str | None:
-    """The device whose policy selector is `tag`: unpinned, with `tag` as its first tag."""
+    """The device a service destination stands for: the device a host alias pins, or the
+    unpinned device whose first tag is `tag` (the policy then names the tag)."""
+    if tag in ctx.names.hosts:
+        return ctx.names.hosts[tag] if tag in ctx.devices else None
     for name, device in ctx.devices.items():
         if not device.get("tailscale_ip") and device.get("tags", [None])[0] == tag[4:]:
             return name
@@ -322,7 +339,8 @@ def _write_services(
 ) -> None:
     out: dict[str, Any] = {}
     for (tag, proto, ports), allow in services.items():
-        name = f"{tag[4:]}-{proto}-{ports[0]}"
+        name = service_name(tag, proto, ports)
+        ctx.used_hosts.add(tag)
         out[name] = {
             "device": service_host(ctx, tag),
             "port": list(ports),
@@ -334,11 +352,15 @@ def _write_services(
         ctx.draft.data["services"] = out
 
 
+def service_name(selector: str, proto: str, ports: tuple[int, ...]) -> str:
+    return f"{selector.removeprefix('tag:')}-{proto}-{ports[0]}"
+
+
 def _comment_reading(ctx: Context, path: Path, reading: NetReading) -> None:
     if reading.exit_allow:
         ctx.comment(path, ("exit_nodes",))
     for svc in reading.services:
-        ctx.comment(path, ("services", f"{svc.tag[4:]}-{svc.protocol}-{svc.ports[0]}"))
+        ctx.comment(path, ("services", service_name(svc.tag, svc.protocol, svc.ports)))
 
 
 def _ssh(ctx: Context) -> None:
@@ -363,7 +385,12 @@ def _ssh(ctx: Context) -> None:
 
 def _rest(ctx: Context) -> None:
     """Everything else verbatim: unmodelled groups and tags, hosts, nodeAttrs, postures…"""
-    held = {"groups": ctx.names.groups, "tagOwners": ctx.names.tags, "autoApprovers": ctx.routed}
+    held = {
+        "groups": ctx.names.groups,
+        "tagOwners": ctx.names.tags,
+        "autoApprovers": ctx.routed,
+        "hosts": ctx.used_hosts,
+    }
     for section, value in ctx.policy.items():
         if section in RULE_SECTIONS:
             continue
