@@ -29,7 +29,7 @@ tags:
 locations:
   home:
     name: Home
-    subnets: 192.168.1.0/24       # placeholder: your home LAN
+    subnets: [192.168.1.0/24]     # placeholder: your home LAN
     router: home-router
 
 devices:
@@ -44,6 +44,6 @@ services:
   ollama:                         # bound to the tailnet address only, never 0.0.0.0
     device: workstation
     kind: ollama
-    port: 11434
+    port: [11434]
     allow: [me]
 """
