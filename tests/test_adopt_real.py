@@ -1,0 +1,57 @@
+"""`tailgen import` on real people's policies and on every accepted control-plane case.
+
+Every parsable policy must import with a zero access difference, or be refused with the
+construct that stopped it named; never a traceback. Refusals are listed below with why
+(strict: a refusal that goes away fails the test until the table is updated).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adopt_corpus import counts, real_policies, saas_cases, share_table
+from conftest import shared_dir
+
+POLICIES = shared_dir() / "testdata" / "policies"
+CASES = shared_dir() / "testdata" / "saas" / "cases.jsonl"
+
+KNOWN_REFUSED = {
+    "anoopkansupada__tailscale-policy__policy.hujson": "invalid HuJSON",  # INDEX.md: INVALID
+    "kaywoz__tailscale__old.hujson": "invalid HuJSON",  # INDEX.md: INVALID
+    "juanfont__headscale__tests_acls_acl_policy_invalid.hujson": 'group not found: "group:engineering"',
+    "juanfont__headscale__tests_acls_acl_policy_1.hujson": 'dst="git-server": host not found',
+    "georgepstaylor__lab-tailscale-config__policy.hujson": 'group not found: "group:gs_vnet"',
+    # `"ip": ["*:8096"]`: the evaluator (compiler.evaluate.ports) refuses a `*` protocol with a port
+    "ananthb__machines__policy.hujson": 'proto "*": unknown protocol',
+}
+
+
+def _need(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"shared test data not found at {path} (set TAILGEN_SHARED)")
+
+
+def test_every_real_policy_imports_with_zero_difference_or_a_named_refusal() -> None:
+    _need(POLICIES)
+    outcomes = list(real_policies(POLICIES))
+    print("\n" + "\n".join(share_table(outcomes)))
+    refused = {o.name: o.error for o in outcomes if o.adoption is None}
+    assert refused.keys() == KNOWN_REFUSED.keys()
+    for name, reason in KNOWN_REFUSED.items():
+        assert reason in refused[name] and refused[name].startswith(name + ":"), refused[name]
+    assert counts(outcomes) == {
+        "zero difference": len(outcomes) - len(KNOWN_REFUSED),
+        "named difference": 0,
+        "refused": len(KNOWN_REFUSED),
+    }
+
+
+def test_every_accepted_control_plane_case_imports_with_zero_difference() -> None:
+    _need(CASES)
+    outcomes = list(saas_cases(CASES))
+    assert len(outcomes) == 724
+    assert counts(outcomes) == {"zero difference": 724, "named difference": 0, "refused": 0}, [
+        (o.name, o.error or o.adoption and o.adoption.proof.lines(3)) for o in outcomes if o.kind != "zero difference"
+    ]
