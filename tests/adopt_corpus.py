@@ -75,7 +75,9 @@ def share_table(outcomes: list[Outcome]) -> list[str]:
 
 
 def main() -> None:
-    shared = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared"
+    shared = (
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared"
+    )
     real = list(real_policies(shared / "testdata" / "policies"))
     print("\n".join(share_table(real)))
     print("real policies:", counts(real))

@@ -116,7 +116,9 @@ def test_unparsable_and_invalid_policies_are_refused_with_their_place() -> None:
         import_policy('{"acls": [}', "p.hujson")
     assert str(bad.value).startswith("p.hujson:1:")
     with pytest.raises(PolicyError) as invalid:
-        import_policy('{"grants": [{"src": ["group:nope"], "dst": ["*"], "ip": ["*"]}]}', "p.hujson")
+        import_policy(
+            '{"grants": [{"src": ["group:nope"], "dst": ["*"], "ip": ["*"]}]}', "p.hujson"
+        )
     assert "group:nope" in str(invalid.value)
 
 
@@ -183,7 +185,11 @@ def test_cli_import_inputs_and_errors(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     site = yaml.safe_load(result.stdout)
     assert site["dns"]["nameservers"] == [{"address": "1.1.1.1"}]
-    assert site["devices"]["laptop"] == {"os": "linux", "owner": "bob", "tailscale_ip": "100.64.0.5"}
+    assert site["devices"]["laptop"] == {
+        "os": "linux",
+        "owner": "bob",
+        "tailscale_ip": "100.64.0.5",
+    }
     assert runner.invoke(app, ["import"]).exit_code == 1
     live = runner.invoke(app, ["import", "--live"])
     assert live.exit_code == 1 and "not available yet" in live.output
@@ -191,7 +197,9 @@ def test_cli_import_inputs_and_errors(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "Traceback" not in missing.output
 
 
-def test_init_build_check_in_an_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_build_check_in_an_empty_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(app, ["init"]).exit_code == 0
     build = runner.invoke(app, ["build"])

@@ -9,12 +9,12 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitegen import sites
 
 from compiler.adopt import import_policy
 from compiler.build import compile_text
 from compiler.errors import TailgenError
 from compiler.site.inventory import inventory_from_site
+from sitegen import sites
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 

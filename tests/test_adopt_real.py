@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from adopt_corpus import counts, real_policies, saas_cases, share_table
 from conftest import shared_dir
 
@@ -53,5 +52,7 @@ def test_every_accepted_control_plane_case_imports_with_zero_difference() -> Non
     outcomes = list(saas_cases(CASES))
     assert len(outcomes) == 724
     assert counts(outcomes) == {"zero difference": 724, "named difference": 0, "refused": 0}, [
-        (o.name, o.error or o.adoption and o.adoption.proof.lines(3)) for o in outcomes if o.kind != "zero difference"
+        (o.name, o.error or (o.adoption and o.adoption.proof.lines(3)))
+        for o in outcomes
+        if o.kind != "zero difference"
     ]

@@ -59,7 +59,9 @@ def _identity(approvers: Any, names: Names) -> dict[str, Any] | None:
     """The device identity that approves exactly these approvers: tags, or one owner."""
     if not isinstance(approvers, list) or not approvers:
         return None
-    if all(isinstance(a, str) and a.startswith("tag:") and valid_tag_name(a[4:]) for a in approvers):
+    if all(
+        isinstance(a, str) and a.startswith("tag:") and valid_tag_name(a[4:]) for a in approvers
+    ):
         return {"tags": list(dict.fromkeys(a[4:] for a in approvers))}
     if len(approvers) == 1 and isinstance(approvers[0], str) and is_login(approvers[0]):
         return {"owner": names.users[approvers[0]]}
@@ -68,7 +70,9 @@ def _identity(approvers: Any, names: Names) -> dict[str, Any] | None:
 
 def _device_for(plan: DevicePlan, identity: dict[str, Any]) -> str:
     for name, device in plan.devices.items():
-        if device.get("tags") == identity.get("tags") and device.get("owner") == identity.get("owner"):
+        if device.get("tags") == identity.get("tags") and device.get("owner") == identity.get(
+            "owner"
+        ):
             return name
     name = plan.unique("router")
     plan.devices[name] = {"os": "linux", **identity}
@@ -117,7 +121,9 @@ def _ipv4_route(cidr: Any) -> ipaddress.IPv4Network | None:
 def from_topology(topology: Mapping[str, Any], names: Names) -> DevicePlan:
     """The listed devices, each pinned to its tailnet address."""
     plan = DevicePlan()
-    users = {u.get("name", ""): u.get("email") or u.get("login") for u in topology.get("users") or []}
+    users = {
+        u.get("name", ""): u.get("email") or u.get("login") for u in topology.get("users") or []
+    }
     nodes = topology.get("nodes") or {}
     for name, node in sorted(nodes.items()) if isinstance(nodes, Mapping) else []:
         entry: dict[str, Any] = {"os": "linux"}

@@ -21,7 +21,9 @@ def read_text(path: Path, what: str) -> str:
         return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise IOFailure([Problem("read", f"cannot read {what}: {reason}", Span(str(path)))]) from None
+        raise IOFailure(
+            [Problem("read", f"cannot read {what}: {reason}", Span(str(path)))]
+        ) from None
 
 
 def read_devices(path: Path) -> dict[str, Any]:
@@ -45,7 +47,9 @@ def write_new(path: Path, text: str, overwrite: bool = False) -> None:
             handle.write(text)
         os.replace(tmp, path)
     except OSError as exc:
-        raise IOFailure([Problem("write", f"cannot write {path}: {exc.strerror or exc}", Span(str(path)))]) from None
+        raise IOFailure(
+            [Problem("write", f"cannot write {path}: {exc.strerror or exc}", Span(str(path)))]
+        ) from None
 
 
 def schema_text() -> str:

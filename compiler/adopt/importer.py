@@ -26,7 +26,7 @@ from compiler.evaluate.checks import policy_problems
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.positions import find_positions
 
-_STEPS = (
+_STEPS: tuple[dict[str, bool], ...] = (
     {},
     {"services": False},
     {"services": False, "routes": False},
@@ -128,7 +128,9 @@ def _inventory(devices: dict[str, Any] | None, plan: DevicePlan, names: Names) -
     users = {key: {"login": login} for login, key in names.users.items()}
     for key, role in plan.roles.items():
         users[key]["role"] = role
-    tags = {t: {} for d in plan.devices.values() for t in d.get("tags", [])}
+    tags: dict[str, dict[str, Any]] = {
+        t: {} for d in plan.devices.values() for t in d.get("tags", [])
+    }
     site = Site.model_validate({"users": users, "tags": tags, "devices": plan.devices})
     return inventory_from_dict(inventory_from_site(site))
 
@@ -137,12 +139,24 @@ def _refuse_invalid(policy: Policy, inventory: Inventory, file: str) -> None:
     problems = [p for p in policy_problems(policy, inventory, file) if p.is_error]
     if problems:
         raise PolicyError(
-            [Problem("import-refused", f"the control plane would reject this policy: {p.message}", p.span) for p in problems]
+            [
+                Problem(
+                    "import-refused",
+                    f"the control plane would reject this policy: {p.message}",
+                    p.span,
+                )
+                for p in problems
+            ]
         )
 
 
 def _attempt(
-    src: PolicySource, draft: Draft, old: Policy, inventory: Inventory, options: Options, site_name: str
+    src: PolicySource,
+    draft: Draft,
+    old: Policy,
+    inventory: Inventory,
+    options: Options,
+    site_name: str,
 ) -> Adoption:
     from compiler.build import compile_text
 

@@ -84,7 +84,11 @@ def read_acl(entry: Mapping[str, Any], names: Names) -> NetReading | None:
 def read_grant(entry: Mapping[str, Any], names: Names) -> NetReading | None:
     if set(entry) - GRANT_KEYS:
         return None
-    srcs, dsts, ips = _strings(entry.get("src")), _strings(entry.get("dst")), _strings(entry.get("ip"))
+    srcs, dsts, ips = (
+        _strings(entry.get("src")),
+        _strings(entry.get("dst")),
+        _strings(entry.get("ip")),
+    )
     allow = names.refs(srcs) if srcs else None
     if allow is None or dsts is None or ips is None:
         return None
@@ -111,7 +115,11 @@ def read_ssh(entry: Mapping[str, Any], names: Names) -> dict[str, Any] | None:
     """An SSH rule in the site's words ({from, to, as, mode}), or None."""
     if set(entry) - SSH_KEYS or entry.get("action") not in ("accept", "check"):
         return None
-    srcs, dsts, users = _strings(entry.get("src")), _strings(entry.get("dst")), _strings(entry.get("users"))
+    srcs, dsts, users = (
+        _strings(entry.get("src")),
+        _strings(entry.get("dst")),
+        _strings(entry.get("users")),
+    )
     allow = names.refs(srcs) if srcs else None
     if allow is None or dsts is None or users is None:
         return None

@@ -11,7 +11,6 @@ rule kept verbatim contradicts).
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,7 +101,9 @@ def model_tags(policy: Mapping[str, Any], names: Names) -> dict[str, list[str]]:
     held = {
         t: list(o)
         for t, o in owners.items()
-        if t.startswith("tag:") and valid_tag_name(t[4:]) and isinstance(o, list)
+        if t.startswith("tag:")
+        and valid_tag_name(t[4:])
+        and isinstance(o, list)
         and all(isinstance(x, str) for x in o)
     }
     while True:
@@ -172,9 +173,7 @@ def draft_site(
     names = Names(users=dict(names.users))
     routed = frozenset(plan.routed) if options.routes and options.identities else frozenset()
     exit_devices = "exitNode" in routed
-    ctx = Context(
-        src, names, options, plan.devices, exit_devices, failing_tests, comments, routed
-    )
+    ctx = Context(src, names, options, plan.devices, exit_devices, failing_tests, comments, routed)
     ctx.roles = plan.roles
     names.hosts = pinned_aliases(src.data, plan.devices)
     if plan.made_up:
@@ -306,7 +305,10 @@ def _fits(
     if service_host(ctx, svc.tag) is None:
         return False
     return not any(
-        tag == svc.tag and proto == svc.protocol and ports != svc.ports and set(ports) & set(svc.ports)
+        tag == svc.tag
+        and proto == svc.protocol
+        and ports != svc.ports
+        and set(ports) & set(svc.ports)
         for tag, proto, ports in services
     )
 
@@ -422,8 +424,10 @@ def _tests(ctx: Context, section: str, value: Any) -> None:
         if ctx.options.live_tests and (kind, i) not in ctx.failing_tests:
             ctx.keep(section, entry, (section, i))
             continue
-        why = "fails on the original policy too" if (kind, i) in ctx.failing_tests else (
-            "does not hold for the site's devices"
+        why = (
+            "fails on the original policy too"
+            if (kind, i) in ctx.failing_tests
+            else ("does not hold for the site's devices")
         )
         note = f"{section}[{i}] {why}, carried as a comment: {_json(entry)}"
         ctx.draft.comments.setdefault(("policy",), []).append(note)

@@ -16,8 +16,17 @@ from typing import Any
 from compiler.evaluate.positions import Path
 
 ORDER = (
-    "tailnet", "users", "groups", "tags", "locations", "dns", "devices", "services",
-    "exit_nodes", "ssh", "policy",
+    "tailnet",
+    "users",
+    "groups",
+    "tags",
+    "locations",
+    "dns",
+    "devices",
+    "services",
+    "exit_nodes",
+    "ssh",
+    "policy",
 )
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_.@/-]*$")
 _WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}

@@ -71,7 +71,9 @@ def import_command(
     from compiler.adopt.files import write_new
 
     try:
-        adoption = _adopt(policy, dns, devices, live, output.name if str(output) != "-" else "site.yaml")
+        adoption = _adopt(
+            policy, dns, devices, live, output.name if str(output) != "-" else "site.yaml"
+        )
         if str(output) == "-":
             typer.echo(adoption.site_text, nl=False)
         else:
