@@ -18,7 +18,7 @@ from compiler.adopt import import_policy, prove
 from compiler.build import compile_text
 from compiler.cli import app
 from compiler.errors import InputError, PolicyError, TailgenError
-from compiler.evaluate import inventory_from_dict, parse_policy
+from compiler.evaluate import Inventory, inventory_from_dict, parse_policy
 
 runner = CliRunner()
 
@@ -97,7 +97,7 @@ def test_proof_compares_the_original_tests() -> None:
     assert proof.tests and proof.tests[0].startswith("tests[0]: before pass; after "), proof.tests
 
 
-def _inventory(site_text: str):  # type: ignore[no-untyped-def]
+def _inventory(site_text: str) -> Inventory:
     from compiler.site.inventory import inventory_from_site
 
     return inventory_from_dict(inventory_from_site(compile_text(site_text).site))

@@ -43,13 +43,20 @@ def write_new(path: Path, text: str, overwrite: bool = False) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except OSError as exc:
-        raise IOFailure(
-            [Problem("write", f"cannot write {path}: {exc.strerror or exc}", Span(str(path)))]
-        ) from None
+        Path(tmp).unlink(missing_ok=True)
+        raise _write_error(path, exc) from None
+
+
+def _write_error(path: Path, exc: OSError) -> IOFailure:
+    message = f"cannot write {path}: {exc.strerror or exc}"
+    return IOFailure([Problem("write", message, Span(str(path)))])
 
 
 def schema_text() -> str:

@@ -99,7 +99,7 @@ def import_policy(
     old = policy_from_data(src.data, src.text)
     _refuse_invalid(old, inventory, file)
     failing = set(test_results(old, inventory))
-    comments = find_positions(src.text).comments
+    comments = find_positions(src.text).comments if "/" in src.text else {}  # comments need "/"
     best: Adoption | None = None
     error: TailgenError | None = None
     for options in LADDER:
@@ -114,8 +114,7 @@ def import_policy(
         best = best or adoption
     if best is not None:
         return best
-    assert error is not None
-    raise error
+    raise error or PolicyError("import found no site that builds")
 
 
 def _inventory(devices: dict[str, Any] | None, plan: DevicePlan, names: Names) -> Inventory:
