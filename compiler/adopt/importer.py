@@ -76,6 +76,9 @@ class Adoption:
             f"import: {modelled} of {modelled + verbatim} rules in the model "
             f"({self.share.percent:.0f} %), {verbatim} under policy: ({self.attempt})"
         ]
+        kept = ", ".join(f"{s} {n}" for s, n in sorted(self.share.verbatim.items()))
+        if kept:
+            lines.append(f"kept verbatim under policy: (the model has no words for them): {kept}")
         lines += [f"note: {n}" for n in self.notes]
         return lines + self.proof.lines()
 

@@ -23,6 +23,10 @@ from compiler.adopt.rules import NetReading, ServicePorts, read_acl, read_grant,
 from compiler.evaluate.positions import Path
 
 RULE_SECTIONS = ("acls", "grants", "ssh")
+HATCH = (
+    "What the site model cannot say, kept verbatim: merged as is into the compiled policy\n"
+    "after everything above (checked, evaluated, diffed and linted like the rest)."
+)
 MADE_UP = (
     "No device list was given, so these devices (and the user roles) are made up from the names\n"
     "the policy uses: one per user and per tag, and routers for its auto-approved routes. The\n"
@@ -175,6 +179,7 @@ def draft_site(
     exit_devices = "exitNode" in routed
     ctx = Context(src, names, options, plan.devices, exit_devices, failing_tests, comments, routed)
     ctx.roles = plan.roles
+    ctx.draft.comments[("policy",)] = [HATCH]
     names.hosts = pinned_aliases(src.data, plan.devices)
     if plan.made_up:
         ctx.draft.comments[("devices",)] = [MADE_UP]

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
-from compiler.errors import Span
+from compiler.errors import Span, did_you_mean
 from compiler.site.source import SourceMap
 
 IPv4 = ipaddress.IPv4Address
@@ -262,6 +262,15 @@ class BreakGlass(Strict):
     port: int = Field(22, ge=1, le=65535)
 
 
+POLICY_SECTIONS = (
+    "acls", "grants", "ssh", "groups", "hosts", "tagOwners", "autoApprovers", "nodeAttrs",
+    "postures", "defaultSrcPosture", "ipsets", "tests", "sshTests", "derpMap", "disableIPv4",
+    "OneCGNATRoute", "randomizeClientPort",
+)  # fmt: skip
+"""Top-level keys of a Tailscale policy file (matched case-insensitively, as the control plane
+does), for the `policy:` escape hatch."""
+
+
 class Site(Strict):
     tailnet: str = "-"
     plan: Literal["personal", "standard", "premium", "enterprise"] | None = None
@@ -285,6 +294,17 @@ class Site(Strict):
         "validated, evaluated, diffed and linted like generated ones, with its site line as "
         "provenance. `tailgen import` puts here exactly what it could not model.",
     )
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_sections(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if name.lower() not in {s.lower() for s in POLICY_SECTIONS}:
+                hint = did_you_mean(name, POLICY_SECTIONS)
+                raise ValueError(
+                    f"{name!r} is not a policy section" + (f"; {hint}" if hint else "")
+                )
+        return value
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("site.yaml"))
     _by_device: dict[str, list[str]] | None = PrivateAttr(default=None)
