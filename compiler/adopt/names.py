@@ -55,7 +55,7 @@ class Names:
             return self.users.get(selector)
         if selector in self.groups or selector in self.tags or selector in MODEL_AUTOGROUPS:
             return selector
-        return None
+        return "autogroup:member" if selector == "autogroup:members" else None  # legacy plural
 
     def refs(self, selectors: list[str]) -> list[str] | None:
         """All of `selectors` as site references (None if any has no model word)."""

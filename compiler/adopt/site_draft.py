@@ -371,7 +371,9 @@ def _comment_reading(ctx: Context, path: Path, reading: NetReading) -> None:
 
 
 def _ssh(ctx: Context) -> None:
-    """SSH rules are ordered: the model takes the longest prefix it can say exactly."""
+    """SSH rules the model can say go to `ssh:`, the rest stay verbatim (after them). A node
+    tries check rules before accept rules, so the verdict does not depend on which list a rule
+    sits in; the proof compares every verdict, and a draft that changed one is not used."""
     entries = ctx.policy.get("ssh")
     if not isinstance(entries, list):
         if entries is not None:
@@ -380,7 +382,7 @@ def _ssh(ctx: Context) -> None:
     rules: list[dict[str, Any]] = []
     for i, entry in enumerate(entries):
         rule = read_ssh(entry, ctx.names) if isinstance(entry, Mapping) else None
-        if rule is None or not ctx.options.ssh or len(rules) < i:
+        if rule is None or not ctx.options.ssh:
             ctx.keep("ssh", entry, ("ssh", i))
             continue
         ctx.comment(("ssh", i), ("ssh", len(rules)))
