@@ -59,14 +59,27 @@ def _ports(text: str) -> tuple[int, ...] | None:
     return tuple(sorted(set(ports)))
 
 
-def read_acl(entry: Mapping[str, Any], names: Names) -> NetReading | None:
-    if set(entry) - ACL_KEYS or entry.get("action") != "accept":
+def _read(
+    entry: Mapping[str, Any], names: Names, keys: set[str], *lists: str
+) -> tuple[list[str], list[list[str]]] | None:
+    """The entry's sources as site references and its other string lists, when it has no key
+    beyond `keys` and the model can name every source."""
+    if set(entry) - keys:
         return None
-    srcs, dsts = _strings(entry.get("src")), _strings(entry.get("dst"))
-    proto = entry.get("proto")
+    srcs = _strings(entry.get("src"))
     allow = names.refs(srcs) if srcs else None
-    if allow is None or dsts is None or not isinstance(proto, str | None):
+    values = [_strings(entry.get(k)) for k in lists]
+    if allow is None or any(v is None for v in values):
         return None
+    return allow, [v for v in values if v is not None]
+
+
+def read_acl(entry: Mapping[str, Any], names: Names) -> NetReading | None:
+    read = _read(entry, names, ACL_KEYS, "dst")
+    proto = entry.get("proto")
+    if read is None or entry.get("action") != "accept" or not isinstance(proto, str | None):
+        return None
+    allow, (dsts,) = read
     pairs = [d.rpartition(":")[::2] for d in dsts]
     if all(sel == "autogroup:internet" and ports == "*" for sel, ports in pairs) and not proto:
         return NetReading(exit_allow=tuple(allow))
@@ -82,16 +95,10 @@ def read_acl(entry: Mapping[str, Any], names: Names) -> NetReading | None:
 
 
 def read_grant(entry: Mapping[str, Any], names: Names) -> NetReading | None:
-    if set(entry) - GRANT_KEYS:
+    read = _read(entry, names, GRANT_KEYS, "dst", "ip")
+    if read is None:
         return None
-    srcs, dsts, ips = (
-        _strings(entry.get("src")),
-        _strings(entry.get("dst")),
-        _strings(entry.get("ip")),
-    )
-    allow = names.refs(srcs) if srcs else None
-    if allow is None or dsts is None or ips is None:
-        return None
+    allow, (dsts, ips) = read
     if dsts == ["autogroup:internet"] * len(dsts) and ips == ["*"] * len(ips):
         return NetReading(exit_allow=tuple(allow))
     by_proto: dict[str, set[int]] = {}
@@ -113,16 +120,10 @@ def read_grant(entry: Mapping[str, Any], names: Names) -> NetReading | None:
 
 def read_ssh(entry: Mapping[str, Any], names: Names) -> dict[str, Any] | None:
     """An SSH rule in the site's words ({from, to, as, mode}), or None."""
-    if set(entry) - SSH_KEYS or entry.get("action") not in ("accept", "check"):
+    read = _read(entry, names, SSH_KEYS, "dst", "users")
+    if read is None or entry.get("action") not in ("accept", "check"):
         return None
-    srcs, dsts, users = (
-        _strings(entry.get("src")),
-        _strings(entry.get("dst")),
-        _strings(entry.get("users")),
-    )
-    allow = names.refs(srcs) if srcs else None
-    if allow is None or dsts is None or users is None:
-        return None
+    allow, (dsts, users) = read
     if any(d != "autogroup:self" and d not in names.tags for d in dsts):
         return None
     if any(u != u.strip() or not u for u in users):
