@@ -259,9 +259,33 @@ def _dns(ctx: Context, dns: DnsSettings) -> None:
         )
 
 
+ServiceKey = tuple[str, str, tuple[int, ...]]  # destination selector, protocol, ports
+
+
+@dataclass
+class Services:
+    """The services being read: allow list and the policy entries each came from."""
+
+    allow: dict[ServiceKey, list[str]] = field(default_factory=dict)
+    sources: dict[ServiceKey, list[Path]] = field(default_factory=dict)
+
+    def fits(self, svc: ServicePorts) -> bool:
+        """No other service on the same destination shares one of its ports."""
+        return not any(
+            (dst, proto) == (svc.tag, svc.protocol) and ports != svc.ports
+            and set(ports) & set(svc.ports)
+            for dst, proto, ports in self.allow
+        )  # fmt: skip
+
+    def add(self, svc: ServicePorts, source: Path) -> None:
+        key = (svc.tag, svc.protocol, svc.ports)
+        allow = self.allow.setdefault(key, [])
+        allow.extend(a for a in svc.allow if a not in allow)
+        self.sources.setdefault(key, []).append(source)
+
+
 def _net_rules(ctx: Context) -> None:
-    services: dict[tuple[str, str, tuple[int, ...]], list[str]] = {}
-    exit_allow: list[str] = []
+    services, exit_allow = Services(), list[str]()
     for section, reader in (("acls", read_acl), ("grants", read_grant)):
         entries = ctx.policy.get(section)
         if not isinstance(entries, list):
@@ -270,9 +294,9 @@ def _net_rules(ctx: Context) -> None:
             continue
         for i, entry in enumerate(entries):
             reading = reader(entry, ctx.names) if isinstance(entry, Mapping) else None
-            if reading is not None and _take(ctx, reading, services, exit_allow):
+            if reading is not None and _take(ctx, reading, services, (section, i)):
                 ctx.draft.modelled[section] += 1
-                _comment_reading(ctx, (section, i), reading)
+                exit_allow.extend(reading.exit_allow)
             else:
                 ctx.keep(section, entry, (section, i))
     if not {str(k).lower() for k in ctx.policy} & {"acls", "grants"}:
@@ -283,39 +307,18 @@ def _net_rules(ctx: Context) -> None:
         ctx.draft.data["exit_nodes"] = {"allow": list(dict.fromkeys(exit_allow))}
 
 
-def _take(
-    ctx: Context,
-    reading: NetReading,
-    services: dict[tuple[str, str, tuple[int, ...]], list[str]],
-    exit_allow: list[str],
-) -> bool:
+def _take(ctx: Context, reading: NetReading, services: Services, source: Path) -> bool:
     """Use a reading if the site can hold it next to what it already holds."""
     if reading.exit_allow:
-        if not ctx.exit_devices:
-            return False
-        exit_allow.extend(reading.exit_allow)
-        return True
-    if not ctx.options.services or not all(_fits(ctx, s, services) for s in reading.services):
+        if ctx.exit_devices:
+            ctx.comment(source, ("exit_nodes",))
+        return ctx.exit_devices
+    usable = all(service_host(ctx, s.tag) and services.fits(s) for s in reading.services)
+    if not ctx.options.services or not usable:
         return False
     for svc in reading.services:
-        allow = services.setdefault((svc.tag, svc.protocol, svc.ports), [])
-        allow.extend(a for a in svc.allow if a not in allow)
+        services.add(svc, source)
     return True
-
-
-def _fits(
-    ctx: Context, svc: ServicePorts, services: dict[tuple[str, str, tuple[int, ...]], list[str]]
-) -> bool:
-    """The tag has a device to hold the service, and no other service there shares a port."""
-    if service_host(ctx, svc.tag) is None:
-        return False
-    return not any(
-        tag == svc.tag
-        and proto == svc.protocol
-        and ports != svc.ports
-        and set(ports) & set(svc.ports)
-        for tag, proto, ports in services
-    )
 
 
 def pinned_aliases(policy: Mapping[str, Any], devices: Mapping[str, Any]) -> dict[str, str]:
@@ -341,15 +344,17 @@ def service_host(ctx: Context, tag: str) -> str | None:
     return None
 
 
-def _write_services(
-    ctx: Context, services: dict[tuple[str, str, tuple[int, ...]], list[str]]
-) -> None:
+def _write_services(ctx: Context, services: Services) -> None:
     out: dict[str, Any] = {}
-    for (tag, proto, ports), allow in services.items():
-        name = service_name(tag, proto, ports)
-        ctx.used_hosts.add(tag)
+    for (dst, proto, ports), allow in services.allow.items():
+        base = name = f"{dst.removeprefix('tag:')}-{proto}-{ports[0]}"
+        while name in out:
+            name = f"{base}-{len(out)}"
+        ctx.used_hosts.add(dst)
+        for source in services.sources[(dst, proto, ports)]:
+            ctx.comment(source, ("services", name))
         out[name] = {
-            "device": service_host(ctx, tag),
+            "device": service_host(ctx, dst),
             "port": list(ports),
             "protocol": proto,
             "allow": allow,
@@ -357,17 +362,6 @@ def _write_services(
         }
     if out:
         ctx.draft.data["services"] = out
-
-
-def service_name(selector: str, proto: str, ports: tuple[int, ...]) -> str:
-    return f"{selector.removeprefix('tag:')}-{proto}-{ports[0]}"
-
-
-def _comment_reading(ctx: Context, path: Path, reading: NetReading) -> None:
-    if reading.exit_allow:
-        ctx.comment(path, ("exit_nodes",))
-    for svc in reading.services:
-        ctx.comment(path, ("services", service_name(svc.tag, svc.protocol, svc.ports)))
 
 
 def _ssh(ctx: Context) -> None:
