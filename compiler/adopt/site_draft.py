@@ -348,8 +348,9 @@ def _write_services(ctx: Context, services: Services) -> None:
     out: dict[str, Any] = {}
     for (dst, proto, ports), allow in services.allow.items():
         base = name = f"{dst.removeprefix('tag:')}-{proto}-{ports[0]}"
+        n = 2
         while name in out:
-            name = f"{base}-{len(out)}"
+            name, n = f"{base}-{n}", n + 1
         ctx.used_hosts.add(dst)
         for source in services.sources[(dst, proto, ports)]:
             ctx.comment(source, ("services", name))
