@@ -218,3 +218,33 @@ def test_init_from_a_policy(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = (tmp_path / "home" / "site.yaml").read_text()
     assert compile_text(text).files["policy.hujson"]
+
+
+class _StandIn:
+    """A live tailnet as compiler.remote's provider shows it."""
+
+    class _Stored:
+        text = POLICY
+
+    def get_policy(self) -> _Stored:
+        return self._Stored()
+
+    def get_dns(self) -> dict[str, object]:
+        return {"nameservers": [{"address": "9.9.9.9"}], "preferences": {"magicDNS": True}}
+
+    def devices(self, fields: str = "all") -> list[dict[str, object]]:
+        return [{"hostname": "web1", "addresses": ["100.64.0.6"], "tags": ["tag:web"]}]
+
+
+def test_cli_import_live_reads_policy_devices_and_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compiler.cli import commands_adopt
+
+    monkeypatch.setattr(commands_adopt, "_live_source", _StandIn)
+    result = runner.invoke(app, ["import", "--live", "-o", "-"])
+    assert result.exit_code == 0, result.output
+    site = yaml.safe_load(result.stdout)
+    assert site["dns"] == {"magic_dns": True, "nameservers": [{"address": "9.9.9.9"}]}
+    assert site["devices"] == {
+        "web1": {"os": "linux", "tags": ["web"], "tailscale_ip": "100.64.0.6"}
+    }
+    assert "# the household" in result.stdout  # the stored text, comments and all

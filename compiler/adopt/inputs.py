@@ -94,18 +94,28 @@ class DnsSettings:
 
 
 def dns_settings(data: Any, file: str = "dns.json") -> DnsSettings:
-    """`{magicDNS|magic_dns, nameservers, searchPaths|search_paths, splitDns|split_dns}`."""
+    """The API's DNS configuration (`{nameservers, splitDNS, searchPaths, preferences}`, what
+    `GET /dns/configuration` answers and `tailgen build` writes as dns.json), or the older
+    flat `{magicDNS, nameservers, searchPaths, splitDns}`. Resolvers: strings or `{address}`."""
     if not isinstance(data, Mapping):
         raise InputError([Problem("dns", "DNS settings must be a JSON object", Span(file, 1, 1))])
 
     def get(*names: str) -> Any:
         return next((data[n] for n in names if n in data), None)
 
-    magic = get("magicDNS", "magic_dns", "magicDns")
-    split = get("splitDns", "split_dns", "splitDNS") or {}
+    prefs = get("preferences")
+    magic = prefs.get("magicDNS") if isinstance(prefs, Mapping) else get("magicDNS", "magic_dns")
+    split = get("splitDNS", "splitDns", "split_dns")
     return DnsSettings(
         magic_dns=bool(magic) if magic is not None else None,
-        nameservers=tuple(str(n) for n in get("nameservers", "dns") or []),
+        nameservers=tuple(_address(n) for n in get("nameservers", "dns") or []),
         search_paths=tuple(str(s) for s in get("searchPaths", "search_paths", "domains") or []),
-        split_dns={str(k): [str(v) for v in vs or []] for k, vs in dict(split).items()},
+        split_dns={
+            str(k): [_address(v) for v in vs or []]
+            for k, vs in (split.items() if isinstance(split, Mapping) else ())
+        },
     )
+
+
+def _address(resolver: Any) -> str:
+    return str(resolver.get("address", "")) if isinstance(resolver, Mapping) else str(resolver)

@@ -12,6 +12,7 @@ from compiler.errors import ExitCode, RemoteError, TailgenError, UsageError
 
 if TYPE_CHECKING:
     from compiler.adopt import Adoption
+    from compiler.adopt.live import LiveSource
 
 LIVE_NOT_AVAILABLE = (
     "--live needs the live-tailnet client (compiler.remote), which is not available yet: "
@@ -19,8 +20,8 @@ LIVE_NOT_AVAILABLE = (
 )
 
 
-def _live_policy() -> tuple[str, dict[str, object] | None]:
-    """The live tailnet's policy text and device list, through compiler.remote."""
+def _live_source() -> LiveSource:
+    """The live tailnet's client (compiler.remote, from the environment's credentials)."""
     raise RemoteError(LIVE_NOT_AVAILABLE)
 
 
@@ -35,9 +36,12 @@ def _adopt(
     device_list = read_devices(devices) if devices else None
     settings = read_dns(dns) if dns else None
     if policy is None:
-        text, live_devices = _live_policy()
-        name = "live policy"
-        device_list = device_list or live_devices
+        from compiler.adopt.live import read_live
+
+        inputs = read_live(_live_source())
+        text, name = inputs.policy_text, "live policy"
+        device_list = device_list or inputs.devices
+        settings = settings or inputs.dns
     else:
         text, name = read_text(policy, "policy"), policy.as_posix()
     return import_policy(text, name, device_list, settings, site_name)
