@@ -248,3 +248,11 @@ def test_cli_import_live_reads_policy_devices_and_dns(monkeypatch: pytest.Monkey
         "web1": {"os": "linux", "tags": ["web"], "tailscale_ip": "100.64.0.6"}
     }
     assert "# the household" in result.stdout  # the stored text, comments and all
+
+
+def test_proof_sees_a_gap_between_ranges() -> None:
+    """Old: 10.0.0.0-10.0.0.9 and .20-.29; new: the whole 10.0.0.0-10.0.0.31 (a /27)."""
+    gap = '{"grants": [{"src": ["*"], "dst": ["10.0.0.0/29", "10.0.0.8/31", "10.0.0.20/30", "10.0.0.24/29"], "ip": ["tcp:1"]}]}'
+    whole = '{"grants": [{"src": ["*"], "dst": ["10.0.0.0/27"], "ip": ["tcp:1"]}]}'
+    proof = prove(parse_policy(gap), parse_policy(whole), inventory_from_dict({}))
+    assert any("10.0.0.10" in line for line in proof.access), proof.access

@@ -1,9 +1,9 @@
 """The access-equivalence proof: the imported site grants exactly what the old policy did.
 
 Both policies are evaluated by `compiler.evaluate` over one inventory. Sources are every
-device of the inventory and the first and last address of every source range either policy
-names; destinations likewise for destination ranges (every other address behaves like one of
-these, because access only changes at a range boundary). For each (source, destination) pair
+device of the inventory and, for every source range either policy names, its first and last
+address and the address just after it; destinations likewise for destination ranges. Access
+only changes at a range boundary, so every other address behaves like one of these. For each (source, destination) pair
 and each node that enforces it (the destination itself, or the routers and exit nodes that
 carry it: that is where `via` and routing decide), the allowed protocols and port ranges are
 compared exactly, so no port needs sampling. SSH is compared per source device × destination
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from compiler.evaluate import Evaluator, Inventory, Policy, run_tests
-from compiler.evaluate.addrs import V6_BASE, key_addr
+from compiler.evaluate.addrs import V4_MAX, V6_BASE, V6_MAX, key_addr
 from compiler.evaluate.inventory import Device
 from compiler.evaluate.node_filter import node_domain
 from compiler.evaluate.ports import ICMP, ICMPV6, PORTLESS, PROTOCOLS
@@ -82,6 +82,8 @@ def _points(evs: Iterable[Evaluator], side: str) -> list[int]:
         for atom in ev.atoms:
             for lo, hi in (atom.src if side == "src" else atom.dst).intervals:
                 keys.update((lo, hi))
+                if hi not in (V4_MAX, V6_MAX):
+                    keys.add(hi + 1)  # the first address after a range: the next cell
     return sorted(keys)
 
 
