@@ -3,6 +3,7 @@ allow lists the model holds), and mutated policies never crash it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -117,3 +118,32 @@ def test_mutated_policies_import_or_are_refused_never_crash(data: st.DataObject)
     except TailgenError:
         return
     yaml.safe_load(adoption.site_text)  # the written site always reads back as YAML
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 300) | st.sampled_from(
+        ["", "tag:web", "100.64.0.7", "fd7a:115c:a1e0::7", "10.0.0.0/24", "a@example.com", "x"]
+    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(
+            ["nodes", "users", "devices", "hostname", "addresses", "tags", "user", "ipv4",
+             "ipv6", "approved_routes", "enabledRoutes", "name", "email", "nameservers",
+             "preferences", "magicDNS", "splitDNS", "searchPaths", "address"]
+        ),
+        inner,
+        max_size=4,
+    ),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(JSON, JSON)
+def test_device_and_dns_inputs_are_read_or_refused(devices: Any, dns: Any) -> None:
+    from compiler.adopt import dns_settings, topology
+    from compiler.evaluate import inventory_from_dict
+
+    with contextlib.suppress(TailgenError):
+        assert inventory_from_dict(topology(devices)).device_by_key is not None  # addresses parse
+    with contextlib.suppress(TailgenError):
+        dns_settings(dns)

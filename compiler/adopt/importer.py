@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.adopt.devices import DevicePlan, from_topology, made_up
-from compiler.adopt.inputs import DnsSettings, PolicySource, read_policy
+from compiler.adopt.inputs import DnsSettings, PolicySource, read_policy, topology
 from compiler.adopt.names import Names
 from compiler.adopt.proof import Proof, prove, test_results
 from compiler.adopt.site_draft import RULE_SECTIONS, Draft, Options, collect_logins, draft_site
@@ -92,6 +92,7 @@ def import_policy(
 ) -> Adoption:
     """Import a policy text; raises TailgenError (InputError/PolicyError) when it cannot."""
     src = read_policy(text, file)
+    devices = topology(devices) if devices is not None else None  # any accepted shape, checked
     names = Names()
     collect_logins(src.data, names)
     plan = from_topology(devices, names) if devices is not None else made_up(src.data, names)

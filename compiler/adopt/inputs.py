@@ -7,6 +7,7 @@ list of its device objects; all become the evaluator's topology shape.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,17 +56,66 @@ def read_json(text: str, file: str, what: str) -> Any:
 def topology(devices: Any, file: str = "devices.json") -> dict[str, Any]:
     """A device list in any accepted shape → the evaluator's topology (users and nodes)."""
     if isinstance(devices, Mapping) and "nodes" in devices:
-        return {"users": list(devices.get("users") or []), "nodes": devices["nodes"]}
+        users, nodes = devices.get("users") or [], devices["nodes"]
+        listed = list(nodes.values()) if isinstance(nodes, Mapping) else nodes
+        if not isinstance(users, list) or not isinstance(listed, list):
+            raise _shape_error(file)
+        if not all(
+            isinstance(u, Mapping) and _strings_at(u, "name", "email", "login", "role")
+            for u in users
+        ):
+            raise _shape_error(file)
+        for node in listed:
+            _check_node(node, file)
+        return {"users": list(users), "nodes": nodes}
     items = devices.get("devices") if isinstance(devices, Mapping) else devices
     if not isinstance(items, list) or not all(isinstance(d, Mapping) for d in items):
-        message = "expected a topology ({users, nodes}), the API's {devices: [...]}, or a list"
-        raise InputError([Problem("devices", message, Span(file, 1, 1))])
-    nodes: dict[str, dict[str, Any]] = {}
+        raise _shape_error(file)
+    listed_nodes: dict[str, dict[str, Any]] = {}
     for device in items:
         name = str(device.get("hostname") or device.get("name") or "").split(".")[0]
-        nodes[name or f"device-{len(nodes) + 1}"] = _api_node(device)
-    logins = sorted({n["user"] for n in nodes.values() if n.get("user")})
-    return {"users": [{"name": u, "email": u} for u in logins], "nodes": nodes}
+        key = name or f"device-{len(listed_nodes) + 1}"
+        listed_nodes[key] = _check_node(_api_node(device), file)
+    logins = sorted({n["user"] for n in listed_nodes.values() if n.get("user")})
+    return {"users": [{"name": u, "email": u} for u in logins], "nodes": listed_nodes}
+
+
+def _strings_at(item: Mapping[str, Any], *keys: str) -> bool:
+    return all(isinstance(item.get(k, ""), str) for k in keys)
+
+
+def _shape_error(file: str) -> InputError:
+    message = (
+        "expected a topology ({users: [...], nodes: {NAME: {ipv4, ipv6, tags, user}}}), "
+        "the API's {devices: [...]}, or a list of devices"
+    )
+    return InputError([Problem("devices", message, Span(file, 1, 1))])
+
+
+def _check_node(node: Any, file: str) -> dict[str, Any]:
+    """A node whose addresses, routes, tags and owner the evaluator can use, or an error."""
+    if not isinstance(node, Mapping):
+        raise _shape_error(file)
+    name = node.get("hostname") or node.get("name") or "a device"
+    addresses = [node.get("ipv4"), node.get("ipv6"), *(node.get("addresses") or [])]
+    routes = [*(node.get("approved_routes") or []), *(node.get("routable_ips") or [])]
+    try:
+        for address in filter(None, addresses):
+            ipaddress.ip_address(str(address))
+        for route in routes:
+            ipaddress.ip_network(str(route), strict=False)
+    except ValueError as err:
+        raise InputError([Problem("devices", f"{name}: {err}", Span(file, 1, 1))]) from None
+    tags, user = node.get("tags") or [], node.get("user") or ""
+    if (
+        not isinstance(tags, list)
+        or not all(isinstance(t, str) for t in tags)
+        or not isinstance(user, str)
+    ):
+        raise InputError(
+            [Problem("devices", f"{name}: tags are strings, user a login", Span(file, 1, 1))]
+        )
+    return dict(node)
 
 
 def _api_node(device: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,24 +148,34 @@ def dns_settings(data: Any, file: str = "dns.json") -> DnsSettings:
     `GET /dns/configuration` answers and `tailgen build` writes as dns.json), or the older
     flat `{magicDNS, nameservers, searchPaths, splitDns}`. Resolvers: strings or `{address}`."""
     if not isinstance(data, Mapping):
-        raise InputError([Problem("dns", "DNS settings must be a JSON object", Span(file, 1, 1))])
+        raise _dns_error(file, "DNS settings must be a JSON object")
 
     def get(*names: str) -> Any:
         return next((data[n] for n in names if n in data), None)
 
     prefs = get("preferences")
     magic = prefs.get("magicDNS") if isinstance(prefs, Mapping) else get("magicDNS", "magic_dns")
-    split = get("splitDNS", "splitDns", "split_dns")
+    split = get("splitDNS", "splitDns", "split_dns") or {}
+    if not isinstance(split, Mapping):
+        raise _dns_error(file, "splitDNS maps each domain to its resolvers")
     return DnsSettings(
         magic_dns=bool(magic) if magic is not None else None,
-        nameservers=tuple(_address(n) for n in get("nameservers", "dns") or []),
-        search_paths=tuple(str(s) for s in get("searchPaths", "search_paths", "domains") or []),
-        split_dns={
-            str(k): [_address(v) for v in vs or []]
-            for k, vs in (split.items() if isinstance(split, Mapping) else ())
-        },
+        nameservers=_addresses(get("nameservers", "dns"), file),
+        search_paths=tuple(_addresses(get("searchPaths", "search_paths", "domains"), file)),
+        split_dns={str(k): list(_addresses(v, file)) for k, v in split.items()},
     )
 
 
-def _address(resolver: Any) -> str:
-    return str(resolver.get("address", "")) if isinstance(resolver, Mapping) else str(resolver)
+def _addresses(value: Any, file: str) -> tuple[str, ...]:
+    """A list of strings or `{address: …}` objects (absent: empty)."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else None
+    out = [v.get("address") if isinstance(v, Mapping) else v for v in items or []]
+    if items is None or not all(isinstance(v, str) for v in out):
+        raise _dns_error(file, f"expected a list of names or addresses, not {value!r:.60}")
+    return tuple(str(v) for v in out)
+
+
+def _dns_error(file: str, message: str) -> InputError:
+    return InputError([Problem("dns", message, Span(file, 1, 1))])
