@@ -256,3 +256,24 @@ def test_proof_sees_a_gap_between_ranges() -> None:
     whole = '{"grants": [{"src": ["*"], "dst": ["10.0.0.0/27"], "ip": ["tcp:1"]}]}'
     proof = prove(parse_policy(gap), parse_policy(whole), inventory_from_dict({}))
     assert any("10.0.0.10" in line for line in proof.access), proof.access
+
+
+def test_cli_import_exits_2_and_names_a_difference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When no draft proves equal, the best one is written and the difference printed."""
+    from compiler.adopt import importer
+    from compiler.adopt.proof import Proof
+
+    def differs(*_: object) -> Proof:
+        return Proof(
+            access=["laptop (100.64.0.5) → web (100.64.0.6): before tcp:443, after nothing"]
+        )
+
+    monkeypatch.setattr(importer, "prove", differs)
+    policy = tmp_path / "policy.hujson"
+    policy.write_text(POLICY)
+    result = runner.invoke(app, ["import", str(policy), "-o", str(tmp_path / "site.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "ACCESS DIFFERS" in result.output and "before tcp:443, after nothing" in result.output
+    assert (tmp_path / "site.yaml").exists()

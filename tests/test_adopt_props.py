@@ -17,7 +17,7 @@ from compiler.errors import TailgenError
 from compiler.site.inventory import inventory_from_site
 from sitegen import sites
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def _services(site: dict[str, Any]) -> set[tuple[str, str, tuple[int, ...], frozenset[str]]]:
@@ -98,7 +98,7 @@ def _mutate(doc: Any, path: tuple[Any, ...], how: str, new: Any) -> None:
         parent[path[-1]] = new
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_mutated_policies_import_or_are_refused_never_crash(data: st.DataObject) -> None:
     doc = json.loads(json.dumps(BASE))
@@ -137,7 +137,7 @@ JSON = st.recursive(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(JSON, JSON)
 def test_device_and_dns_inputs_are_read_or_refused(devices: Any, dns: Any) -> None:
     from compiler.adopt import dns_settings, topology
