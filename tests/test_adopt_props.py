@@ -4,6 +4,7 @@ allow lists the model holds), and mutated policies never crash it."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from compiler.adopt import import_policy
 from compiler.build import compile_text
 from compiler.errors import TailgenError
+from compiler.evaluate import Evaluator, allowed, inventory_from_dict, parse_policy
 from compiler.site.inventory import inventory_from_site
 from sitegen import sites
 
@@ -38,11 +40,24 @@ def test_build_import_build_keeps_access_services_and_allow_lists(data: dict[str
     imported = yaml.safe_load(adoption.site_text)
     second = compile_text(adoption.site_text)
     assert second.files["policy.hujson"].decode() == adoption.policy_text
+    _same_decisions(policy, adoption.policy_text, inventory_from_site(first.site), data)
     # Where the model was used, it holds what the site said: every original service whose
     # allow list the model can name (not `location:`) comes back with the same allow list.
     expected = {s for s in _services(data) if not any(a.startswith("location:") for a in s[3])}
     got = {s for s in _services(imported) if s[2][0] >= 1000}  # break-glass grants are :22
     assert got == expected
+
+
+def _same_decisions(old: str, new: str, topology: dict[str, Any], site: dict[str, Any]) -> None:
+    """An oracle apart from the proof: `allowed()` on both policies, device to device, on every
+    port the site declares (and SSH's 22 and one nobody declares), TCP and UDP."""
+    inventory = inventory_from_dict(topology)
+    before, after = Evaluator(parse_policy(old), inventory), Evaluator(parse_policy(new), inventory)
+    ports = {p for svc in site["services"].values() for p in svc["port"]} | {22, 9}
+    names = [d.name for d in inventory.devices]
+    for src, dst, port, proto in itertools.product(names, names, sorted(ports), ("tcp", "udp")):
+        was = allowed(before, None, src, dst, port, proto).allowed
+        assert allowed(after, None, src, dst, port, proto).allowed == was, (src, dst, port, proto)
 
 
 MUTATIONS = st.sampled_from(
