@@ -25,6 +25,7 @@ class Outcome:
     name: str
     adoption: Adoption | None
     error: str = ""
+    text: str = ""  # the policy as imported
 
     @property
     def kind(self) -> str:
@@ -35,9 +36,9 @@ class Outcome:
 
 def import_one(name: str, text: str, devices: dict[str, Any] | None = None) -> Outcome:
     try:
-        return Outcome(name, import_policy(text, name, devices))
+        return Outcome(name, import_policy(text, name, devices), text=text)
     except TailgenError as exc:
-        return Outcome(name, None, str(exc).splitlines()[0])
+        return Outcome(name, None, str(exc).splitlines()[0], text)
 
 
 def real_policies(directory: Path) -> Iterator[Outcome]:

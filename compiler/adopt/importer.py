@@ -69,6 +69,7 @@ class Adoption:
     notes: list[str]
     attempt: str
     policy_text: str
+    inventory: Inventory  # what the proof evaluated both policies on
 
     def summary(self) -> list[str]:
         modelled, verbatim = self.share.rules()
@@ -168,4 +169,5 @@ def _attempt(
     policy_text = result.files["policy.hujson"].decode()
     proof = prove(old, parse_policy(policy_text), inventory)
     share = Share(draft.modelled, draft.verbatim)
-    return Adoption(site_text, proof, share, list(draft.notes), options.label, policy_text)
+    notes = list(draft.notes)
+    return Adoption(site_text, proof, share, notes, options.label, policy_text, inventory)
