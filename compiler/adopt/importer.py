@@ -84,6 +84,17 @@ class Adoption:
         return lines + self.proof.lines()
 
 
+@dataclass
+class Inputs:
+    """What every draft starts from: the policy, its names, devices and the proof's inventory."""
+
+    src: PolicySource
+    names: Names
+    plan: DevicePlan
+    inventory: Inventory
+    old: Policy
+
+
 def import_policy(
     text: str,
     file: str = "policy.hujson",
@@ -92,6 +103,28 @@ def import_policy(
     site_name: str = "site.yaml",
 ) -> Adoption:
     """Import a policy text; raises TailgenError (InputError/PolicyError) when it cannot."""
+    inputs = _inputs(text, file, devices)
+    failing = set(test_results(inputs.old, inputs.inventory))
+    text = inputs.src.text
+    comments = find_positions(text).comments if "/" in text else {}  # a comment needs a "/"
+    best: Adoption | None = None
+    error: TailgenError | None = None
+    for options in LADDER:
+        draft = draft_site(inputs.src, inputs.names, inputs.plan, options, failing, comments, dns)
+        try:
+            adoption = _attempt(draft, inputs, options, site_name)
+        except TailgenError as exc:
+            error = error or exc
+            continue
+        if adoption.proof.zero:
+            return adoption
+        best = best or adoption
+    if best is not None:
+        return best
+    raise error or PolicyError("import found no site that builds")
+
+
+def _inputs(text: str, file: str, devices: dict[str, Any] | None) -> Inputs:
     src = read_policy(text, file)
     devices = topology(devices) if devices is not None else None  # any accepted shape, checked
     names = Names()
@@ -103,23 +136,7 @@ def import_policy(
         plan.roles = {names.users[k]: r for k, r in roles.items() if k in names.users}
     old = policy_from_data(src.data, src.text)
     _refuse_invalid(old, inventory, file)
-    failing = set(test_results(old, inventory))
-    comments = find_positions(src.text).comments if "/" in src.text else {}  # comments need "/"
-    best: Adoption | None = None
-    error: TailgenError | None = None
-    for options in LADDER:
-        draft = draft_site(src, names, plan, options, failing, comments, dns)
-        try:
-            adoption = _attempt(src, draft, old, inventory, options, site_name)
-        except TailgenError as exc:
-            error = error or exc
-            continue
-        if adoption.proof.zero:
-            return adoption
-        best = best or adoption
-    if best is not None:
-        return best
-    raise error or PolicyError("import found no site that builds")
+    return Inputs(src, names, plan, inventory, old)
 
 
 def _inventory(devices: dict[str, Any] | None, plan: DevicePlan, names: Names) -> Inventory:
@@ -154,20 +171,13 @@ def _refuse_invalid(policy: Policy, inventory: Inventory, file: str) -> None:
         )
 
 
-def _attempt(
-    src: PolicySource,
-    draft: Draft,
-    old: Policy,
-    inventory: Inventory,
-    options: Options,
-    site_name: str,
-) -> Adoption:
+def _attempt(draft: Draft, inputs: Inputs, options: Options, site_name: str) -> Adoption:
     from compiler.build import compile_text
 
     site_text = render(draft.data, draft.comments)
     result = compile_text(site_text, site_name)
     policy_text = result.files["policy.hujson"].decode()
-    proof = prove(old, parse_policy(policy_text), inventory)
+    proof = prove(inputs.old, parse_policy(policy_text), inputs.inventory)
     share = Share(draft.modelled, draft.verbatim)
     notes = list(draft.notes)
-    return Adoption(site_text, proof, share, notes, options.label, policy_text, inventory)
+    return Adoption(site_text, proof, share, notes, options.label, policy_text, inputs.inventory)
