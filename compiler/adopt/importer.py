@@ -17,7 +17,7 @@ from typing import Any
 from compiler.adopt.devices import DevicePlan, from_topology, made_up
 from compiler.adopt.inputs import DnsSettings, PolicySource, read_policy, topology
 from compiler.adopt.names import Names
-from compiler.adopt.proof import Proof, prove, test_results
+from compiler.adopt.proof import Proof, failing_tests, prove
 from compiler.adopt.site_draft import RULE_SECTIONS, Draft, Options, collect_logins, draft_site
 from compiler.adopt.yaml_text import render
 from compiler.errors import PolicyError, Problem, TailgenError
@@ -104,7 +104,7 @@ def import_policy(
 ) -> Adoption:
     """Import a policy text; raises TailgenError (InputError/PolicyError) when it cannot."""
     inputs = _inputs(text, file, devices)
-    failing = set(test_results(inputs.old, inputs.inventory))
+    failing = set(failing_tests(inputs.old, inputs.inventory))
     text = inputs.src.text
     comments = find_positions(text).comments if "/" in text else {}  # a comment needs a "/"
     best: Adoption | None = None

@@ -182,7 +182,7 @@ def _compare_ssh(ev_old: Evaluator, ev_new: Evaluator, proof: Proof) -> None:
                     proof.ssh.append(f"{src.name} → {login}@{dst.name}: {before} → {after}")
 
 
-def test_results(policy: Policy, inventory: Inventory) -> dict[tuple[str, int], list[str]]:
+def failing_tests(policy: Policy, inventory: Inventory) -> dict[tuple[str, int], list[str]]:
     """Each failing test of `policy` (by section and index) with its errors."""
     return {(f.kind, int(f.path[-1])): f.errors for f in run_tests(policy, inventory)}
 
@@ -190,7 +190,7 @@ def test_results(policy: Policy, inventory: Inventory) -> dict[tuple[str, int], 
 def compare_tests(old: Policy, new: Policy, inventory: Inventory) -> list[str]:
     """The old policy's tests, run on both policies: any change in outcome is a difference."""
     carried = replace(new, tests=old.tests, ssh_tests=old.ssh_tests)
-    before, after = test_results(old, inventory), test_results(carried, inventory)
+    before, after = failing_tests(old, inventory), failing_tests(carried, inventory)
     return list(_test_changes(before, after))
 
 
