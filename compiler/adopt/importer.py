@@ -34,6 +34,7 @@ _STEPS: tuple[dict[str, bool], ...] = (
     {"services": False, "routes": False, "ssh": False, "identities": False},
 )
 SITE_ROLES = ("owner", "admin", "network-admin")
+STAND_IN = "tailgen-stand-in"
 LADDER = tuple(Options(**step, live_tests=live) for step in _STEPS for live in (True, False))
 """Drafts to try, most model first (each structural step with carried tests live, then not)."""
 
@@ -152,7 +153,12 @@ def _inventory(devices: dict[str, Any] | None, plan: DevicePlan, names: Names) -
     tags: dict[str, dict[str, Any]] = {
         t: {} for d in plan.devices.values() for t in d.get("tags", [])
     }
-    site = Site.model_validate({"users": users, "tags": tags, "devices": plan.devices})
+    # A member nobody named, with two devices, so `autogroup:member`, `*` and `autogroup:self`
+    # always stand for someone in the proof (this user is not written to the site).
+    users[STAND_IN] = {"login": f"{STAND_IN}@example.invalid"}
+    devices = dict(plan.devices)
+    devices.update({f"{STAND_IN}-{i}": {"os": "linux", "owner": STAND_IN} for i in (1, 2)})
+    site = Site.model_validate({"users": users, "tags": tags, "devices": devices})
     return inventory_from_dict(inventory_from_site(site))
 
 

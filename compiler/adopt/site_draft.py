@@ -205,10 +205,12 @@ def _identities(ctx: Context) -> None:
         data["users"][key]["role"] = role
     if groups:
         data["groups"] = {g[6:]: [names.users[m] for m in ms] for g, ms in groups.items()}
+        ctx.comment(("groups",), ("groups",))
         for g in groups:
             ctx.comment(("groups", g), ("groups", g[6:]))
     if tags:
         data["tags"] = {t[4:]: {"owners": names.refs(o) or []} for t, o in tags.items()}
+        ctx.comment(("tagOwners",), ("tags",))
         for t in tags:
             ctx.comment(("tagOwners", t), ("tags", t[4:]))
 
@@ -384,6 +386,7 @@ def _ssh(ctx: Context) -> None:
         rules.append(rule)
         ctx.draft.modelled["ssh"] += 1
     if rules:
+        ctx.comment(("ssh",), ("ssh",))
         ctx.draft.data["ssh"] = rules
 
 
