@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 if __name__ == "__main__":  # run as a script: make `compiler` and `tests` importable
-    sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
+    sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
 
 from compiler.adopt import Adoption, import_policy
 from compiler.errors import TailgenError
@@ -47,8 +47,11 @@ def real_policies(directory: Path) -> Iterator[Outcome]:
 
 
 def saas_cases(cases_file: Path, stride: int = 1) -> Iterator[Outcome]:
-    with cases_file.open(encoding="utf-8") as handle:
-        accepted = [c for c in map(json.loads, handle) if c["api_response_code"] == 200]
+    """The accepted cases (`cases.jsonl`, or the vendored `cases.jsonl.gz`)."""
+    from datafiles import read_text
+
+    lines = read_text(cases_file).splitlines()
+    accepted = [c for c in map(json.loads, lines) if c["api_response_code"] == 200]
     for case in accepted[::stride]:
         policy = case["full_policy"]
         text = policy if isinstance(policy, str) else json.dumps(policy)

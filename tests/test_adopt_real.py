@@ -11,14 +11,12 @@ from pathlib import Path
 
 import pytest
 from adopt_corpus import counts, real_policies, saas_cases, share_table
-from conftest import shared_dir
+from datafiles import require_data, require_shared
 
 from compiler.adopt import Adoption
 from compiler.evaluate import Evaluator, compile_node_filter, node_domain, parse_policy
 from compiler.evaluate.flowset import flow_differences, parse_wire
 
-POLICIES = shared_dir() / "testdata" / "policies"
-CASES = shared_dir() / "testdata" / "saas" / "cases.jsonl"
 
 KNOWN_REFUSED = {
     "anoopkansupada__tailscale-policy__policy.hujson": "invalid HuJSON",  # INDEX.md: INVALID
@@ -49,14 +47,9 @@ def node_filter_differences(old_text: str, adoption: Adoption) -> dict[str, list
     return out
 
 
-def _need(path: Path) -> None:
-    if not path.exists():
-        pytest.skip(f"shared test data not found at {path} (set TAILGEN_SHARED)")
-
-
 def test_every_real_policy_imports_with_zero_difference_or_a_named_refusal() -> None:
-    _need(POLICIES)
-    outcomes = list(real_policies(POLICIES))
+    # real people's files, not vendored (no licence stated): only in ../shared
+    outcomes = list(real_policies(require_shared("policies/INDEX.md").parent))
     print("\n" + "\n".join(share_table(outcomes)))
     refused = {o.name: o.error for o in outcomes if o.adoption is None}
     assert refused.keys() == KNOWN_REFUSED.keys()
@@ -72,8 +65,7 @@ def test_every_real_policy_imports_with_zero_difference_or_a_named_refusal() -> 
 
 
 def test_every_accepted_control_plane_case_imports_with_zero_difference() -> None:
-    _need(CASES)
-    outcomes = list(saas_cases(CASES))
+    outcomes = list(saas_cases(require_data("saas/cases.jsonl")))
     assert len(outcomes) == 724
     for o in outcomes[::4]:  # the independent oracle on a quarter of them (time budget)
         assert o.adoption is None or not node_filter_differences(o.text, o.adoption), o.name

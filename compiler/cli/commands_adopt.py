@@ -56,7 +56,7 @@ def import_command(
     ),
     live: bool = typer.Option(False, "--live", help="Read the policy from the live tailnet."),
     output: Path = typer.Option(
-        Path("site.yaml"), "--output", "-o", help="Site file to write ('-': print it)."
+        Path("site.yaml"), "--out", "-o", help="Site file to write ('-': print it)."
     ),
     force: bool = typer.Option(False, "--force", help="Replace an existing site file."),
 ) -> None:
