@@ -7,16 +7,12 @@ construct that stopped it named; never a traceback. Refusals are listed below wi
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from adopt_corpus import counts, real_policies, saas_cases, share_table
-from datafiles import require_data, require_shared
 
 from compiler.adopt import Adoption
 from compiler.evaluate import Evaluator, compile_node_filter, node_domain, parse_policy
 from compiler.evaluate.flowset import flow_differences, parse_wire
-
+from datafiles import require_data, require_shared
 
 KNOWN_REFUSED = {
     "anoopkansupada__tailscale-policy__policy.hujson": "invalid HuJSON",  # INDEX.md: INVALID
@@ -64,12 +60,14 @@ def test_every_real_policy_imports_with_zero_difference_or_a_named_refusal() -> 
     }
 
 
-def test_every_accepted_control_plane_case_imports_with_zero_difference() -> None:
-    outcomes = list(saas_cases(require_data("saas/cases.jsonl")))
-    assert len(outcomes) == 724
-    for o in outcomes[::4]:  # the independent oracle on a quarter of them (time budget)
+def test_accepted_control_plane_cases_import_with_zero_difference() -> None:
+    """Every second accepted case (the suite's time budget); `python tests/adopt_corpus.py`
+    imports all 724 and prints the counts."""
+    outcomes = list(saas_cases(require_data("saas/cases.jsonl"), stride=2))
+    assert len(outcomes) == 362
+    for o in outcomes[::4]:  # the independent oracle on an eighth of them
         assert o.adoption is None or not node_filter_differences(o.text, o.adoption), o.name
-    assert counts(outcomes) == {"zero difference": 724, "named difference": 0, "refused": 0}, [
+    assert counts(outcomes) == {"zero difference": 362, "named difference": 0, "refused": 0}, [
         (o.name, o.error or (o.adoption and o.adoption.proof.lines(3)))
         for o in outcomes
         if o.kind != "zero difference"

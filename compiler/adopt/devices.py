@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.adopt.names import Names, is_login, valid_tag_name
+from compiler.adopt.names import Names, valid_tag_name
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9-]+")
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
@@ -63,7 +63,7 @@ def _identity(approvers: Any, names: Names) -> dict[str, Any] | None:
         isinstance(a, str) and a.startswith("tag:") and valid_tag_name(a[4:]) for a in approvers
     ):
         return {"tags": list(dict.fromkeys(a[4:] for a in approvers))}
-    if len(approvers) == 1 and isinstance(approvers[0], str) and is_login(approvers[0]):
+    if len(approvers) == 1 and isinstance(approvers[0], str) and approvers[0] in names.users:
         return {"owner": names.users[approvers[0]]}
     return None
 
@@ -131,8 +131,8 @@ def from_topology(topology: Mapping[str, Any], names: Names) -> DevicePlan:
         owner = users.get(node.get("user"), node.get("user"))
         if tags:
             entry["tags"] = tags
-        elif isinstance(owner, str) and owner:
-            entry["owner"] = names.add_login(owner)
+        elif isinstance(owner, str) and owner and names.add_login(owner):
+            entry["owner"] = names.users[owner]
         else:
             continue
         ip = _pinnable(node.get("ipv4"))

@@ -75,7 +75,7 @@ def topology(devices: Any, file: str = "devices.json") -> dict[str, Any]:
     for device in items:
         name = str(device.get("hostname") or device.get("name") or "").split(".")[0]
         key = name or f"device-{len(listed_nodes) + 1}"
-        listed_nodes[key] = _check_node(_api_node(device), file)
+        listed_nodes[key] = _check_node(_api_node(device, file), file)
     logins = sorted({n["user"] for n in listed_nodes.values() if n.get("user")})
     return {"users": [{"name": u, "email": u} for u in logins], "nodes": listed_nodes}
 
@@ -118,15 +118,21 @@ def _check_node(node: Any, file: str) -> dict[str, Any]:
     return dict(node)
 
 
-def _api_node(device: Mapping[str, Any]) -> dict[str, Any]:
-    addresses = [str(a) for a in device.get("addresses") or []]
+def _api_node(device: Mapping[str, Any], file: str) -> dict[str, Any]:
+    def listed(*keys: str) -> list[str]:
+        value: Any = next((device[k] for k in keys if device.get(k)), [])
+        if not isinstance(value, list):
+            raise _shape_error(file)
+        return [str(v) for v in value]
+
+    addresses = listed("addresses")
     node: dict[str, Any] = {
         "hostname": str(device.get("hostname") or device.get("name") or ""),
-        "tags": [str(t) for t in device.get("tags") or []],
+        "tags": listed("tags"),
         "ipv4": next((a for a in addresses if ":" not in a), ""),
         "ipv6": next((a for a in addresses if ":" in a), ""),
-        "routable_ips": list(device.get("advertisedRoutes") or device.get("routable_ips") or []),
-        "approved_routes": list(device.get("enabledRoutes") or device.get("approved_routes") or []),
+        "routable_ips": listed("advertisedRoutes", "routable_ips"),
+        "approved_routes": listed("enabledRoutes", "approved_routes"),
     }
     if device.get("user") and not node["tags"]:
         node["user"] = str(device["user"])

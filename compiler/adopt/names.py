@@ -29,6 +29,14 @@ def valid_tag_name(name: str) -> bool:
     )
 
 
+def site_accepts_login(login: str) -> bool:
+    """Whether a site may declare a user with this login (the site's own check decides)."""
+    from compiler.site.check import check_logins
+    from compiler.site.model import Site
+
+    return not list(check_logins(Site.model_validate({"users": {"u": {"login": login}}})))
+
+
 @dataclass
 class Names:
     """The site's users, groups and tags, and the translation of policy selectors to them."""
@@ -38,9 +46,13 @@ class Names:
     tags: set[str] = field(default_factory=set)  # "tag:x" held by the model
     hosts: dict[str, str] = field(default_factory=dict)  # host alias → the device it pins
 
-    def add_login(self, login: str) -> str:
+    def add_login(self, login: str) -> str | None:
+        """The user key for `login` (new or known); None when the site model refuses the login
+        (headscale's bare `name@`, say): rules naming it then stay under `policy:`."""
         if login in self.users:
             return self.users[login]
+        if not site_accepts_login(login):
+            return None
         base = _KEY_CHARS.sub("-", login.partition("@")[0]).strip("-.") or "user"
         key, n = base, 2
         taken = set(self.users.values())

@@ -83,8 +83,8 @@ def collect_logins(data: Any, names: Names) -> None:
             names.add_login(text)
 
 
-def model_groups(policy: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Groups whose members are all plain logins (the model's groups hold users only)."""
+def model_groups(policy: Mapping[str, Any], names: Names) -> dict[str, list[str]]:
+    """Groups whose members are all site users (the model's groups hold users only)."""
     groups = policy.get("groups")
     if not isinstance(groups, Mapping):
         return {}
@@ -93,7 +93,7 @@ def model_groups(policy: Mapping[str, Any]) -> dict[str, list[str]]:
         for name, members in groups.items()
         if name.startswith("group:")
         and isinstance(members, list)
-        and all(isinstance(m, str) and is_login(m) for m in members)
+        and all(isinstance(m, str) and m in names.users for m in members)
     }
 
 
@@ -196,7 +196,7 @@ def draft_site(
 
 def _identities(ctx: Context) -> None:
     data, names = ctx.draft.data, ctx.names
-    groups = model_groups(ctx.policy) if ctx.options.identities else {}
+    groups = model_groups(ctx.policy, names) if ctx.options.identities else {}
     names.groups = set(groups)
     tags = model_tags(ctx.policy, names) if ctx.options.identities else {}
     names.tags = set(tags)
