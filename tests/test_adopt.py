@@ -277,3 +277,12 @@ def test_cli_import_exits_2_and_names_a_difference(
     assert result.exit_code == 2, result.output
     assert "ACCESS DIFFERS" in result.output and "before tcp:443, after nothing" in result.output
     assert (tmp_path / "site.yaml").exists()
+
+
+def test_escape_hatch_sections_have_their_shape() -> None:
+    with pytest.raises(TailgenError) as wrong:
+        compile_text("policy:\n  grants: {a: 1}\n")
+    assert "site.yaml:1:" in str(wrong.value) and "'grants' is a list" in str(wrong.value)
+    with pytest.raises(PolicyError) as refused:
+        import_policy('{"tests": 7}', "p.hujson")
+    assert "p.hujson:1:" in str(refused.value) and "must be a JSON array" in str(refused.value)

@@ -20,11 +20,12 @@ from compiler.adopt.names import Names
 from compiler.adopt.proof import Proof, failing_tests, prove
 from compiler.adopt.site_draft import RULE_SECTIONS, Draft, Options, collect_logins, draft_site
 from compiler.adopt.yaml_text import render
-from compiler.errors import PolicyError, Problem, TailgenError
+from compiler.errors import PolicyError, Problem, Span, TailgenError
 from compiler.evaluate import Inventory, Policy, inventory_from_dict, parse_policy
 from compiler.evaluate.checks import policy_problems
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.positions import find_positions
+from compiler.site.model import POLICY_SECTIONS
 
 _STEPS: tuple[dict[str, bool], ...] = (
     {},
@@ -163,18 +164,22 @@ def _inventory(devices: dict[str, Any] | None, plan: DevicePlan, names: Names) -
 
 
 def _refuse_invalid(policy: Policy, inventory: Inventory, file: str) -> None:
+    """Refuse what the control plane would refuse, and sections of the wrong shape (the
+    site's `policy:` could not carry them), naming each at its place in the policy file."""
     problems = [p for p in policy_problems(policy, inventory, file) if p.is_error]
-    if problems:
-        raise PolicyError(
-            [
-                Problem(
-                    "import-refused",
-                    f"the control plane would reject this policy: {p.message}",
-                    p.span,
-                )
-                for p in problems
-            ]
-        )
+    reasons = [(p.message, p.span) for p in problems]
+    kinds = {name.lower(): kind for name, kind in POLICY_SECTIONS.items()}
+    for key, value in policy.raw.items():
+        kind = kinds.get(str(key).lower(), object)
+        if kind is not object and not isinstance(value, kind):
+            line, column = policy.where((key,))
+            reasons.append((f"{key!r} must be a JSON {_JSON_KIND[kind]}", Span(file, line, column)))
+    if reasons:
+        message = "the control plane would reject this policy: {}"
+        raise PolicyError([Problem("import-refused", message.format(m), at) for m, at in reasons])
+
+
+_JSON_KIND: dict[type, str] = {list: "array", dict: "object"}
 
 
 def _attempt(draft: Draft, inputs: Inputs, options: Options, site_name: str) -> Adoption:

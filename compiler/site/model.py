@@ -304,11 +304,13 @@ class BreakGlass(Strict):
     port: int = Field(22, ge=1, le=65535, description="The port of the path (22: SSH)")
 
 
-POLICY_SECTIONS = (
-    "acls", "grants", "ssh", "groups", "hosts", "tagOwners", "autoApprovers", "nodeAttrs",
-    "postures", "defaultSrcPosture", "ipsets", "tests", "sshTests", "derpMap", "disableIPv4",
-    "OneCGNATRoute", "randomizeClientPort",
-)  # fmt: skip
+POLICY_SECTIONS: dict[str, type] = {
+    **dict.fromkeys(("acls", "grants", "ssh", "nodeAttrs", "tests", "sshTests"), list),
+    **dict.fromkeys(("groups", "hosts", "tagOwners", "autoApprovers", "postures"), dict),
+    **dict.fromkeys(("ipsets", "derpMap"), dict),
+    "defaultSrcPosture": list,
+    **dict.fromkeys(("disableIPv4", "OneCGNATRoute", "randomizeClientPort"), object),
+}
 """Top-level keys of a Tailscale policy file (matched case-insensitively, as the control plane
 does), for the `policy:` escape hatch."""
 
@@ -353,12 +355,16 @@ class Site(Strict):
     @field_validator("policy")
     @classmethod
     def _policy_sections(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if name.lower() not in {s.lower() for s in POLICY_SECTIONS}:
+        kinds = {name.lower(): kind for name, kind in POLICY_SECTIONS.items()}
+        for name, body in value.items():
+            kind = kinds.get(name.lower())
+            if kind is None:
                 hint = did_you_mean(name, POLICY_SECTIONS)
                 raise ValueError(
                     f"{name!r} is not a policy section" + (f"; {hint}" if hint else "")
                 )
+            if kind is not object and not isinstance(body, kind):
+                raise ValueError(f"policy section {name!r} is a {kind.__name__}")
         return value
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("site.yaml"))
