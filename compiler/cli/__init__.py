@@ -8,6 +8,7 @@ more import here (tests enumerate the registered commands, so they pick it up).
 from __future__ import annotations
 
 from compiler.cli import (  # noqa: F401  (imported for their registrations)
+    commands_adopt,
     commands_build,
     commands_diff,
     commands_dns,

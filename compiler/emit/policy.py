@@ -238,7 +238,48 @@ def compile_policy(site: Site) -> PolicyIR:
         ir.add(rule.section, rule.body, rule.origin)
     _prune_hosts(ir)
     _ensure_rules_section(ir)
+    add_verbatim(ir, site)
     return ir
+
+
+def add_verbatim(ir: PolicyIR, site: Site) -> None:
+    """The site's `policy:` escape hatch, merged last and verbatim: list entries appended,
+    object keys added (a key the model already generated is an error, never overwritten)."""
+    for section, value in site.policy.items():
+        current = ir.sections.get(section)
+        if isinstance(value, list) and isinstance(current, list | None):
+            entries = ir.sections.setdefault(section, [])
+            for i, entry in enumerate(value):
+                where = origin(site, f"policy {section}[{i}]", "policy", section, i)
+                ir.comments[_pointer(section, len(entries))] = where
+                entries.append(entry)
+        elif isinstance(value, dict) and isinstance(current, dict | None):
+            target = ir.sections.setdefault(section, {})
+            for key, body in value.items():
+                if key in target:
+                    _verbatim_clash(ir, site, section, key)
+                    continue
+                target[key] = body
+                where = origin(site, f"policy {section} {key}", "policy", section, key)
+                ir.comments[_pointer(section, key)] = where
+        elif current is None:
+            ir.sections[section] = value
+            ir.comments[_pointer(section)] = origin(site, f"policy {section}", "policy", section)
+        else:
+            _verbatim_clash(ir, site, section, None)
+
+
+def _verbatim_clash(ir: PolicyIR, site: Site, section: str, key: str | None) -> None:
+    what = f"{section}.{key}" if key is not None else section
+    path = ("policy", section) if key is None else ("policy", section, key)
+    ir.problems.append(
+        Problem(
+            "policy-clash",
+            f"policy: {what} is already generated from the site model",
+            site.span(*path),
+            hint="rename it, or express it in the model instead of under policy:",
+        )
+    )
 
 
 def _referenced(ir: PolicyIR) -> set[str]:

@@ -29,7 +29,7 @@ from pydantic import (
     field_validator,
 )
 
-from compiler.errors import Span
+from compiler.errors import Span, did_you_mean
 from compiler.site.source import SourceMap
 
 IPv4 = ipaddress.IPv4Address
@@ -354,6 +354,17 @@ class BreakGlass(Strict):
     port: int = Field(22, ge=1, le=65535, description="The port of the path (22: SSH)")
 
 
+POLICY_SECTIONS: dict[str, type] = {
+    **dict.fromkeys(("acls", "grants", "ssh", "nodeAttrs", "tests", "sshTests"), list),
+    **dict.fromkeys(("groups", "hosts", "tagOwners", "autoApprovers", "postures"), dict),
+    **dict.fromkeys(("ipsets", "derpMap"), dict),
+    "defaultSrcPosture": list,
+    **dict.fromkeys(("disableIPv4", "OneCGNATRoute", "randomizeClientPort"), object),
+}
+"""Top-level keys of a Tailscale policy file (matched case-insensitively, as the control plane
+does), for the `policy:` escape hatch."""
+
+
 class Site(Strict):
     tailnet: str = Field("-", description='Tailnet name; "-" = the tailnet of the API key')
     target: Literal["tailscale", "headscale"] = Field(
@@ -386,6 +397,30 @@ class Site(Strict):
         default_factory=list,
         description="Paths that must never be lost (a push losing one is unsafe)",
     )
+    policy: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Escape hatch for what the model cannot say (posture-gated rules, app "
+        "capabilities, custom nodeAttrs, ipsets, rules on arbitrary CIDRs…): policy sections "
+        "merged verbatim into the compiled policy after everything the model generates (a list "
+        "section's entries are appended, an object section's keys added). Each entry is "
+        "validated, evaluated, diffed and linted like generated ones, with its site line as "
+        "provenance. `tailgen import` puts here exactly what it could not model.",
+    )
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_sections(cls, value: dict[str, Any]) -> dict[str, Any]:
+        kinds = {name.lower(): kind for name, kind in POLICY_SECTIONS.items()}
+        for name, body in value.items():
+            kind = kinds.get(name.lower())
+            if kind is None:
+                hint = did_you_mean(name, POLICY_SECTIONS)
+                raise ValueError(
+                    f"{name!r} is not a policy section" + (f"; {hint}" if hint else "")
+                )
+            if kind is not object and not isinstance(body, kind):
+                raise ValueError(f"policy section {name!r} is a {kind.__name__}")
+        return value
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("site.yaml"))
     _derived: dict[str, tuple[tuple[object, ...], Any]] = PrivateAttr(default_factory=dict)

@@ -1,0 +1,137 @@
+"""`tailgen import` and `tailgen init`: adopt an existing tailnet, or start a new site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from compiler.cli.app import app, fail
+from compiler.errors import ExitCode, RemoteError, TailgenError, UsageError
+
+if TYPE_CHECKING:
+    from compiler.adopt import Adoption
+    from compiler.adopt.live import LiveSource
+
+LIVE_NOT_AVAILABLE = (
+    "--live needs the live-tailnet client (compiler.remote), which is not available yet: "
+    "export the policy from the admin console (or GET /api/v2/tailnet/-/acl) and import the file"
+)
+
+
+def _live_source() -> LiveSource:
+    """The live tailnet's client (compiler.remote, from the environment's credentials)."""
+    raise RemoteError(LIVE_NOT_AVAILABLE)
+
+
+def _adopt(
+    policy: Path | None, dns: Path | None, devices: Path | None, live: bool, site_name: str
+) -> Adoption:
+    from compiler.adopt import import_policy
+    from compiler.adopt.files import read_devices, read_dns, read_text
+
+    if live == (policy is not None):
+        raise UsageError("name a POLICY file or pass --live (one of them)")
+    device_list = read_devices(devices) if devices else None
+    settings = read_dns(dns) if dns else None
+    if policy is None:
+        from compiler.adopt.live import read_live
+
+        inputs = read_live(_live_source())
+        text, name = inputs.policy_text, "live policy"
+        device_list = device_list or inputs.devices
+        settings = settings or inputs.dns
+    else:
+        text, name = read_text(policy, "policy"), policy.as_posix()
+    return import_policy(text, name, device_list, settings, site_name)
+
+
+@app.command("import")
+def import_command(
+    policy: Path | None = typer.Argument(None, help="A policy file (HuJSON), e.g. policy.hujson."),
+    dns: Path | None = typer.Option(None, "--dns", help="DNS settings (JSON, the API's shape)."),
+    devices: Path | None = typer.Option(
+        None, "--devices", help="Device list: the API's devices JSON, or a topology."
+    ),
+    live: bool = typer.Option(False, "--live", help="Read the policy from the live tailnet."),
+    output: Path = typer.Option(
+        Path("site.yaml"), "--out", "-o", help="Site file to write ('-': print it)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing site file."),
+) -> None:
+    """Turn a tailnet policy into site.yaml and prove the site grants exactly the same access.
+
+    What the model cannot say stays verbatim under `policy:`. The proof evaluates the old and
+    the new policy for every device × address × port either mentions (plus SSH and the
+    policy's own tests); exit 0 when they agree, 2 when they differ.
+
+    Examples:
+
+      tailgen import policy.hujson
+
+      tailgen import policy.hujson --devices devices.json --dns dns.json -o site.yaml
+    """
+    from compiler.adopt.files import write_new
+
+    try:
+        adoption = _adopt(
+            policy, dns, devices, live, output.name if str(output) != "-" else "site.yaml"
+        )
+        if str(output) == "-":
+            typer.echo(adoption.site_text, nl=False)
+        else:
+            write_new(output, adoption.site_text, overwrite=force)
+    except TailgenError as exc:
+        fail(exc, _sources(policy))
+    for line in adoption.summary():
+        typer.echo(line, err=str(output) == "-")
+    if str(output) != "-":
+        typer.echo(f"wrote {output}", err=False)
+    if not adoption.proof.zero:
+        raise typer.Exit(ExitCode.ATTENTION)
+
+
+def _sources(policy: Path | None) -> dict[str, str]:
+    if policy is None:
+        return {}
+    try:
+        return {policy.as_posix(): policy.read_text(encoding="utf-8")}
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+@app.command("init")
+def init_command(
+    directory: Path = typer.Argument(Path("."), help="Where to create site.yaml."),
+    from_policy: Path | None = typer.Option(None, "--from", help="Import this policy file."),
+    from_live: bool = typer.Option(False, "--from-live", help="Import the live tailnet."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing site file."),
+) -> None:
+    """Create DIR/site.yaml: a commented starter site, or an import of an existing policy.
+
+    Also writes DIR/site.schema.json so editors complete and check the file.
+
+    Examples:
+
+      tailgen init
+
+      tailgen init home --from policy.hujson
+    """
+    from compiler.adopt.files import schema_text, write_new
+    from compiler.adopt.starter import STARTER_SITE
+
+    site = directory / "site.yaml"
+    try:
+        if from_policy is not None or from_live:
+            adoption = _adopt(from_policy, None, None, from_live, site.name)
+            text = adoption.site_text
+            for line in adoption.summary():
+                typer.echo(line)
+        else:
+            text = STARTER_SITE
+        write_new(site, text, overwrite=force)
+        write_new(directory / "site.schema.json", schema_text(), overwrite=True)
+    except TailgenError as exc:
+        fail(exc, _sources(from_policy))
+    typer.echo(f"wrote {site}; next: tailgen build {site} --out {directory / 'out'}")
