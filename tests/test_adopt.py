@@ -43,6 +43,8 @@ POLICY = """// Home tailnet
 		{"src": ["autogroup:member"], "dst": ["autogroup:internet"], "ip": ["*"]},
 		// posture-free but on a LAN address: kept verbatim
 		{"src": ["bob@example.com"], "dst": ["printer"], "ip": ["tcp:631"]},
+		// Tailscale SSH also needs network access to tcp:22
+		{"src": ["alice@example.com"], "dst": ["tag:web"], "ip": ["tcp:22"]},
 	],
 	"ssh": [
 		{"action": "check", "src": ["alice@example.com"], "dst": ["tag:web"], "users": ["root"]},
@@ -61,7 +63,8 @@ def test_import_reads_the_model_and_proves_it() -> None:
     assert adoption.attempt == "full model"
     services = site["services"]
     assert [(s["device"], s["port"], s["allow"]) for s in services.values()] == [
-        ("web", [80, 443], ["group:family"])
+        ("web", [80, 443], ["group:family"]),
+        ("web", [22], ["alice"]),
     ]
     assert site["groups"] == {"family": ["alice", "bob"]}
     assert site["exit_nodes"] == {"allow": ["autogroup:member"]}
@@ -71,7 +74,7 @@ def test_import_reads_the_model_and_proves_it() -> None:
         {"src": ["bob@example.com"], "dst": ["printer"], "ip": ["tcp:631"]}
     ]
     assert site["policy"]["tests"][0]["src"] == "bob@example.com"
-    assert adoption.share.rules() == (3, 1)
+    assert adoption.share.rules() == (4, 1)
     for comment in ("# Home tailnet", "# the household", "# the family reaches the web servers"):
         assert comment in adoption.site_text
     assert "# posture-free but on a LAN address: kept verbatim" in adoption.site_text
