@@ -130,6 +130,31 @@ def _render_plan(planned: Planned, fmt: PlanFormat) -> str:
     return head + render(planned.review, fmt.value, color=color) + drift_text(planned.drift)
 
 
+LIVE = "live"
+
+
+def live_side(desired: Any) -> tuple[Any, list[Any]]:
+    """`diff --against live`: the tailnet as the current side, and its device drift."""
+    from compiler.remote import live
+
+    with connect() as client:
+        state = live.fetch(client)
+        label = f"live ({client.tailnet})"
+    drift = live.drift(desired.site, state.devices) if desired.site else []
+    return live.snapshot(state, label), drift
+
+
+def with_drift(rendered: str, fmt: str, drift: list[Any]) -> str:
+    """A rendered plan with the device drift added (a `drift` key in JSON)."""
+    if fmt == PlanFormat.JSON.value:
+        if not drift:
+            return rendered
+        value = json.loads(rendered)
+        value["drift"] = [d.to_dict() for d in drift]
+        return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    return rendered + drift_text(drift)
+
+
 def drift_text(drift: list[Any]) -> str:
     if not drift:
         return ""

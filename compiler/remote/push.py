@@ -194,10 +194,10 @@ class _Run:
             stored = self.provider.set_policy(text, self.target.if_match)
             self.out.etag_after = stored.etag
         except PreconditionFailed as exc:
-            exc.problems.append(Problem("nothing-written", "nothing was written"))
+            extra = [Problem("nothing-written", "nothing was written")]
             if self.target.if_match == TS_DEFAULT:
-                exc.problems.append(_adoption_problem())
-            raise
+                extra.append(_adoption_problem())
+            raise amend(exc, *extra) from None
         except OutcomeUnknown as exc:
             self._resolve_unknown(live, text, exc)
         self.out.policy_written = True
@@ -210,8 +210,7 @@ class _Run:
             self.out.etag_after = now.etag
             return
         if now.etag == live.policy.etag:
-            exc.problems.append(Problem("nothing-written", "read back: nothing was written"))
-            raise exc
+            raise amend(exc, Problem("nothing-written", "read back: nothing was written")) from None
         raise LiveChangedError("the live policy changed while it was being written; check it")
 
     def write_dns(self, dns: dict[str, Any]) -> None:
@@ -229,26 +228,28 @@ class _Run:
             self.out.routes_written += 1
         self.step("routes", "ok", f"{len(routes)} device(s)")
 
-    def undo_policy(self, live: LiveState, error: TailgenError) -> None:
-        """Put the backed-up policy back after a later step failed."""
+    def undo_policy(self, live: LiveState, error: TailgenError) -> TailgenError:
+        """Put the backed-up policy back after a later step failed; the error, amended to
+        say exactly what is live now."""
         try:
             self.provider.set_policy(live.policy.text, self.out.etag_after)
         except TailgenError as undo:
-            error.problems.append(
-                Problem(
-                    "partly-written",
-                    "the policy WAS written and DNS was not; restoring the old policy failed: "
-                    f"{undo.problems[0].message if undo.problems else undo}",
-                    hint=f"run `tailgen rollback {self.out.backup}`",
-                )
+            failed = undo.problems[0].message if undo.problems else str(undo)
+            return RemoteError(
+                [
+                    *error.problems,
+                    Problem(
+                        "partly-written",
+                        "the policy WAS written and DNS was not; restoring the old policy "
+                        f"failed: {failed}",
+                        hint=f"run `tailgen rollback {self.out.backup}`",
+                    ),
+                ]
             )
-            return
         self.out.restored = True
         self.out.policy_written = False
         self.step("undo", "ok", "old policy restored from the backup")
-        error.problems.append(
-            Problem("restored", "the policy write was undone: the tailnet is as it was")
-        )
+        return amend(error, Problem("restored", "the policy write was undone: the tailnet is as it was"))
 
     def verify(self) -> None:
         t = self.target
@@ -284,10 +285,20 @@ def apply(
             run.write_routes(target.routes)
     except TailgenError as exc:
         if run.out.policy_written:
-            run.undo_policy(live, exc)
+            raise run.undo_policy(live, exc) from None
         raise
     run.verify()
     return run.out
+
+
+def amend(error: TailgenError, *extra: Problem) -> TailgenError:
+    """The same kind of error (same exit code), saying more."""
+    kind: type[TailgenError] = TailgenError
+    for cls in (LiveChangedError, RemoteError):
+        if isinstance(error, cls):
+            kind = cls
+            break
+    return kind([*error.problems, *extra])
 
 
 def _dns_changed(what: str) -> LiveChangedError:

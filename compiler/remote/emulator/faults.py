@@ -22,6 +22,7 @@ class Fault:
     count: int = 1
     retry_after: int = 1
     delay: float = 0.2
+    after: int = 0  # let this many matching requests through first
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,6 +59,9 @@ class Faults:
         with self._lock:
             for fault in self._queue:
                 if fault.op in ("*", op):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.count -= 1
                     if fault.count <= 0:
                         self._queue.remove(fault)
