@@ -303,6 +303,14 @@ HANDLERS: dict[Operation, Callable[[Emulator, Request], Answer]] = {
 }
 
 
+class _Discard:
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
 # -- the HTTP handler ---------------------------------------------------------------------------
 
 
@@ -317,6 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
     emulator: Emulator
     protocol_version = "HTTP/1.1"
     server_version = "tailgen-emulator"
+    wbufsize = 1 << 16  # headers and body leave in one segment (no Nagle/delayed-ACK stall)
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._handle()
@@ -441,9 +451,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(answer.body)
+        self.wfile.flush()
 
     def _drop(self) -> None:
         self.close_connection = True
+        self.wfile = _Discard()  # nothing buffered may leave after the drop
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
