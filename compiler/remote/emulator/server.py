@@ -303,14 +303,6 @@ HANDLERS: dict[Operation, Callable[[Emulator, Request], Answer]] = {
 }
 
 
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
 # -- the HTTP handler ---------------------------------------------------------------------------
 
 
@@ -454,8 +446,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _drop(self) -> None:
-        self.close_connection = True
-        self.wfile = _Discard()  # nothing buffered may leave after the drop
+        self.close_connection = True  # nothing was written: the client sees a dropped line
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
