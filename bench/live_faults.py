@@ -32,7 +32,9 @@ def main() -> int:
         figures = run_cycles(args.cycles, args.seed, Path(tmp) / "backups")
     print(figures.summary())
     if figures.mixes or figures.missing_backups:
-        print(f"FAILED: mixed states {figures.mixes}, writes without a backup {figures.missing_backups}")
+        print(
+            f"FAILED: mixed states {figures.mixes}, writes without a backup {figures.missing_backups}"
+        )
         return 1
     return 0
 

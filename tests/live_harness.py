@@ -67,7 +67,11 @@ def make_auth(clock: Clock | None = None) -> Auth:
 
 @contextmanager
 def emulator(log: list[str] | None = None, clock: Clock | None = None) -> Iterator[Emulator]:
-    emu = Emulator(state_from_site(desired().site), make_auth(clock), log=log.append if log is not None else None)
+    emu = Emulator(
+        state_from_site(desired().site),
+        make_auth(clock),
+        log=log.append if log is not None else None,
+    )
     with emu:
         yield emu
 

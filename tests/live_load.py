@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from live_harness import SITE, Sleeps, client, desired, emulator
+
 from compiler import hujson
 from compiler.build import compile_text
 from compiler.errors import LiveChangedError, TailgenError
@@ -26,7 +28,6 @@ from compiler.remote import dnsconfig, liveplan, push
 from compiler.remote.emulator import Emulator
 from compiler.review import Snapshot
 from compiler.review.snapshot import DNS_SETTINGS, POLICY
-from live_harness import SITE, Sleeps, client, desired, emulator
 
 # (kind, operation, count, extra): what can go wrong in one cycle.
 FAULTS: tuple[tuple[str, str, int, dict[str, Any]], ...] = (
@@ -134,7 +135,17 @@ def one_cycle(
         emu.faults.clear()
     figures.cycles += 1
     edited = emu.edits > edits  # someone else wrote during the push: that is "old" too
-    check(emu, f"{number} {kind}:{op}", before, wanted(target), writes, known, backup_dir, figures, edited)
+    check(
+        emu,
+        f"{number} {kind}:{op}",
+        before,
+        wanted(target),
+        writes,
+        known,
+        backup_dir,
+        figures,
+        edited,
+    )
 
 
 def check(
@@ -161,7 +172,9 @@ def check(
         return
     figures.writes += 1
     saved = [
-        p for p in fresh if ((p / "policy.hujson").read_bytes(), (p / "dns.json").read_bytes()) == before
+        p
+        for p in fresh
+        if ((p / "policy.hujson").read_bytes(), (p / "dns.json").read_bytes()) == before
     ]
     if len(fresh) != 1 or not saved:
         figures.missing_backups.append(number)

@@ -9,11 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
-
-from compiler.cli import app
-from compiler.remote.emulator import Emulator
-from compiler.remote.emulator.seed import api_device, state_from_site
 from live_harness import (
     API_KEY,
     NARROW_ID,
@@ -25,6 +20,11 @@ from live_harness import (
     desired,
     make_auth,
 )
+from typer.testing import CliRunner, Result
+
+from compiler.cli import app
+from compiler.remote.emulator import Emulator
+from compiler.remote.emulator.seed import api_device, state_from_site
 
 runner = CliRunner()
 
@@ -36,7 +36,10 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emul
     monkeypatch.chdir(tmp_path)
     log: list[str] = []
     emu = Emulator(
-        state_from_site(desired().site), make_auth(), state_file=tmp_path / "emulator.json", log=log.append
+        state_from_site(desired().site),
+        make_auth(),
+        state_file=tmp_path / "emulator.json",
+        log=log.append,
     )
     with emu:
         yield emu, log
@@ -119,7 +122,9 @@ def test_diff_against_live_reports_device_drift(live: tuple[Emulator, list[str]]
     }
 
 
-def test_no_secret_in_any_file_log_or_output(live: tuple[Emulator, list[str]], tmp_path: Path) -> None:
+def test_no_secret_in_any_file_log_or_output(
+    live: tuple[Emulator, list[str]], tmp_path: Path
+) -> None:
     emu, log = live
     out: list[str] = []
     oauth = {
@@ -136,14 +141,20 @@ def test_no_secret_in_any_file_log_or_output(live: tuple[Emulator, list[str]], t
     emu.faults.clear()
     emu.inject("429", "*", count=1)
     run(emu, "diff", "--against", "live", "--format", "markdown", outputs=out, **oauth)
-    narrow = {**oauth, "TAILSCALE_OAUTH_CLIENT_ID": NARROW_ID, "TAILSCALE_OAUTH_CLIENT_SECRET": NARROW_SECRET}
+    narrow = {
+        **oauth,
+        "TAILSCALE_OAUTH_CLIENT_ID": NARROW_ID,
+        "TAILSCALE_OAUTH_CLIENT_SECRET": NARROW_SECRET,
+    }
     assert run(emu, "plan", outputs=out, **narrow).exit_code == 1
     assert run(emu, "plan", outputs=out, TAILSCALE_API_KEY=API_KEY + "x").exit_code == 1
     bad_secret = {**oauth, "TAILSCALE_OAUTH_CLIENT_SECRET": OAUTH_SECRET + "x"}
     assert run(emu, "plan", outputs=out, **bad_secret).exit_code == 1
     assert run(emu, "rollback", "--yes", "--format", "json", outputs=out).exit_code == 0
     produced = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert any(p.name == "policy.hujson" for p in produced) and (tmp_path / "emulator.json").is_file()
+    assert (
+        any(p.name == "policy.hujson" for p in produced) and (tmp_path / "emulator.json").is_file()
+    )
     assert any("403" in o for o in out) and any("401" in o for o in out) and log
     texts = [p.read_bytes().decode("utf-8", "replace") for p in produced] + out + log
     for secret in (*SECRETS, API_KEY + "x", OAUTH_SECRET + "x"):

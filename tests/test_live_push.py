@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from live_harness import SITE, Recorder, Sleeps, client, desired, emulator
 
 from compiler import hujson
 from compiler.build import compile_text
@@ -21,8 +22,6 @@ from compiler.remote.emulator import Emulator
 from compiler.remote.emulator.state import DEFAULT_POLICY
 from compiler.review import Snapshot
 from compiler.review.snapshot import DNS_SETTINGS, POLICY
-from live_harness import SITE, Recorder, Sleeps, client, desired, emulator
-
 
 SHARE_LMSTUDIO = ("allow: [emory]\n", "allow: [emory, partner]\n")
 MAGIC_OFF = ("magic_dns: true", "magic_dns: false")
@@ -105,7 +104,9 @@ def test_normal_push_uses_the_plans_etag_and_backs_up_first(tmp_path: Path) -> N
         post = next(x for x in recorder.exchanges if x.method == "POST" and x.url.endswith("/acl"))
         assert post.headers["if-match"] == planned.plan.live_etag
         assert Path(outcome.backup, "policy.hujson").read_bytes() == old_policy
-        assert not any(x.url.endswith("/dns/configuration") and x.method == "POST" for x in recorder.exchanges)
+        assert not any(
+            x.url.endswith("/dns/configuration") and x.method == "POST" for x in recorder.exchanges
+        )
 
 
 def test_concurrent_edit_after_plan_exits_4_and_writes_nothing(tmp_path: Path) -> None:
@@ -139,7 +140,9 @@ def test_edit_between_read_and_write_is_a_412_and_nothing_else_is_written(tmp_pa
 def test_failing_tests_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
     base = desired()
     text = (base.text(POLICY) or "").replace(
-        '\t"tests": [', '\t"tests": [\n\t\t{"src": "guest@example.com", "accept": ["wintendo:11434"]},', 1
+        '\t"tests": [',
+        '\t"tests": [\n\t\t{"src": "guest@example.com", "accept": ["wintendo:11434"]},',
+        1,
     )
     assert text != base.text(POLICY)
     files = {**base.files, POLICY: text.encode()}
@@ -147,7 +150,7 @@ def test_failing_tests_are_refused_and_nothing_is_written(tmp_path: Path) -> Non
     with emulator() as emu, client(emu) as c:
         planned = liveplan.make_plan(c, bad)
         assert planned.validation.message == "test(s) failed"
-        assert any("guest@example.com" == d.get("user") for d in planned.validation.data)
+        assert any(d.get("user") == "guest@example.com" for d in planned.validation.data)
         with pytest.raises(RemoteError, match="rejected this policy"):
             push.push(c, planned.plan, bad, tmp_path / "b", force=True)
         unvalidated = liveplan.make_plan(c, bad, validate=False)

@@ -65,7 +65,9 @@ def diff_command(
 
     try:
         desired = read_snapshot(site)
-        current, drift = live_side(desired) if str(against) == LIVE else (read_snapshot(against), [])
+        current, drift = (
+            live_side(desired) if str(against) == LIVE else (read_snapshot(against), [])
+        )
         plan = diff(desired, current)
     except TailgenError as exc:
         fail(exc, site_sources(site, against), exc.exit_code)

@@ -66,7 +66,9 @@ def desired_snapshot(site: Path) -> Any:
 def plan_command(
     site: Path = typer.Argument(Path("site.yaml"), help="The site file to build."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Save the plan here."),
-    fmt: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", "-f", help="text, markdown or json."),
+    fmt: PlanFormat = typer.Option(
+        PlanFormat.TEXT, "--format", "-f", help="text, markdown or json."
+    ),
 ) -> None:
     """Fetch the live tailnet (policy + ETag, DNS, devices), diff it against what SITE builds,
     run the control plane's validate, print the plan and optionally save it for `push`.
@@ -106,11 +108,15 @@ def _refuse_invalid(planned: Planned) -> None:
     verdict = planned.validation
     if verdict.ok:
         return
-    problems = [Problem("remote-validate", f"the control plane rejects this policy: {verdict.message}")]
+    problems = [
+        Problem("remote-validate", f"the control plane rejects this policy: {verdict.message}")
+    ]
     for entry in verdict.data:
         if isinstance(entry, dict):
             errors = entry.get("errors") or entry.get("warnings") or []
-            problems.append(Problem("remote-validate", f"{entry.get('user', '')}: {'; '.join(errors)}"))
+            problems.append(
+                Problem("remote-validate", f"{entry.get('user', '')}: {'; '.join(errors)}")
+            )
     raise RemoteError(problems)
 
 
@@ -199,7 +205,13 @@ def push_command(
                 _dry_run(plan, backup_dir, fmt, replace)
                 return
             outcome = push.push(
-                client, plan, desired, backup_dir, force=force, replace=replace, progress=_progress(fmt)
+                client,
+                plan,
+                desired,
+                backup_dir,
+                force=force,
+                replace=replace,
+                progress=_progress(fmt),
             )
             stats = client.stats
     except TailgenError as exc:
@@ -252,7 +264,9 @@ def _report(outcome: Outcome, fmt: ResultFormat, stats: dict[str, int]) -> None:
         return
     if outcome.backup:
         typer.echo(f"backup: {outcome.backup}")
-    written = [w for w, done in (("policy", outcome.policy_written), ("DNS", outcome.dns_written)) if done]
+    written = [
+        w for w, done in (("policy", outcome.policy_written), ("DNS", outcome.dns_written)) if done
+    ]
     typer.echo(f"written: {', '.join(written) or 'nothing'}; verified")
 
 
@@ -275,7 +289,9 @@ def rollback_command(
     try:
         saved = backups.read(backup or backups.latest(backup_dir))
         if not yes:
-            typer.echo(f"dry run: would restore {saved.path} (ETag {saved.live.policy.etag}); add --yes")
+            typer.echo(
+                f"dry run: would restore {saved.path} (ETag {saved.live.policy.etag}); add --yes"
+            )
             return
         with connect() as client:
             outcome = push.rollback(client, saved, backup_dir, progress=_progress(fmt))
@@ -289,9 +305,15 @@ def rollback_command(
 def serve_emulator_command(
     port: int = typer.Option(8080, "--port", "-p", help="TCP port on 127.0.0.1 (0: any free)."),
     state: Path | None = typer.Option(None, "--state", help="Keep the tailnet in this JSON file."),
-    site: Path | None = typer.Option(None, "--site", help="Seed devices and users from a site file."),
+    site: Path | None = typer.Option(
+        None, "--site", help="Seed devices and users from a site file."
+    ),
     devices: Path | None = typer.Option(None, "--devices", help="Seed from a devices JSON file."),
-    fault: list[str] = typer.Option([], "--fault", help="Queue a fault: KIND[:OP[:COUNT]] (429, 500, slow, drop, drop-after, edit, edit-dns)."),
+    fault: list[str] = typer.Option(
+        [],
+        "--fault",
+        help="Queue a fault: KIND[:OP[:COUNT]] (429, 500, slow, drop, drop-after, edit, edit-dns).",
+    ),
 ) -> None:
     """A local emulator of the Tailscale API on loopback, to rehearse plan/push/rollback
     without a tailnet. Any `tskey-api-…` key and any OAuth client with a `tskey-client-…`
@@ -310,7 +332,9 @@ def serve_emulator_command(
     try:
         tailnet = initial_state(state, site, devices)
         faults = [Fault.parse(f) for f in fault]
-        emu = Emulator(tailnet, port=port, state_file=state, log=lambda line: typer.echo(line, err=True))
+        emu = Emulator(
+            tailnet, port=port, state_file=state, log=lambda line: typer.echo(line, err=True)
+        )
     except (TailgenError, ValueError, OSError) as exc:
         fail(exc if isinstance(exc, TailgenError) else UsageError(str(exc)))
     for f in faults:

@@ -82,7 +82,9 @@ def _write_dir(directory: Path, name: str, files: dict[str, bytes]) -> Path:
 
 def latest(directory: Path) -> Path:
     """The newest complete backup in `directory` (names sort by time)."""
-    found = sorted(p for p in directory.glob("*") if (p / META).is_file() and not p.name.startswith("."))
+    found = sorted(
+        p for p in directory.glob("*") if (p / META).is_file() and not p.name.startswith(".")
+    )
     if not found:
         raise InputError(f"{directory}: no backups (push writes one before every write)")
     return found[-1]

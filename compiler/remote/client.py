@@ -27,7 +27,13 @@ from compiler.remote.credentials import (
     from_env,
     redact,
 )
-from compiler.remote.errors import ApiError, OutcomeUnknown, PreconditionFailed, error_message, hint_for
+from compiler.remote.errors import (
+    ApiError,
+    OutcomeUnknown,
+    PreconditionFailed,
+    error_message,
+    hint_for,
+)
 from compiler.remote.oauth import TokenSource
 from compiler.remote.operations import Operation
 
@@ -145,9 +151,7 @@ class TailscaleClient:
         comments); a 400 for a malformed body is a failed validation, not an error."""
         body = hujson.standardize(text).encode()
         try:
-            resp = self.call(
-                ops.VALIDATE_POLICY, content=body, headers={"Content-Type": HUJSON}
-            )
+            resp = self.call(ops.VALIDATE_POLICY, content=body, headers={"Content-Type": HUJSON})
         except ApiError as exc:
             if exc.status != 400:
                 raise
@@ -225,7 +229,9 @@ class TailscaleClient:
         refreshed = False
         while True:
             resp = self._with_retries(
-                lambda: self._http.request(op.method, path, headers=self._auth(request), **_body(request)),
+                lambda: self._http.request(
+                    op.method, path, headers=self._auth(request), **_body(request)
+                ),
                 op,
                 endpoint,
             )

@@ -75,7 +75,9 @@ def make_plan(provider: Provider, desired: Snapshot, validate: bool = True) -> P
     review = diff(desired, snapshot(live, f"live ({provider.tailnet})"))
     policy_text = desired.text(POLICY) or ""
     dns_text = desired.text(DNS_SETTINGS)
-    desired_dns = dnsconfig.digest(json.loads(dns_text)) if dns_text and live.dns is not None else ""
+    desired_dns = (
+        dnsconfig.digest(json.loads(dns_text)) if dns_text and live.dns is not None else ""
+    )
     policy_changed = hujson.format(policy_text) != live.policy.text
     verdict = Validation()
     if validate and policy_changed:

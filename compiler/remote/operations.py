@@ -63,7 +63,9 @@ SET_DNS_CONFIG = Operation(
 GET_NAMESERVERS = Operation(
     "listDnsNameservers", "GET", "/tailnet/{tailnet}/dns/nameservers", "dns:read"
 )
-SET_NAMESERVERS = Operation("setDnsNameservers", "POST", "/tailnet/{tailnet}/dns/nameservers", "dns")
+SET_NAMESERVERS = Operation(
+    "setDnsNameservers", "POST", "/tailnet/{tailnet}/dns/nameservers", "dns"
+)
 GET_PREFERENCES = Operation(
     "getDnsPreferences", "GET", "/tailnet/{tailnet}/dns/preferences", "dns:read"
 )

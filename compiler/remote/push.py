@@ -139,7 +139,9 @@ def rollback(
     }
     target = Target(
         policy=old.policy.text if old.policy.text != live.policy.text else None,
-        dns=old.dns if old.dns is not None and dnsconfig.digest(old.dns) != live.dns_digest else None,
+        dns=old.dns
+        if old.dns is not None and dnsconfig.digest(old.dns) != live.dns_digest
+        else None,
         expect_etag=live.policy.etag,
         expect_dns=live.dns_digest,
         if_match=live.policy.etag,
@@ -249,7 +251,9 @@ class _Run:
         self.out.restored = True
         self.out.policy_written = False
         self.step("undo", "ok", "old policy restored from the backup")
-        return amend(error, Problem("restored", "the policy write was undone: the tailnet is as it was"))
+        return amend(
+            error, Problem("restored", "the policy write was undone: the tailnet is as it was")
+        )
 
     def verify(self) -> None:
         t = self.target

@@ -24,9 +24,7 @@ TAILNET_DOMAIN = "tail0000.ts.net"
 
 
 def users_from_site(site: Site) -> list[dict[str, Any]]:
-    return [
-        {"name": u.login, "login": u.login, "role": u.role.value} for u in site.users.values()
-    ]
+    return [{"name": u.login, "login": u.login, "role": u.role.value} for u in site.users.values()]
 
 
 def devices_from_site(site: Site) -> list[dict[str, Any]]:
@@ -109,9 +107,7 @@ def read_devices_json(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, 
     return devices, list(users)
 
 
-def initial_state(
-    state_file: Path | None, site: Path | None, devices: Path | None
-) -> TailnetState:
+def initial_state(state_file: Path | None, site: Path | None, devices: Path | None) -> TailnetState:
     """The tailnet to start with: the state file if it exists, else seeded from a site file
     or a devices file (a fresh default policy and DNS either way)."""
     if state_file is not None and state_file.is_file():

@@ -12,6 +12,7 @@ shows the stored policy, DNS and devices (never credentials).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -102,7 +103,7 @@ class Emulator:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> Emulator:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -179,7 +180,11 @@ def _policy_answer(emu: Emulator, req: Request) -> Answer:
     if req.query.get("details", [""])[0] in ("1", "true"):
         import base64
 
-        body = {"acl": base64.b64encode(policy).decode(), "warnings": [], "errors": None}
+        body: dict[str, Any] = {
+            "acl": base64.b64encode(policy).decode(),
+            "warnings": [],
+            "errors": None,
+        }
         return _json(body, ETag=etag)
     if req.wants_json():
         return _json(hujson.loads(policy.decode()), ETag=etag)
@@ -252,9 +257,11 @@ def _matches(device: dict[str, Any], filters: dict[str, list[str]]) -> bool:
     """Exact-match filters, AND-ed; a list field must contain every value asked for."""
     for key, wanted in filters.items():
         value = device.get(key)
-        have = [str(v).lower() if isinstance(v, bool) else str(v) for v in value] if isinstance(
-            value, list
-        ) else [str(value).lower() if isinstance(value, bool) else str(value)]
+        have = (
+            [str(v).lower() if isinstance(v, bool) else str(v) for v in value]
+            if isinstance(value, list)
+            else [str(value).lower() if isinstance(value, bool) else str(value)]
+        )
         if not all(w in have for w in wanted):
             return False
     return True
@@ -337,7 +344,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.emulator.log:
-            self.emulator.log(f"{self.command} {self.path.split('?')[0]} {args[1] if len(args) > 1 else ''}")
+            self.emulator.log(
+                f"{self.command} {self.path.split('?')[0]} {args[1] if len(args) > 1 else ''}"
+            )
 
     def _handle(self) -> None:
         try:
@@ -447,7 +456,5 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True  # nothing was written: the client sees a dropped line
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
