@@ -84,13 +84,14 @@ def client(
     retry: RetryPolicy = FAST,
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
+    timeout: float = 5.0,
 ) -> TailscaleClient:
     return TailscaleClient(
         credentials or Credentials(api_key=API_KEY),
         emu.url,
         "-",
         retry=retry,
-        timeout=5.0,
+        timeout=timeout,
         sleep=sleeps if sleeps is not None else Sleeps(),
         transport=transport,
         **({"clock": clock} if clock else {}),

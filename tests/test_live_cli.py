@@ -84,8 +84,11 @@ def test_plan_push_rollback_exit_codes(live: tuple[Emulator, list[str]]) -> None
     result = json.loads(pushed.stdout)
     assert result["policy_written"] and result["dns_written"] and Path(result["backup"]).is_dir()
     assert run(emu, "plan").exit_code == 0
-    again = run(emu, "push", "plan.json", "--yes", "--force")
-    assert again.exit_code == 4 and "nothing was written" in again.stderr
+    again = run(emu, "push", "plan.json", "--yes", "--force")  # a retried CI job
+    assert again.exit_code == 0 and "already applied" in again.stdout
+    emu.edit_policy_out_of_band()
+    stale = run(emu, "push", "plan.json", "--yes", "--force")
+    assert stale.exit_code == 4 and "nothing was written" in stale.stderr
     back = run(emu, "rollback", "--yes")
     assert back.exit_code == 0, back.output
     assert run(emu, "plan").exit_code == 3  # the default policy is back
@@ -165,3 +168,18 @@ def test_no_secret_in_any_file_log_or_output(
 def test_serve_emulator_rejects_an_unknown_fault() -> None:
     result = runner.invoke(app, ["serve-emulator", "--port", "0", "--fault", "nonsense"])
     assert result.exit_code == 1 and "unknown fault" in result.stderr
+
+
+def test_emulator_seeds_from_a_devices_file_and_keeps_its_state(tmp_path: Path) -> None:
+    from compiler.remote.emulator.seed import initial_state
+
+    devices = [api_device("box", "100.70.0.1", user="a@example.com", routes=["10.1.0.0/24"])]
+    (tmp_path / "devices.json").write_text(json.dumps({"devices": devices}))
+    state = initial_state(None, None, tmp_path / "devices.json")
+    assert state.users == [{"name": "a@example.com", "login": "a@example.com", "role": "member"}]
+    emu = Emulator(state, make_auth(), state_file=tmp_path / "state.json")
+    with emu:
+        emu.edit_dns_out_of_band()
+    reloaded = initial_state(tmp_path / "state.json", None, None)
+    assert reloaded.devices == devices and reloaded.dns == emu.state.dns
+    assert API_KEY not in (tmp_path / "state.json").read_text()

@@ -228,3 +228,23 @@ def test_credentials_from_env_and_redaction() -> None:
     with pytest.raises(Exception, match="TAILSCALE_API_KEY"):
         from_env({})
     assert redact(f"x {API_KEY} y", [API_KEY]) == "x *** y"
+
+
+def test_slow_answers_time_out_and_reads_are_retried() -> None:
+    sleeps = Sleeps()
+    with emulator() as emu, client(emu, sleeps=sleeps, timeout=0.3) as c:
+        emu.inject("slow", "getDnsConfiguration", delay=1.0)
+        assert c.get_dns()["preferences"]
+    assert len(sleeps.waits) == 1 and emu.faults.injected["slow"] == 1
+
+
+def test_keyring_is_used_when_the_environment_has_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    fake = types.ModuleType("keyring")
+    fake.get_password = lambda service, name: (
+        API_KEY if (service, name) == ("tailgen", "api-key") else None
+    )  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keyring", fake)
+    assert from_env({}).api_key == API_KEY

@@ -70,6 +70,7 @@ class Target:
     expect_dns: str
     if_match: str
     routes: dict[str, list[str]] | None = None
+    applied: tuple[str, str] | None = None  # (ETag, DNS digest) once this target is live
 
 
 def check_plan(plan: LivePlan, desired: Snapshot, provider: Provider, force: bool) -> None:
@@ -107,6 +108,7 @@ def plan_target(plan: LivePlan, desired: Snapshot, replace: bool = False) -> Tar
         expect_etag=plan.live_etag,
         expect_dns=plan.live_dns,
         if_match=TS_DEFAULT if plan.adopt and not replace else plan.live_etag,
+        applied=(plan.desired_etag, plan.desired_dns or plan.live_dns),
     )
 
 
@@ -277,6 +279,10 @@ def apply(
     run.step("read", "running")
     live = live or fetch(provider)
     run.step("read", "ok", f"ETag {live.policy.etag}")
+    if target.applied and (live.policy.etag, live.dns_digest) == target.applied:
+        run.step("plan", "skipped", "already applied: the live tailnet is what the plan makes it")
+        run.out.etag_before = run.out.etag_after = live.policy.etag
+        return run.out
     run.guard(live)
     run.out.backup = str(backups.write(live, backup_dir, provider.base_url, provider.tailnet))
     run.step("backup", "ok", run.out.backup)

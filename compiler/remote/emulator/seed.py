@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from compiler.build import build
 from compiler.errors import InputError
 from compiler.remote.emulator.state import TailnetState
 from compiler.site.inventory import device_addresses
@@ -119,7 +118,7 @@ def initial_state(state_file: Path | None, site: Path | None, devices: Path | No
         found, users = read_devices_json(devices)
         return TailnetState(users=users, devices=found)
     if site is not None:
-        return state_from_site(build(site)[0].site)
+        return state_from_site(site)
     return TailnetState()
 
 

@@ -375,6 +375,8 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self.emulator.answer(req)
         except Reject as exc:
             answer = _json(exc.body, exc.status)
+        except Exception as exc:  # an emulator bug still answers the way the API would
+            answer = _json({"message": f"internal server error: {type(exc).__name__}"}, 500)
         if fault is not None and fault.kind == "drop-after":
             self._drop()
             return
