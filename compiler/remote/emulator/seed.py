@@ -106,9 +106,9 @@ def read_devices_json(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, 
     return devices, list(users)
 
 
-def initial_state(state_file: Path | None, site: Path | None, devices: Path | None) -> TailnetState:
-    """The tailnet to start with: the state file if it exists, else seeded from a site file
-    or a devices file (a fresh default policy and DNS either way)."""
+def initial_state(state_file: Path | None, site: Site | None, devices: Path | None) -> TailnetState:
+    """The tailnet to start with: the state file if it exists, else seeded from a devices
+    file or a (compiled) site (a fresh default policy and DNS either way)."""
     if state_file is not None and state_file.is_file():
         try:
             return TailnetState.from_json(json.loads(state_file.read_text(encoding="utf-8")))
