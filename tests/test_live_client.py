@@ -248,3 +248,28 @@ def test_keyring_is_used_when_the_environment_has_no_key(monkeypatch: pytest.Mon
     )  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "keyring", fake)
     assert from_env({}).api_key == API_KEY
+
+
+def test_retry_after_as_an_http_date() -> None:
+    import email.utils
+    import time
+
+    import httpx
+
+    from compiler.remote.client import TailscaleClient
+
+    answers = [
+        httpx.Response(
+            429,
+            headers={"Retry-After": email.utils.formatdate(time.time() + 30, usegmt=True)},
+            json={"message": "slow down"},
+        ),
+        httpx.Response(200, json={"dns": ["1.1.1.1"]}),
+    ]
+    sleeps = Sleeps()
+    transport = httpx.MockTransport(lambda request: answers.pop(0))
+    with TailscaleClient(
+        Credentials(api_key=API_KEY), "http://127.0.0.1:9", sleep=sleeps, transport=transport
+    ) as c:
+        assert c.nameservers() == ["1.1.1.1"]
+    assert len(sleeps.waits) == 1 and 25 < sleeps.waits[0] <= 30

@@ -279,13 +279,7 @@ class TailscaleClient:
     def _retry_after(self, resp: httpx.Response, tries: int) -> float:
         """`Retry-After` in seconds or as an HTTP date, capped; backoff when absent."""
         value = resp.headers.get("Retry-After", "").strip()
-        seconds: float | None = None
-        if value.isdigit():
-            seconds = float(value)
-        elif value:
-            parsed = email.utils.parsedate_to_datetime(value) if _is_date(value) else None
-            if parsed is not None:
-                seconds = max(0.0, parsed.timestamp() - time.time())
+        seconds = float(value) if value.isdigit() else _seconds_until(value)
         if seconds is None:
             seconds = self._backoff(tries)
         return min(seconds, self.retry.max_retry_after)
@@ -355,8 +349,10 @@ def _body(request: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in request.items() if k != "headers"}
 
 
-def _is_date(value: str) -> bool:
+def _seconds_until(http_date: str) -> float | None:
+    """Seconds from now until an HTTP date (0 if past), or None when it is not one."""
     try:
-        return email.utils.parsedate_to_datetime(value) is not None
+        when = email.utils.parsedate_to_datetime(http_date)
     except (TypeError, ValueError):
-        return False
+        return None
+    return max(0.0, when.timestamp() - time.time())
