@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -204,15 +203,19 @@ def push_command(
                 push.check_plan(plan, desired, client, force)
                 _dry_run(plan, backup_dir, fmt, replace)
                 return
-            outcome = push.push(
-                client,
-                plan,
-                desired,
-                backup_dir,
-                force=force,
-                replace=replace,
-                progress=_progress(fmt),
-            )
+            progress = Progress(fmt)
+            try:
+                outcome = push.push(
+                    client,
+                    plan,
+                    desired,
+                    backup_dir,
+                    force=force,
+                    replace=replace,
+                    progress=progress,
+                )
+            finally:
+                progress.close()
             stats = client.stats
     except TailgenError as exc:
         fail(exc, code=exc.exit_code)
@@ -237,25 +240,48 @@ def _dry_run(plan: Any, backup_dir: Path, fmt: ResultFormat, replace: bool) -> N
         typer.echo(f"  - {step}")
 
 
-def _progress(fmt: ResultFormat) -> Any:
-    """Each step as it happens: rich on a terminal, one plain line otherwise (stderr)."""
-    from rich.console import Console
+STEP_TITLES = {
+    "read": "reading the live tailnet",
+    "backup": "backing up the live state",
+    "policy": "writing the policy (If-Match)",
+    "dns": "re-checking and writing DNS",
+    "routes": "restoring routes",
+    "undo": "restoring the old policy",
+    "verify": "reading back and verifying",
+}
 
-    console = Console(stderr=True, highlight=False)
-    live = sys.stderr.isatty() and fmt is ResultFormat.TEXT
 
-    def show(step: Step) -> None:
+class Progress:
+    """Each step as it happens, on stderr: a rich spinner while a step runs on a terminal,
+    then one line per finished step; plain lines when stderr is not a terminal."""
+
+    def __init__(self, fmt: ResultFormat) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+        self.rich = self.console.is_terminal and fmt is ResultFormat.TEXT
+        self.status: Any = None
+
+    def __call__(self, step: Step) -> None:
+        title = STEP_TITLES.get(step.name, step.name)
         if step.status == "running":
-            if live:
-                console.print(f"[dim]… {step.name}[/dim]")
+            if self.rich:
+                self.status = self.console.status(f"{title} …")
+                self.status.start()
             return
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
         mark = {"ok": "✓", "skipped": "-", "failed": "✗"}.get(step.status, "•")
-        if live:
-            console.print(f"[green]{mark}[/green] {step.name} [dim]{step.detail}[/dim]")
+        if self.rich:
+            self.console.print(f"[green]{mark}[/green] {step.name}: [dim]{step.detail}[/dim]")
         else:
             typer.echo(f"{mark} {step.name}: {step.detail}", err=True)
 
-    return show
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
 
 
 def _report(outcome: Outcome, fmt: ResultFormat, stats: dict[str, int]) -> None:
@@ -298,7 +324,11 @@ def rollback_command(
             )
             return
         with connect() as client:
-            outcome = push.rollback(client, saved, backup_dir, progress=_progress(fmt))
+            progress = Progress(fmt)
+            try:
+                outcome = push.rollback(client, saved, backup_dir, progress=progress)
+            finally:
+                progress.close()
             stats = client.stats
     except TailgenError as exc:
         fail(exc, code=exc.exit_code)
