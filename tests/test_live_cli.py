@@ -89,6 +89,9 @@ def test_plan_push_rollback_exit_codes(live: tuple[Emulator, list[str]]) -> None
     emu.edit_policy_out_of_band()
     stale = run(emu, "push", "plan.json", "--yes", "--force")
     assert stale.exit_code == 4 and "nothing was written" in stale.stderr
+    preview = run(emu, "rollback")
+    assert preview.exit_code == 0 and "dry run: would restore backups/" in preview.stdout
+    assert "policy" in preview.stdout and emu.state.is_default is False
     back = run(emu, "rollback", "--yes")
     assert back.exit_code == 0, back.output
     assert run(emu, "plan").exit_code == 3  # the default policy is back

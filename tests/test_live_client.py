@@ -273,3 +273,18 @@ def test_retry_after_as_an_http_date() -> None:
     ) as c:
         assert c.nameservers() == ["1.1.1.1"]
     assert len(sleeps.waits) == 1 and 25 < sleeps.waits[0] <= 30
+
+
+def test_a_server_message_that_echoes_the_key_is_redacted() -> None:
+    import httpx
+
+    from compiler.remote.client import TailscaleClient
+
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(400, json={"message": f"bad token {API_KEY}"})
+    )
+    with TailscaleClient(
+        Credentials(api_key=API_KEY), "http://127.0.0.1:9", transport=transport
+    ) as c, pytest.raises(ApiError) as failed:
+        c.get_dns()
+    assert API_KEY not in str(failed.value) and "bad token ***" in str(failed.value)

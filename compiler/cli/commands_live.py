@@ -319,9 +319,7 @@ def rollback_command(
     try:
         saved = backups.read(backup or backups.latest(backup_dir))
         if not yes:
-            typer.echo(
-                f"dry run: would restore {saved.path} (ETag {saved.live.policy.etag}); add --yes"
-            )
+            _rollback_preview(saved)
             return
         with connect() as client:
             progress = Progress(fmt)
@@ -333,6 +331,19 @@ def rollback_command(
     except TailgenError as exc:
         fail(exc, code=exc.exit_code)
     _report(outcome, fmt, {"requests": stats.requests, "retries": stats.retries})
+
+
+def _rollback_preview(saved: Any) -> None:
+    """What restoring `saved` would change, as the review shows it (nothing is written)."""
+    from compiler.remote import live
+    from compiler.review import diff
+    from compiler.review.planfmt import render
+
+    with connect() as client:
+        current = live.snapshot(live.fetch(client, devices=False), f"live ({client.tailnet})")
+    plan = diff(live.snapshot(saved.live, str(saved.path)), current)
+    typer.echo(f"dry run: would restore {saved.path} (ETag {saved.live.policy.etag}); add --yes")
+    typer.echo(render(plan, "text"), nl=False)
 
 
 @app.command("serve-emulator")
