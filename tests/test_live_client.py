@@ -283,8 +283,11 @@ def test_a_server_message_that_echoes_the_key_is_redacted() -> None:
     transport = httpx.MockTransport(
         lambda request: httpx.Response(400, json={"message": f"bad token {API_KEY}"})
     )
-    with TailscaleClient(
-        Credentials(api_key=API_KEY), "http://127.0.0.1:9", transport=transport
-    ) as c, pytest.raises(ApiError) as failed:
+    with (
+        TailscaleClient(
+            Credentials(api_key=API_KEY), "http://127.0.0.1:9", transport=transport
+        ) as c,
+        pytest.raises(ApiError) as failed,
+    ):
         c.get_dns()
     assert API_KEY not in str(failed.value) and "bad token ***" in str(failed.value)
