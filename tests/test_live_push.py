@@ -242,11 +242,15 @@ def test_rollback_restores_the_policy_byte_for_byte(tmp_path: Path) -> None:
         outcome = push.rollback(c, saved, tmp_path / "backups")
         assert outcome.policy_written
         assert state(emu) == before and emu.state.etag == etag
-        # rolling all the way back to the default, DNS included
+        # rolling all the way back to the default, DNS and routes included
+        router = next(d for d in emu.state.devices if d["hostname"] == "appletv-phl")
+        approved = list(router["enabledRoutes"])
+        c.set_routes(router["id"], [])
         first = sorted(p for p in (tmp_path / "backups").iterdir())[0]
-        push.rollback(c, backup.read(first), tmp_path / "backups")
+        outcome = push.rollback(c, backup.read(first), tmp_path / "backups")
         assert emu.state.policy == hujson.format(DEFAULT_POLICY).encode()
         assert emu.state.dns["nameservers"] == []
+        assert router["enabledRoutes"] == approved and outcome.routes_written == 1
 
 
 def test_a_plan_for_another_site_build_is_refused(tmp_path: Path) -> None:
