@@ -23,22 +23,53 @@ def normalize(config: Any) -> dict[str, Any]:
     if not isinstance(prefs, dict) or not isinstance(split, dict):
         raise ValueError("preferences and splitDNS are JSON objects")
     return {
-        "nameservers": [_resolver(r) for r in config.get("nameservers") or []],
-        "splitDNS": {d: [_resolver(r) for r in rs] for d, rs in sorted(split.items()) if rs},
-        "searchPaths": [str(p) for p in config.get("searchPaths") or []],
+        "nameservers": [_resolver(r) for r in _list(config.get("nameservers"), "nameservers")],
+        "splitDNS": {
+            str(d): [_resolver(r) for r in _list(rs, f"splitDNS[{d!r}]")]
+            for d, rs in sorted(split.items())
+            if rs
+        },
+        "searchPaths": [
+            _string(p, "searchPaths") for p in _list(config.get("searchPaths"), "searchPaths")
+        ],
         "preferences": {
-            "overrideLocalDNS": bool(prefs.get("overrideLocalDNS", False)),
-            "magicDNS": bool(prefs.get("magicDNS", False)),
+            "overrideLocalDNS": _flag(prefs.get("overrideLocalDNS"), "overrideLocalDNS"),
+            "magicDNS": _flag(prefs.get("magicDNS"), "magicDNS"),
         },
     }
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{what} must be a list")
+    return value
+
+
+def _string(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must hold strings")
+    return value
+
+
+def _flag(value: Any, what: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false")
+    return value
 
 
 def _resolver(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"address": value, "useWithExitNode": False}
     if not isinstance(value, dict) or not isinstance(value.get("address"), str):
-        raise ValueError("a resolver is an object with an address")
-    return {"address": value["address"], "useWithExitNode": bool(value.get("useWithExitNode"))}
+        raise ValueError("a resolver is an address or an object with an address")
+    return {
+        "address": value["address"],
+        "useWithExitNode": _flag(value.get("useWithExitNode"), "useWithExitNode"),
+    }
 
 
 def render(config: Any) -> bytes:

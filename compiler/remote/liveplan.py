@@ -135,7 +135,14 @@ def load(path: Path) -> LivePlan:
             f"{path}: plan version {data.get('version')!r}; this tailgen reads version {VERSION}"
         )
     fields = {k: v for k, v in data.items() if k in LivePlan.__dataclass_fields__}
+    for name, value in fields.items():
+        kind = _KINDS[str(LivePlan.__dataclass_fields__[name].type).split("[")[0]]
+        if not isinstance(value, kind):
+            raise InputError(f"{path}: {name}: expected {kind.__name__}, not {value!r:.40}")
     try:
         return LivePlan(**fields)
     except TypeError as exc:
         raise InputError(f"{path}: incomplete plan file: {exc}") from None
+
+
+_KINDS: dict[str, type] = {"str": str, "bool": bool, "list": list, "dict": dict}
