@@ -38,8 +38,9 @@ class ResultFormat(StrEnum):
     JSON = "json"
 
 
-def connect() -> TailscaleClient:
-    """The API client the environment describes (see the module docstring)."""
+def connect(tailnet: str = "-") -> TailscaleClient:
+    """The API client the environment describes (see the module docstring); `tailnet` is
+    used when TAILSCALE_TAILNET is not set."""
     from compiler.remote.client import RetryPolicy, TailscaleClient
 
     env = os.environ
@@ -52,7 +53,11 @@ def connect() -> TailscaleClient:
         timeout = float(env.get("TAILGEN_HTTP_TIMEOUT", "30"))
     except ValueError as exc:
         raise UsageError(f"TAILGEN_HTTP_*: {exc}") from None
-    return TailscaleClient.from_env(env, timeout=timeout, retry=retry)
+    return TailscaleClient.from_env(env, tailnet, timeout=timeout, retry=retry)
+
+
+def _site_tailnet(desired: Any) -> str:
+    return str(desired.site.tailnet) if desired.site is not None else "-"
 
 
 def desired_snapshot(site: Path) -> Any:
@@ -85,8 +90,9 @@ def plan_command(
     from compiler.remote import liveplan
 
     try:
-        with connect() as client:
-            planned = liveplan.make_plan(client, desired_snapshot(site))
+        desired = desired_snapshot(site)
+        with connect(_site_tailnet(desired)) as client:
+            planned = liveplan.make_plan(client, desired)
         _refuse_invalid(planned)
         if output is not None:
             liveplan.save(planned.plan, output)
@@ -142,7 +148,7 @@ def live_side(desired: Any) -> tuple[Any, list[Any]]:
     """`diff --against live`: the tailnet as the current side, and its device drift."""
     from compiler.remote import live
 
-    with connect() as client:
+    with connect(_site_tailnet(desired)) as client:
         state = live.fetch(client)
         label = f"live ({client.tailnet})"
     drift = live.drift(desired.site, state.devices) if desired.site else []
@@ -198,7 +204,7 @@ def push_command(
     try:
         plan = liveplan.load(plan_file)
         desired = desired_snapshot(site or Path(plan.site))
-        with connect() as client:
+        with connect(plan.tailnet) as client:
             if not yes:
                 push.check_plan(plan, desired, client, force)
                 _dry_run(plan, backup_dir, fmt, replace)

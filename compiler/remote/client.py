@@ -112,12 +112,17 @@ class TailscaleClient:
         )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> TailscaleClient:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, default_tailnet: str = "-", **kwargs: Any
+    ) -> TailscaleClient:
+        """Credentials, base URL and tailnet from the environment; the tailnet falls back to
+        `default_tailnet` (the site's `tailnet:`, or a plan's) when TAILSCALE_TAILNET is unset."""
         import os
 
         env = os.environ if env is None else env
         base = env.get(BASE_URL, "") or DEFAULT_BASE_URL
-        return cls(from_env(env), base, env.get(TAILNET, "") or "-", **kwargs)
+        tailnet = env.get(TAILNET, "") or default_tailnet or "-"
+        return cls(from_env(env), base, tailnet, **kwargs)
 
     def __enter__(self) -> TailscaleClient:
         return self
