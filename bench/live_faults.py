@@ -1,9 +1,9 @@
 """200 consecutive plan/push cycles against the API emulator with random fault injection.
 
-Run: python bench/live_faults.py [--cycles 200] [--seed 16]
+Run: python bench/live_faults.py [--cycles 200] [--seed 16] [--max-seconds 300]
 
 Loopback only (the emulator binds 127.0.0.1 on an ephemeral port), bounded by the cycle
-count. Each cycle plans the site variant the emulated tailnet does not have, injects one
+count and by --max-seconds. Each cycle plans the site variant the emulated tailnet does not have, injects one
 random fault (429 with Retry-After, 500s within and beyond the retry budget, dropped
 connections before and after a write, slow answers, console edits of the policy or DNS
 between plan and push or during the push), pushes, and checks the emulator's own state:
@@ -27,9 +27,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--max-seconds", type=float, default=300, help="stop early after this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tailgen-live-bench-") as tmp:
-        figures = run_cycles(args.cycles, args.seed, Path(tmp) / "backups")
+        figures = run_cycles(args.cycles, args.seed, Path(tmp) / "backups", args.max_seconds)
     print(figures.summary())
     if figures.mixes or figures.missing_backups:
         print(

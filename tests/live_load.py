@@ -96,12 +96,15 @@ def wanted(side: Snapshot) -> tuple[bytes, bytes]:
     return policy, dnsconfig.render(json.loads(side.text(DNS_SETTINGS) or "{}"))
 
 
-def run_cycles(cycles: int, seed: int, backup_dir: Path) -> Figures:
+def run_cycles(cycles: int, seed: int, backup_dir: Path, max_seconds: float = 300) -> Figures:
+    """Up to `cycles` cycles, stopping early once `max_seconds` have passed."""
     figures = Figures()
     rng = random.Random(seed)
     started = time.perf_counter()
     with emulator() as emu, client(emu, sleeps=Sleeps()) as c:
         for number in range(cycles):
+            if time.perf_counter() - started > max_seconds:
+                break
             one_cycle(emu, c, rng, backup_dir, figures, number)
         figures.retries, figures.requests = c.stats.retries, c.stats.requests
         figures.faults.update(emu.faults.injected)
