@@ -3,12 +3,13 @@
 Run: python bench/live_faults.py [--cycles 200] [--seed 16] [--max-seconds 300]
 
 Loopback only (the emulator binds 127.0.0.1 on an ephemeral port), bounded by the cycle
-count and by --max-seconds. Each cycle plans the site variant the emulated tailnet does not have, injects one
-random fault (429 with Retry-After, 500s within and beyond the retry budget, dropped
-connections before and after a write, slow answers, console edits of the policy or DNS
-between plan and push or during the push), pushes, and checks the emulator's own state:
-old or new, never a mix, and a backup for every write. The test suite runs the same driver
-for 30 cycles (tests/test_live_load.py). Prints the figures; exits 1 if a property failed.
+count and by --max-seconds. Each cycle plans the site variant the emulated tailnet does not
+have, injects one random fault (429 with Retry-After, 500s within and beyond the retry
+budget, dropped connections before and after a write, slow answers, console edits of the
+policy or DNS between plan and push or during the push), pushes, and checks the emulator's
+own state: old or new, never a mix, and a backup for every write. The test suite runs the
+same driver for 30 cycles (tests/test_live_load.py). Prints the figures; exits 1 if a
+property failed.
 """
 
 from __future__ import annotations
