@@ -117,6 +117,8 @@ def test_diff_against_live_reports_device_drift(live: tuple[Emulator, list[str]]
         "address: icon: site pins 100.101.7.22",
     ):
         assert expected in result.stdout, result.stdout
+    markdown = run(emu, "diff", "--against", "live", "--format", "markdown").stdout
+    assert "### Device drift" in markdown and "- `stranger` **unknown-device**" in markdown
     as_json = json.loads(run(emu, "diff", "--against", "live", "--format", "json").stdout)
     assert {d["kind"] for d in as_json["drift"]} == {
         "missing-device",

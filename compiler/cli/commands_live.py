@@ -138,7 +138,9 @@ def _render_plan(planned: Planned, fmt: PlanFormat) -> str:
         f"to apply: policy {'changes' if plan.policy_changed else 'unchanged'}, "
         f"DNS {'changes' if plan.dns_changed else 'unchanged'}\n"
     )
-    return head + render(planned.review, fmt.value, color=color) + drift_text(planned.drift)
+    return head + with_drift(
+        render(planned.review, fmt.value, color=color), fmt.value, planned.drift
+    )
 
 
 LIVE = "live"
@@ -157,12 +159,15 @@ def live_side(desired: Any) -> tuple[Any, list[Any]]:
 
 def with_drift(rendered: str, fmt: str, drift: list[Any]) -> str:
     """A rendered plan with the device drift added (a `drift` key in JSON)."""
+    if not drift:
+        return rendered
     if fmt == PlanFormat.JSON.value:
-        if not drift:
-            return rendered
         value = json.loads(rendered)
         value["drift"] = [d.to_dict() for d in drift]
         return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    if fmt == PlanFormat.MARKDOWN.value:
+        rows = "".join(f"- `{d.device}` **{d.kind}**: {d.detail}\n" for d in drift)
+        return f"{rendered}\n### Device drift (not changed by push)\n\n{rows}"
     return rendered + drift_text(drift)
 
 
