@@ -214,8 +214,7 @@ def push_command(
                 push.check_plan(plan, desired, client, force)
                 _dry_run(plan, backup_dir, fmt, replace)
                 return
-            progress = Progress(fmt)
-            try:
+            with Progress(fmt) as progress:
                 outcome = push.push(
                     client,
                     plan,
@@ -225,8 +224,6 @@ def push_command(
                     replace=replace,
                     progress=progress,
                 )
-            finally:
-                progress.close()
             stats = client.stats
     except TailgenError as exc:
         fail(exc, code=exc.exit_code)
@@ -289,8 +286,11 @@ class Progress:
         else:
             typer.echo(f"{mark} {step.name}: {step.detail}", err=True)
 
-    def close(self) -> None:
-        if self.status is not None:
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:  # a step failed while its spinner ran
             self.status.stop()
             self.status = None
 
@@ -333,11 +333,8 @@ def rollback_command(
             _rollback_preview(saved)
             return
         with connect() as client:
-            progress = Progress(fmt)
-            try:
+            with Progress(fmt) as progress:
                 outcome = push.rollback(client, saved, backup_dir, progress=progress)
-            finally:
-                progress.close()
             stats = client.stats
     except TailgenError as exc:
         fail(exc, code=exc.exit_code)
