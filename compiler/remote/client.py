@@ -153,7 +153,9 @@ class TailscaleClient:
     def validate_policy(self, text: str) -> Validation:
         """Ask the control plane to validate a policy and run its tests (nothing is stored).
         The body is standardized first, as gitops-pusher does (the endpoint once mishandled
-        comments); a 400 for a malformed body is a failed validation, not an error."""
+        comments), and sent as `application/hujson`: the published definition's JSON schema
+        for this body (`oneOf`: an array of tests, or a string) has no room for a policy
+        object. A 400 for a malformed body is a failed validation, not an error."""
         body = hujson.standardize(text).encode()
         try:
             resp = self.call(ops.VALIDATE_POLICY, content=body, headers={"Content-Type": HUJSON})
