@@ -202,3 +202,19 @@ def test_the_operation_table_matches_the_definition() -> None:
             assert stated.group(1) == op.scope, op.id
         else:  # the DNS operations state none; reference §7.1 gives dns / dns:read
             assert op.scope in ("dns", "dns:read"), op.id
+
+
+def test_validate_takes_a_policy_only_as_hujson_per_the_definition(spec: object) -> None:
+    """Finding: the definition's JSON body for validate is `oneOf` [tests array, string], so a
+    candidate policy sent as a JSON object does not conform; tailgen sends it as HuJSON."""
+    url = "http://127.0.0.1/api/v2/tailnet/-/acl/validate"
+    headers = {"authorization": "Bearer (elided)"}
+
+    def exchange(content_type: str) -> Exchange:
+        return Exchange(
+            "POST", url, {**headers, "content-type": content_type}, b'{"acls": []}', 200, {}, b""
+        )
+
+    spec.validate_request(SpecRequest(exchange("application/hujson")))  # type: ignore[attr-defined]
+    with pytest.raises(Exception, match="InvalidRequestBody|not valid"):
+        spec.validate_request(SpecRequest(exchange("application/json")))  # type: ignore[attr-defined]
