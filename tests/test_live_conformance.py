@@ -216,5 +216,6 @@ def test_validate_takes_a_policy_only_as_hujson_per_the_definition(spec: object)
         )
 
     spec.validate_request(SpecRequest(exchange("application/hujson")))  # type: ignore[attr-defined]
-    with pytest.raises(Exception, match="InvalidRequestBody|not valid"):
+    with pytest.raises(Exception) as refused:
         spec.validate_request(SpecRequest(exchange("application/json")))  # type: ignore[attr-defined]
+    assert type(refused.value).__name__ == "InvalidRequestBody"
