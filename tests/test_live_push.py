@@ -261,3 +261,24 @@ def test_a_plan_for_another_site_build_is_refused(tmp_path: Path) -> None:
             push.push(c, planned.plan, new, tmp_path / "b", force=True)
         liveplan.save(planned.plan, tmp_path / "plan.json")
         assert liveplan.load(tmp_path / "plan.json") == planned.plan
+
+
+def test_a_control_plane_without_a_dns_api_gets_only_the_policy(tmp_path: Path) -> None:
+    """The provider interface as headscale would implement it: `get_dns` answers None."""
+    from compiler.remote.client import TailscaleClient
+
+    class NoDns(TailscaleClient):
+        def get_dns(self) -> None:  # type: ignore[override]
+            return None
+
+    with emulator() as emu:
+        c = client(emu)
+        provider = NoDns(c.credentials, emu.url, "-", retry=c.retry, sleep=Sleeps())
+        with provider:
+            planned = liveplan.make_plan(provider, desired())
+            assert planned.plan.live_dns == "" and not planned.plan.dns_changed
+            outcome = push.push(provider, planned.plan, desired(), tmp_path / "b", force=True)
+        assert outcome.policy_written and not outcome.dns_written
+        assert state(emu)[0] == canonical(desired()) and emu.state.dns["nameservers"] == []
+        assert not (Path(outcome.backup) / "dns.json").exists()
+        c.close()
