@@ -291,3 +291,23 @@ def test_a_server_message_that_echoes_the_key_is_redacted() -> None:
     ):
         c.get_dns()
     assert API_KEY not in str(failed.value) and "bad token ***" in str(failed.value)
+
+
+def test_the_emulator_control_endpoints_queue_faults_and_show_state() -> None:
+    with emulator() as emu, client(emu) as c:
+        host, port = emu.server.server_address[:2]
+        conn = http.client.HTTPConnection(str(host), int(port), timeout=5)
+        conn.request(
+            "POST",
+            "/emulator/faults",
+            body=json.dumps({"kind": "500", "op": "getDnsConfiguration", "count": 9}),
+        )
+        assert conn.getresponse().read() == b"{}"
+        with pytest.raises(ApiError, match="HTTP 500"):
+            c.get_dns()
+        conn.request("POST", "/emulator/faults", body=b'{"kind": "nope"}')
+        bad = conn.getresponse()
+        assert bad.status == 400 and "unknown fault" in json.loads(bad.read())["message"]
+        conn.request("GET", "/emulator/state")
+        shown = json.loads(conn.getresponse().read())
+        assert shown["policy"] == emu.state.policy.decode() and API_KEY not in json.dumps(shown)
