@@ -74,10 +74,7 @@ def make_plan(provider: Provider, desired: Snapshot, validate: bool = True) -> P
     live = fetch(provider)
     review = diff(desired, snapshot(live, f"live ({provider.tailnet})"))
     policy_text = desired.text(POLICY) or ""
-    dns_text = desired.text(DNS_SETTINGS)
-    desired_dns = (
-        dnsconfig.digest(json.loads(dns_text)) if dns_text and live.dns is not None else ""
-    )
+    desired_dns = _dns_digest(desired) if live.dns is not None else ""
     policy_changed = hujson.format(policy_text) != live.policy.text
     verdict = Validation()
     if validate and policy_changed:
@@ -102,6 +99,19 @@ def make_plan(provider: Provider, desired: Snapshot, validate: bool = True) -> P
         review=jsonfmt.to_dict(review),
     )
     return Planned(plan, review, live, drifted, verdict)
+
+
+def _dns_digest(desired: Snapshot) -> str:
+    """The digest of the DNS settings `desired` holds ("" when it holds none)."""
+    text = desired.text(DNS_SETTINGS)
+    if not text:
+        return ""
+    try:
+        return dnsconfig.digest(json.loads(text))
+    except ValueError as exc:
+        raise InputError(
+            f"{desired.label}: {DNS_SETTINGS}: not a DNS configuration: {exc}"
+        ) from None
 
 
 def save(plan: LivePlan, path: Path) -> None:
