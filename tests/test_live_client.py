@@ -197,7 +197,7 @@ def test_unknown_tailnet_is_404_with_a_hint() -> None:
     assert failed.value.status == 404 and "TAILSCALE_TAILNET" in str(failed.value)
 
 
-def test_retry_after_is_capped_and_dates_are_understood() -> None:
+def test_retry_after_is_capped() -> None:
     sleeps = Sleeps()
     retry = RetryPolicy(attempts=3, backoff=0.001, max_retry_after=60)
     with emulator() as emu, client(emu, sleeps=sleeps, retry=retry) as c:
