@@ -9,13 +9,19 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from compiler.cli.app import app, fail, site_sources, stdout_is_terminal
-from compiler.errors import TailgenError
+from compiler.cli.app import (
+    app,
+    fail,
+    format_option,
+    pick_site,
+    site_option,
+    site_sources,
+    stdout_is_terminal,
+)
+from compiler.errors import ExitCode, TailgenError
 
 if TYPE_CHECKING:
     from compiler.build import BuildResult
-
-EXIT_CHANGES = 2
 
 
 class Format(StrEnum):
@@ -29,8 +35,11 @@ class Format(StrEnum):
 
 @app.command("diff")
 def diff_command(
-    site: Path = typer.Argument(
-        Path("site.yaml"), help="The desired side: a site file (or a directory or policy file)."
+    site_arg: Path | None = typer.Argument(
+        None,
+        help="The desired side: a site file (default: site.yaml; or --site), a directory or a "
+        "policy file.",
+        show_default=False,
     ),
     against: Path = typer.Option(
         Path("out"),
@@ -40,7 +49,8 @@ def diff_command(
         "(a policy, dns.json or a zone file: only that artifact is compared), or `live` "
         "(the tailnet through the API; also reports device drift).",
     ),
-    output: Format = typer.Option(Format.TEXT, "--format", "-f", help="text, markdown or json."),
+    output: Format = format_option(Format.TEXT),
+    site_opt: Path | None = site_option(),
 ) -> None:
     """Show what building SITE would change against the current state: access gained and
     lost (evaluated, not text-compared), policy changes by section, DNS and launch-config
@@ -63,6 +73,7 @@ def diff_command(
     from compiler.review.planfmt import render
     from compiler.review.read import read_snapshot
 
+    site = pick_site(site_arg, site_opt)
     try:
         desired = read_snapshot(site)
         current, drift = (
@@ -74,7 +85,7 @@ def diff_command(
     color = output is Format.TEXT and stdout_is_terminal() and "NO_COLOR" not in os.environ
     typer.echo(with_drift(render(plan, output.value, color=color), output.value, drift), nl=False)
     if plan.changed or drift:
-        raise typer.Exit(EXIT_CHANGES)
+        raise typer.Exit(ExitCode.ATTENTION)
 
 
 def build_plan(result: BuildResult, previous: dict[str, bytes], out: Path) -> str:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from compiler.cli.app import app, fail, site_sources
-from compiler.errors import TailgenError
+from compiler.cli.app import DEFAULT_SITE, app, fail, format_option, site_option, site_sources
+from compiler.errors import ExitCode, TailgenError
 
 if TYPE_CHECKING:
     from compiler.site.model import Site
@@ -101,8 +101,8 @@ def audit_command(
     device: str = typer.Argument(..., help="The device whose listeners these are."),
     source: Path | None = typer.Option(None, "--from", help="Listener table file, or - for stdin."),
     local: bool = typer.Option(False, "--local", help="Read this host's listeners (ss, /proc)."),
-    site: Path = typer.Option(Path("site.yaml"), "--site", help="The site file."),
-    output: Format = typer.Option(Format.TEXT, "--format", help="text or json."),
+    site_opt: Path | None = site_option(),
+    output: Format = format_option(Format.TEXT),
     tailscale_ip: list[str] = typer.Option(
         [],
         "--tailscale-ip",
@@ -125,6 +125,7 @@ def audit_command(
     """
     from compiler import audit
 
+    site = site_opt or DEFAULT_SITE
     try:
         model = _load_site(site, device)
         text, name = read_input(source, local)
@@ -138,4 +139,4 @@ def audit_command(
         typer.echo(json.dumps({"source": name, **report.to_dict()}, indent=2))
     else:
         typer.echo(audit.format_text(report, name), nl=False)
-    raise typer.Exit(2 if report.findings else 0)
+    raise typer.Exit(ExitCode.ATTENTION if report.findings else ExitCode.OK)

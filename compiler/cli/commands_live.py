@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from compiler.cli.app import app, fail, site_sources, stdout_is_terminal
+from compiler.cli.app import (
+    app,
+    fail,
+    format_option,
+    pick_site,
+    site_option,
+    site_sources,
+    stdout_is_terminal,
+)
 from compiler.errors import ExitCode, TailgenError, UsageError
 
 if TYPE_CHECKING:
@@ -68,11 +76,12 @@ def desired_snapshot(site: Path) -> Any:
 
 @app.command("plan")
 def plan_command(
-    site: Path = typer.Argument(Path("site.yaml"), help="The site file to build."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Save the plan here."),
-    fmt: PlanFormat = typer.Option(
-        PlanFormat.TEXT, "--format", "-f", help="text, markdown or json."
+    site_arg: Path | None = typer.Argument(
+        None, help="The site file to build (default: site.yaml; or --site).", show_default=False
     ),
+    output: Path | None = typer.Option(None, "--out", "-o", help="Save the plan to this file."),
+    fmt: PlanFormat = format_option(PlanFormat.TEXT),
+    site_opt: Path | None = site_option(),
 ) -> None:
     """Fetch the live tailnet (policy + ETag, DNS, devices), diff it against what SITE builds,
     run the control plane's validate, print the plan and optionally save it for `push`.
@@ -89,6 +98,7 @@ def plan_command(
     """
     from compiler.remote import liveplan
 
+    site = pick_site(site_arg, site_opt)
     try:
         desired = desired_snapshot(site)
         with connect(_site_tailnet(desired)) as client:
@@ -180,7 +190,9 @@ def drift_text(drift: list[Any]) -> str:
 @app.command("push")
 def push_command(
     plan_file: Path = typer.Argument(Path("plan.json"), help="A plan saved by `tailgen plan -o`."),
-    site: Path | None = typer.Option(None, "--site", help="The site file (default: the plan's)."),
+    site: Path | None = typer.Option(
+        None, "--site", "-s", help="The site file (default: the plan's).", show_default=False
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Really write (without it: a dry run)."),
     force: bool = typer.Option(False, "--force", help="Apply a plan that is unsafe."),
     replace: bool = typer.Option(
@@ -190,7 +202,7 @@ def push_command(
         "ETag instead of ts-default).",
     ),
     backup_dir: Path = typer.Option(Path("backups"), "--backup-dir", help="Where backups go."),
-    fmt: ResultFormat = typer.Option(ResultFormat.TEXT, "--format", "-f", help="text or json."),
+    fmt: ResultFormat = format_option(ResultFormat.TEXT),
 ) -> None:
     """Apply a saved plan: back up the live state, POST the policy with If-Match the plan's
     ETag, write DNS after checking it is unchanged, then read everything back and verify.
@@ -316,7 +328,7 @@ def rollback_command(
     backup: Path | None = typer.Argument(None, help="A backup directory (default: the latest)."),
     backup_dir: Path = typer.Option(Path("backups"), "--backup-dir", help="Where backups are."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Really write (without it: a dry run)."),
-    fmt: ResultFormat = typer.Option(ResultFormat.TEXT, "--format", "-f", help="text or json."),
+    fmt: ResultFormat = format_option(ResultFormat.TEXT),
 ) -> None:
     """Restore a backup (default: the latest in --backup-dir): the live state is backed up
     first, the policy is POSTed with If-Match the ETag just read, DNS is compared again right
@@ -356,10 +368,16 @@ def _rollback_preview(saved: Any) -> None:
 
 @app.command("serve-emulator")
 def serve_emulator_command(
-    port: int = typer.Option(8080, "--port", "-p", help="TCP port on 127.0.0.1 (0: any free)."),
+    port: int = typer.Option(
+        8080, "--port", "-p", min=0, max=65535, help="TCP port on 127.0.0.1 (0: any free)."
+    ),
     state: Path | None = typer.Option(None, "--state", help="Keep the tailnet in this JSON file."),
     site: Path | None = typer.Option(
-        None, "--site", help="Seed devices and users from a site file (default: ./site.yaml)."
+        None,
+        "--site",
+        "-s",
+        help="Seed devices and users from a site file (default: ./site.yaml).",
+        show_default=False,
     ),
     devices: Path | None = typer.Option(None, "--devices", help="Seed from a devices JSON file."),
     fault: list[str] = typer.Option(

@@ -74,17 +74,22 @@ def _write_dir(directory: Path, name: str, files: dict[str, bytes]) -> Path:
                 os.fsync(f.fileno())
         target = directory / name
         os.replace(staging, target)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         shutil.rmtree(locals().get("staging", directory / ".none"), ignore_errors=True)
-        raise IOFailure(f"{directory}: cannot write the backup: {exc.strerror or exc}") from None
+        raise IOFailure(
+            f"{directory}: cannot write the backup: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     return target
 
 
 def latest(directory: Path) -> Path:
     """The newest complete backup in `directory` (names sort by time)."""
-    found = sorted(
-        p for p in directory.glob("*") if (p / META).is_file() and not p.name.startswith(".")
-    )
+    try:
+        found = sorted(
+            p for p in directory.glob("*") if (p / META).is_file() and not p.name.startswith(".")
+        )
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{directory}: cannot list backups: {exc}") from None
     if not found:
         raise InputError(f"{directory}: no backups (push writes one before every write)")
     return found[-1]

@@ -127,15 +127,17 @@ def write_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
-    except OSError as exc:
-        raise IOFailure(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:
+        raise IOFailure(f"{path}: cannot write: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def load(path: Path) -> LivePlan:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise IOFailure(f"{path}: cannot read: {exc.strerror or exc}") from None
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name, or not UTF-8
+        raise IOFailure(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = json.loads(text)
     except ValueError as exc:
         raise InputError(f"{path}: not a plan file: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
