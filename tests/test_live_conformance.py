@@ -10,7 +10,6 @@ and the scope matches the operation's `OAuth Scope:` line where the file gives o
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -27,12 +26,13 @@ from live_harness import (
     emulator,
 )
 
+import datafiles
 from compiler.remote import operations as ops
 from compiler.remote.credentials import Credentials
 from compiler.remote.errors import ApiError
 from compiler.review.snapshot import POLICY
 
-SPEC = Path(__file__).parent / "data" / "tailscale-api" / "openapi.yaml"
+SPEC = datafiles.require_data("tailscale-api/openapi.yaml")
 openapi_core = pytest.importorskip("openapi_core", reason="openapi-core is in the test extra")
 
 from openapi_core.datatypes import RequestParameters  # noqa: E402
