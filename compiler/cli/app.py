@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from compiler import __version__
+from compiler.entry import version_line
 from compiler.errors import ExitCode, Problem, TailgenError, exit_code_table
 
 
@@ -139,7 +139,7 @@ def site_option() -> Any:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"tailgen {__version__}")
+        typer.echo(version_line())
         raise typer.Exit(0)
 
 
@@ -170,11 +170,12 @@ def io_failure(path: Path, exc: OSError, doing: str = "write") -> TailgenError:
 
 def print_problems(problems: Iterable[Problem], sources: dict[str, str] | None = None) -> None:
     """Print problems to stderr, each with its source line and a caret when we have the text."""
-    from compiler.errors import excerpt
+    from compiler.errors import SourceText, excerpt
 
+    texts = {name: SourceText(text) for name, text in (sources or {}).items() if text}
     for problem in problems:
         typer.echo(str(problem), err=True)
-        text = (sources or {}).get(problem.span.file)
+        text = texts.get(problem.span.file)
         if text and problem.span.line:
             snippet = excerpt(text, problem.span.line, problem.span.column)
             if snippet:
