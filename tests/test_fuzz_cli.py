@@ -71,7 +71,12 @@ ODD = [
 ]
 SCALE = float(os.environ.get("TAILGEN_FUZZ_SCALE", "1"))
 # No API key or server address reaches a fuzzed command: nothing may talk to a real tailnet.
-NO_CREDENTIALS: dict[str, str | None] = {k: None for k in os.environ if CREDENTIALS.match(k)}
+# No credentials, and nothing but loopback, for the commands that talk to a tailnet.
+NO_CREDENTIALS: dict[str, str | None] = {
+    **{k: None for k in os.environ if CREDENTIALS.match(k)},
+    "TAILSCALE_BASE_URL": "http://127.0.0.1:9",
+    "TAILGEN_HTTP_RETRIES": "1",
+}
 
 
 def options(command: Any) -> list[tuple[str, bool]]:

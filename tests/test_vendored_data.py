@@ -12,6 +12,7 @@ import datafiles
 
 VENDORED = ["hujson/format.json", "hujson/invalid.json", "hujson/minimize.json"]
 VENDORED += ["hujson/patch.json", "hujson/standardize.json", "saas/INDEX.tsv", "saas/cases.jsonl"]
+VENDORED += ["tailscale-api/openapi.yaml"]
 
 
 def vendored(rel: str) -> Path:
@@ -36,7 +37,7 @@ def test_vendored_copy_equals_shared(rel: str) -> None:
     assert datafiles.read_bytes(vendored(rel)) == shared.read_bytes()
 
 
-@pytest.mark.parametrize("folder", ["hujson", "saas"])
+@pytest.mark.parametrize("folder", ["hujson", "saas", "tailscale-api"])
 def test_each_vendored_folder_has_licence_and_provenance(folder: str) -> None:
     licence = (datafiles.VENDORED / folder / "LICENSE").read_text(encoding="utf-8")
     assert "Redistribution and use in source and binary forms" in licence

@@ -14,6 +14,7 @@ from compiler.cli import (  # noqa: F401  (imported for their registrations)
     commands_dns,
     commands_evaluate,
     commands_launch,
+    commands_live,
 )
 from compiler.cli.app import app
 

@@ -45,8 +45,9 @@ def diff_command(
         Path("out"),
         "--against",
         "-a",
-        help="The current side: an out/ directory, a site file, or one artifact file "
-        "(a policy, dns.json or a zone file: only that artifact is compared).",
+        help="The current side: an out/ directory, a site file, one artifact file "
+        "(a policy, dns.json or a zone file: only that artifact is compared), or `live` "
+        "(the tailnet through the API; also reports device drift).",
     ),
     output: Format = format_option(Format.TEXT),
     site_opt: Path | None = site_option(),
@@ -67,18 +68,23 @@ def diff_command(
 
       tailgen diff --against /tmp/base/site.yaml
     """
+    from compiler.cli.commands_live import LIVE, live_side, with_drift
     from compiler.review import diff
     from compiler.review.planfmt import render
     from compiler.review.read import read_snapshot
 
     site = pick_site(site_arg, site_opt)
     try:
-        plan = diff(read_snapshot(site), read_snapshot(against))
+        desired = read_snapshot(site)
+        current, drift = (
+            live_side(desired) if str(against) == LIVE else (read_snapshot(against), [])
+        )
+        plan = diff(desired, current)
     except TailgenError as exc:
-        fail(exc, site_sources(site, against))
+        fail(exc, site_sources(site, against), exc.exit_code)
     color = output is Format.TEXT and stdout_is_terminal() and "NO_COLOR" not in os.environ
-    typer.echo(render(plan, output.value, color=color), nl=False)
-    if plan.changed:
+    typer.echo(with_drift(render(plan, output.value, color=color), output.value, drift), nl=False)
+    if plan.changed or drift:
         raise typer.Exit(ExitCode.ATTENTION)
 
 

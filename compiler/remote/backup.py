@@ -1,0 +1,110 @@
+"""Backups of the live state, written before every write (Tailscale keeps no policy history).
+
+One directory per backup, `backups/<UTC time>-<etag prefix>/`, written to a temporary name
+and renamed into place (a backup is complete or absent):
+
+- `policy.hujson`: the live policy verbatim, as the API returned it (so a rollback restores
+  it byte for byte);
+- `dns.json`: the live DNS configuration (canonical form), when the control plane has one;
+- `devices.json`: each device's id, hostname, tags, advertised and enabled routes;
+- `backup.json`: version, time, API, tailnet, the policy's ETag, the DNS digest.
+
+No credentials are ever part of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compiler.errors import InputError, IOFailure
+from compiler.remote import dnsconfig
+from compiler.remote.client import PolicyFile
+from compiler.remote.live import LiveState
+
+VERSION = 1
+META = "backup.json"
+DEVICE_FIELDS = ("id", "nodeId", "hostname", "tags", "advertisedRoutes", "enabledRoutes")
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    live: LiveState
+    meta: dict[str, Any]
+
+
+def write(live: LiveState, directory: Path, api: str, tailnet: str) -> Path:
+    """Back `live` up under `directory`; returns the new backup's path."""
+    now = dt.datetime.now(dt.UTC)
+    name = now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + live.policy.etag.strip('"')[:12]
+    meta = {
+        "version": VERSION,
+        "created": now.isoformat(timespec="seconds"),
+        "api": api,
+        "tailnet": tailnet,
+        "etag": live.policy.etag,
+        "dns_sha256": live.dns_digest,
+    }
+    devices = [{k: d[k] for k in DEVICE_FIELDS if k in d} for d in live.devices]
+    files = {
+        "policy.hujson": live.policy.text.encode(),
+        "devices.json": (json.dumps(devices, indent=2) + "\n").encode(),
+        META: (json.dumps(meta, indent=2) + "\n").encode(),
+    }
+    if live.dns is not None:
+        files["dns.json"] = dnsconfig.render(live.dns)
+    return _write_dir(directory, name, files)
+
+
+def _write_dir(directory: Path, name: str, files: dict[str, bytes]) -> Path:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=directory, prefix=f".{name}."))
+        for rel, data in files.items():
+            with open(staging / rel, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        target = directory / name
+        os.replace(staging, target)
+    except (OSError, ValueError) as exc:
+        shutil.rmtree(locals().get("staging", directory / ".none"), ignore_errors=True)
+        raise IOFailure(
+            f"{directory}: cannot write the backup: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    return target
+
+
+def latest(directory: Path) -> Path:
+    """The newest complete backup in `directory` (names sort by time)."""
+    try:
+        found = sorted(
+            p for p in directory.glob("*") if (p / META).is_file() and not p.name.startswith(".")
+        )
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{directory}: cannot list backups: {exc}") from None
+    if not found:
+        raise InputError(f"{directory}: no backups (push writes one before every write)")
+    return found[-1]
+
+
+def read(path: Path) -> Backup:
+    try:
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+        text = (path / "policy.hujson").read_bytes().decode("utf-8")
+        dns_path = path / "dns.json"
+        dns = json.loads(dns_path.read_text(encoding="utf-8")) if dns_path.is_file() else None
+        devices = json.loads((path / "devices.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable tailgen backup: {exc}") from None
+    if meta.get("version") != VERSION:
+        raise InputError(f"{path}: backup version {meta.get('version')!r} is not {VERSION}")
+    live = LiveState(PolicyFile(text, str(meta.get("etag", ""))), dns, list(devices))
+    return Backup(path, live, meta)
