@@ -14,7 +14,8 @@ from compiler.adopt.inputs import DnsSettings, dns_settings, topology
 
 
 class StoredPolicy(Protocol):
-    text: str
+    @property
+    def text(self) -> str: ...
 
 
 class LiveSource(Protocol):

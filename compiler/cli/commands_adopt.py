@@ -8,21 +8,18 @@ from typing import TYPE_CHECKING
 import typer
 
 from compiler.cli.app import app, fail
-from compiler.errors import ExitCode, RemoteError, TailgenError, UsageError
+from compiler.errors import ExitCode, TailgenError, UsageError
 
 if TYPE_CHECKING:
     from compiler.adopt import Adoption
     from compiler.adopt.live import LiveSource
 
-LIVE_NOT_AVAILABLE = (
-    "--live needs the live-tailnet client (compiler.remote), which is not available yet: "
-    "export the policy from the admin console (or GET /api/v2/tailnet/-/acl) and import the file"
-)
-
 
 def _live_source() -> LiveSource:
     """The live tailnet's client (compiler.remote, from the environment's credentials)."""
-    raise RemoteError(LIVE_NOT_AVAILABLE)
+    from compiler.cli.commands_live import connect
+
+    return connect()
 
 
 def _adopt(
