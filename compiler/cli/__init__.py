@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "compiler.cli.commands_launch",
     "compiler.cli.commands_diff",
     "compiler.cli.commands_evaluate",
+    "compiler.cli.commands_report",
 )
 
 

@@ -245,13 +245,8 @@ def matrix(
     from compiler.evaluate import evaluator, render
     from compiler.evaluate import matrix as build_matrix
 
-    renderers = {
-        "text": render.matrix_text,
-        "csv": render.matrix_csv,
-        "json": render.matrix_json,
-        "html": render.matrix_html,
-    }
-    if fmt not in renderers:
+    renderers = {"text": render.matrix_text, "csv": render.matrix_csv, "json": render.matrix_json}
+    if fmt not in (*renderers, "html"):
         fail(TailgenError(f"unknown format {fmt!r}: use text, csv, json or html"))
     try:
         loaded = _load(policy, inventory, site)
@@ -264,6 +259,12 @@ def matrix(
 
         principals = site_principals(loaded.site)
     table = build_matrix(ev, principals=principals, services=_services(loaded, ev))
+    if fmt == "html":  # the access report's page (compiler.report), not a second layout
+        from compiler.cli.commands_report import matrix_page
+
+        page = matrix_page(table, loaded.site, loaded.site_text, loaded.text, loaded.name)
+        sys.stdout.write(page)
+        return
     sys.stdout.write(renderers[fmt](table))
 
 
