@@ -48,17 +48,13 @@ def _root(
     """Compile site.yaml into a Tailscale policy, split DNS and launch configs."""
 
 
-def print_problems(problems: Iterable[Problem], sources: dict[str, str] | None = None) -> None:
-    """Print problems to stderr, each with its source line and a caret when we have the text."""
-    from compiler.errors import excerpt
+def print_problems(
+    problems: Iterable[Problem], sources: dict[str, str] | None = None, note: str = ""
+) -> None:
+    """Problems to stderr, laid out by `compiler.cli.diagnostics` (labels, counts, colour)."""
+    from compiler.cli import diagnostics
 
-    for problem in problems:
-        typer.echo(str(problem), err=True)
-        text = (sources or {}).get(problem.span.file)
-        if text and problem.span.line:
-            snippet = excerpt(text, problem.span.line, problem.span.column)
-            if snippet:
-                typer.echo(snippet, err=True)
+    diagnostics.print_problems(problems, sources, note)
 
 
 def site_sources(*paths: Path) -> dict[str, str]:
@@ -74,9 +70,11 @@ def site_sources(*paths: Path) -> dict[str, str]:
     return found
 
 
-def fail(error: TailgenError, sources: dict[str, str] | None = None, code: int = 1) -> NoReturn:
+def fail(
+    error: TailgenError, sources: dict[str, str] | None = None, code: int = 1, note: str = ""
+) -> NoReturn:
     """Report a user-caused failure without a traceback and exit with `code`."""
-    print_problems(error.problems, sources)
+    print_problems(error.problems, sources, note)
     raise typer.Exit(code)
 
 

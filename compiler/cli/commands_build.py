@@ -39,7 +39,7 @@ def build(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
         previous = read_tree(out)  # read once: for the file list and for the plan
         changes = pipeline.write(result, out, previous)
     except TailgenError as exc:
-        fail(exc, site_sources(site))
+        fail(exc, site_sources(site), note=f"{out}/ was left as it was")
     print_problems(result.warnings, site_sources(site))
     for line in result.summary:
         typer.echo(line)

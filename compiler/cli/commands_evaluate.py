@@ -82,7 +82,10 @@ def _report(problems: list[Any], loaded: Loaded, fmt: str, valid: bool, verdict:
         body = {"valid": valid, "problems": [p.to_dict() for p in problems]}
         typer.echo(json.dumps(body, indent=2))
     else:
-        print_problems(problems, {loaded.name: loaded.text})
+        sources = {loaded.name: loaded.text}
+        if loaded.site is not None:  # lint warnings point at the site line a rule came from
+            sources[loaded.site.source_name] = loaded.site_text
+        print_problems(problems, sources)
         typer.echo(verdict)
 
 
