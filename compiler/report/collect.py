@@ -24,7 +24,7 @@ from compiler.report.model import (
     RowGroup,
     SiteLine,
 )
-from compiler.report.sections import dns_entries, exit_entries, ssh_entries
+from compiler.report.sections import dns_entries, exit_entries, listener_entries, ssh_entries
 from compiler.review.access import AccessDiff
 from compiler.review.evaluation import principals, review_inventory
 from compiler.review.universe import INTERNET, Target, site_targets
@@ -87,6 +87,7 @@ def site_report(
     report.ssh = ssh_entries(site, ev, lines)
     report.dns = dns_entries(site, lines)
     report.exits = exit_entries(site, lines)
+    report.listeners = listener_entries(site)
     if access is not None:
         from compiler.report.changes import mark_changes
 

@@ -113,6 +113,14 @@ class ExitEntry:
 
 
 @dataclass(frozen=True)
+class ListenerEntry:
+    """What `tailgen audit` expects on a device besides its services (not findings)."""
+
+    device: str
+    expected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class OtherChange:
     """An access change the matrix has no cell for (a removed service, a resolver, SSH)."""
 
@@ -132,6 +140,7 @@ class Report:
     ssh: list[SshEntry] = field(default_factory=list)
     dns: list[DnsEntry] = field(default_factory=list)
     exits: list[ExitEntry] = field(default_factory=list)
+    listeners: list[ListenerEntry] = field(default_factory=list)
     against: str = ""  # the current side of a review, when there is one
     other_changes: list[OtherChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

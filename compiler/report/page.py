@@ -32,6 +32,7 @@ def render(report: Report) -> str:
         _ssh(report),
         _dns(report),
         _exits(report),
+        _listeners(report),
         _notes(report),
     ]
     return "".join(parts) + "</main></body></html>\n"
@@ -223,6 +224,12 @@ def _dns(report: Report) -> str:
 def _exits(report: Report) -> str:
     rows = [[_e(x.device), _e(x.kind), _e(x.who), _where(x.site)] for x in report.exits]
     return _table("exits", "Exit nodes and Mullvad", ["device", "what", "who", "site.yaml"], rows)
+
+
+def _listeners(report: Report) -> str:
+    rows = [[_e(x.device), "<br>".join(_e(e) for e in x.expected)] for x in report.listeners]
+    heads = ["device", "expected besides its services: shown by the audit, not findings"]
+    return _table("listeners", "Expected listeners (tailgen audit)", heads, rows)
 
 
 def _notes(report: Report) -> str:

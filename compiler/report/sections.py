@@ -1,4 +1,5 @@
-"""The report's sections beside the matrix: SSH, DNS names, exit nodes and Mullvad (pure).
+"""The report's sections beside the matrix: SSH, DNS names, exit nodes and Mullvad, and the
+listeners the audit expects (pure).
 
 SSH verdicts come from `evaluate.ssh_allowed` (the destination node's own first-match rules);
 DNS answers from `emit.dns.lookup` (what `tailgen dns NAME` prints); exit nodes and Mullvad
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from compiler import evaluate
 from compiler.emit.dns.lookup import lookup
-from compiler.report.model import DnsEntry, ExitEntry, SiteLine, SshEntry
+from compiler.report.model import DnsEntry, ExitEntry, ListenerEntry, SiteLine, SshEntry
 from compiler.site.dns import records
+from compiler.site.listeners import expected_listeners
 from compiler.site.model import Site
 
 if TYPE_CHECKING:
@@ -74,4 +76,14 @@ def exit_entries(site: Site, lines: Lines) -> list[ExitEntry]:
         for name, dev in site.devices.items()
         if dev.mullvad
     ]
+    return found
+
+
+def listener_entries(site: Site) -> list[ListenerEntry]:
+    """Per device, the listeners the audit expects (its own, the site's, its OS's)."""
+    found = []
+    for device in site.devices:
+        expected = tuple(str(e) for e in expected_listeners(site, device))
+        if expected:
+            found.append(ListenerEntry(device, expected))
     return found
