@@ -93,7 +93,9 @@ def test_macos_defaults_match_lsof_names_cut_to_nine_characters(tmp_path: Path) 
     code, out = _audit(tmp_path, DECLARED, "mac", "lsof-sshd.txt")
     assert code == 0, out
     assert "rapportd" in out and "ControlCe" in out and "macos default" in out
-    assert "Remote Login: port 22, launchd (site.yaml:13)" in out  # the device's own declaration, by line
+    assert (
+        "Remote Login: port 22, launchd (site.yaml:13)" in out
+    )  # the device's own declaration, by line
 
 
 def test_undeclared_wildcards_still_count(tmp_path: Path) -> None:

@@ -14,10 +14,12 @@ from typing import NoReturn
 import typer
 
 from compiler import __version__
+from compiler.cli.help import WorkflowGroup
 from compiler.errors import Problem, TailgenError
 
 app = typer.Typer(
     name="tailgen",
+    cls=WorkflowGroup,  # commands grouped in workflow order, descriptions not cut
     help=(
         "Compile site.yaml into a Tailscale policy, split DNS and tailnet-only launch configs.\n\n"
         "Examples:\n\n"

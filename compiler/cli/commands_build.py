@@ -9,18 +9,23 @@ from typing import TYPE_CHECKING
 import typer
 
 from compiler.cli.app import app, fail, print_problems, site_sources
+from compiler.cli.help import BUILD
 from compiler.errors import TailgenError
 
 if TYPE_CHECKING:
     from compiler.build import Changes
 
-SITE_ARG = typer.Argument(Path("site.yaml"), help="The site file.", show_default=True)
-OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory.")
+SITE_ARG = typer.Argument(
+    Path("site.yaml"), help="The site file, e.g. site.yaml or sites/home.yaml.", show_default=True
+)
+OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory, e.g. --out build/.")
 
 
-@app.command()
+@app.command(rich_help_panel=BUILD)
 def build(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
-    """Compile SITE into OUT: policy.hujson, dns.json, zone files, launch configs, manifest.
+    """Compile SITE into OUT: policy, DNS, zone files, launch configs.
+
+    OUT gets policy.hujson, dns.json, dns/*.zone, launch/ and manifest.json.
 
     A failing build leaves the previous OUT untouched.
 
@@ -61,9 +66,9 @@ def _echo_files(
             typer.echo(f"  {label:8} {out}/{path}", err=err)
 
 
-@app.command()
+@app.command(rich_help_panel=BUILD)
 def check(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
-    """Exit 2 when OUT is not exactly what SITE builds (a CI gate); 0 when it is.
+    """Exit 2 when OUT is not exactly what SITE builds (a CI gate); else 0.
 
     Example: tailgen check && git diff --exit-code
     """
@@ -82,11 +87,15 @@ def check(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
     raise typer.Exit(2)
 
 
-@app.command()
+@app.command(rich_help_panel=BUILD)
 def schema(
-    output: Path = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write here instead of stdout, e.g. -o site.schema.json."
+    ),
 ) -> None:
-    """Print the JSON Schema of site.yaml (for editors: yaml-language-server, VS Code).
+    """Print the JSON Schema of site.yaml, for editors.
+
+    yaml-language-server (VS Code and others) reads it from the site's first line.
 
     Example: tailgen schema -o site.schema.json
     """

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from compiler.cli.app import app, fail, site_sources, stdout_is_terminal
+from compiler.cli.help import REVIEW
 from compiler.errors import TailgenError
 
 if TYPE_CHECKING:
@@ -27,23 +28,28 @@ class Format(StrEnum):
     JSON = "json"
 
 
-@app.command("diff")
+@app.command("diff", rich_help_panel=REVIEW)
 def diff_command(
     site: Path = typer.Argument(
-        Path("site.yaml"), help="The desired side: a site file (or a directory or policy file)."
+        Path("site.yaml"),
+        help="The desired side: a site file (or a directory or policy file), e.g. site.yaml.",
     ),
     against: Path = typer.Option(
         Path("out"),
         "--against",
         "-a",
         help="The current side: an out/ directory, a site file, or one artifact file "
-        "(a policy, dns.json or a zone file: only that artifact is compared).",
+        "(a policy, dns.json or a zone file: only that artifact is compared), "
+        "e.g. --against /tmp/base/site.yaml.",
     ),
-    output: Format = typer.Option(Format.TEXT, "--format", "-f", help="text, markdown or json."),
+    output: Format = typer.Option(
+        Format.TEXT, "--format", "-f", help="text, markdown or json, e.g. --format markdown."
+    ),
 ) -> None:
-    """Show what building SITE would change against the current state: access gained and
-    lost (evaluated, not text-compared), policy changes by section, DNS and launch-config
-    changes, the text diff, and a safety verdict.
+    """Who gains and loses access, and what else changes, if SITE is built.
+
+    Access gained and lost (evaluated, not text-compared), policy changes by section, DNS
+    and launch-config changes, the text diff, and a safety verdict.
 
     Exit codes: 0 no changes, 2 changes, 1 error.
 

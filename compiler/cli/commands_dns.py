@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from compiler.cli.app import app, fail, site_sources
+from compiler.cli.help import EVALUATE
 from compiler.errors import Problem, TailgenError
 
 
@@ -17,13 +18,17 @@ class Format(StrEnum):
     JSON = "json"
 
 
-@app.command("dns")
+@app.command("dns", rich_help_panel=EVALUATE)
 def dns_command(
-    name: str = typer.Argument(..., help="A DNS name: ollama.iow.kvet.ch, or a bare ollama."),
-    site: Path = typer.Option(Path("site.yaml"), "--site", help="The site file."),
-    output: Format = typer.Option(Format.TEXT, "--format", help="text or json."),
+    name: str = typer.Argument(..., help="A DNS name, e.g. ollama.iow.kvet.ch, or a bare ollama."),
+    site: Path = typer.Option(
+        Path("site.yaml"), "--site", help="The site file, e.g. --site sites/home.yaml."
+    ),
+    output: Format = typer.Option(
+        Format.TEXT, "--format", help="text or json, e.g. --format json."
+    ),
 ) -> None:
-    """Show which resolver answers NAME, through which router, and what it resolves to.
+    """Which resolver answers NAME, through which router, and with what.
 
     Examples:
 

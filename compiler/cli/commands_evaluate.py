@@ -16,16 +16,23 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from compiler.cli.app import app, fail, print_problems
+from compiler.cli.help import EVALUATE
 from compiler.errors import TailgenError
 
 if TYPE_CHECKING:
     from compiler.evaluate.matrix import Service
     from compiler.site.model import Site
 
-POLICY_OPT = typer.Option(Path("out/policy.hujson"), "--policy", "-p", help="Policy file.")
-INVENTORY_OPT = typer.Option(None, "--inventory", "-i", help="Inventory JSON (topology shape).")
-SITE_OPT = typer.Option(Path("site.yaml"), "--site", help="Site file (inventory, services).")
-FORMAT_OPT = typer.Option("text", "--format", "-f", help="text or json.")
+POLICY_OPT = typer.Option(
+    Path("out/policy.hujson"), "--policy", "-p", help="Policy file, e.g. -p live-policy.hujson."
+)
+INVENTORY_OPT = typer.Option(
+    None, "--inventory", "-i", help="Inventory JSON (topology shape), e.g. -i tailnet.json."
+)
+SITE_OPT = typer.Option(
+    Path("site.yaml"), "--site", help="Site file (inventory, services), e.g. --site home.yaml."
+)
+FORMAT_OPT = typer.Option("text", "--format", "-f", help="text or json, e.g. --format json.")
 
 
 @dataclass
@@ -89,14 +96,18 @@ def _report(problems: list[Any], loaded: Loaded, fmt: str, valid: bool, verdict:
         typer.echo(verdict)
 
 
-@app.command()
+@app.command(rich_help_panel=EVALUATE)
 def validate(
-    policy: Path = typer.Argument(Path("out/policy.hujson"), help="Policy file."),
+    policy: Path = typer.Argument(
+        Path("out/policy.hujson"), help="Policy file, e.g. live-policy.hujson."
+    ),
     inventory: Path | None = INVENTORY_OPT,
     site: Path = SITE_OPT,
     fmt: str = FORMAT_OPT,
 ) -> None:
-    """Check POLICY offline the way the control plane does (same messages); exit 1 if invalid.
+    """Check POLICY offline as the control plane does; exit 1 if invalid.
+
+    The messages are the control plane's own.
 
     Examples:
 
@@ -116,14 +127,14 @@ def validate(
     raise typer.Exit(0 if valid else 1)
 
 
-@app.command("test")
+@app.command("test", rich_help_panel=EVALUATE)
 def run_tests(
     policy: Path = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
     site: Path = SITE_OPT,
     fmt: str = FORMAT_OPT,
 ) -> None:
-    """Run the policy's `tests` and `sshTests` offline; exit 1 if any fails.
+    """Run the policy's tests and sshTests offline; exit 1 if any fails.
 
     Example: tailgen test --format json
     """
@@ -174,17 +185,23 @@ def _split_dst(text: str) -> tuple[str, int | None]:
     return text, None
 
 
-@app.command()
+@app.command(rich_help_panel=EVALUATE)
 def explain(
-    src: str = typer.Argument(..., help="Source: device, user login, tag, group or address."),
-    dst: str = typer.Argument(..., help="Destination[:port]: device, host alias or address."),
-    proto: str = typer.Option("tcp", "--proto", help="tcp, udp, icmp or a protocol number."),
+    src: str = typer.Argument(
+        ..., help="Source: device, user login, tag, group or address, e.g. emory@github."
+    ),
+    dst: str = typer.Argument(
+        ..., help="Destination[:port]: device, host alias or address, e.g. wintendo:11434."
+    ),
+    proto: str = typer.Option(
+        "tcp", "--proto", help="tcp, udp, icmp or a protocol number, e.g. --proto udp."
+    ),
     policy: Path = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
     site: Path = SITE_OPT,
     fmt: str = FORMAT_OPT,
 ) -> None:
-    """Say whether SRC may reach DST[:PORT], and which rule (and site.yaml line) allows it.
+    """Whether SRC may reach DST[:PORT]: the rule and its site.yaml line.
 
     Without a port, every declared service port of DST is explained. Exit 1 if denied.
 
@@ -230,12 +247,14 @@ def _services(loaded: Loaded, ev: Any) -> list[Service]:
     return default_services(ev)
 
 
-@app.command()
+@app.command(rich_help_panel=EVALUATE)
 def matrix(
     policy: Path = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
     site: Path = SITE_OPT,
-    fmt: str = typer.Option("text", "--format", "-f", help="text, csv, json or html."),
+    fmt: str = typer.Option(
+        "text", "--format", "-f", help="text, csv, json or html, e.g. --format csv."
+    ),
 ) -> None:
     """Every principal × every declared service port, allowed or not.
 
@@ -271,16 +290,22 @@ def matrix(
     sys.stdout.write(renderers[fmt](table))
 
 
-@app.command()
+@app.command(rich_help_panel=EVALUATE)
 def lint(
     policy: Path = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
     site: Path = SITE_OPT,
     fmt: str = FORMAT_OPT,
 ) -> None:
-    """Warn about unused names, over-wide grants, self-escalating tags, lost break-glass paths.
+    """Warn: unused names, wide grants, tag escalation, lost break-glass.
 
     Exit 0 when clean, 2 when there are warnings.
+
+    Examples:
+
+      tailgen lint
+
+      tailgen lint --policy live-policy.hujson --format json
     """
     from compiler.evaluate import evaluator
     from compiler.evaluate import lint as run_lint

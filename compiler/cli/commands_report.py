@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from compiler.cli.app import app, fail, site_sources
+from compiler.cli.help import EVALUATE
 from compiler.errors import IOFailure, TailgenError
 
 if TYPE_CHECKING:
@@ -24,10 +25,8 @@ if TYPE_CHECKING:
     from compiler.review.access import AccessDiff
     from compiler.site.model import Site
 
-PANEL = "Evaluate offline"
 
-
-@app.command("report", rich_help_panel=PANEL)
+@app.command("report", rich_help_panel=EVALUATE)
 def report_command(
     site: Path = typer.Argument(
         Path("site.yaml"), help="The site file to report on, e.g. site.yaml or sites/home.yaml."
@@ -46,7 +45,7 @@ def report_command(
         "or --against /tmp/base/site.yaml.",
     ),
 ) -> None:
-    """Write one HTML page: who can reach what and why (with site.yaml lines), SSH, DNS, exits.
+    """One HTML page: who reaches what and why, SSH, DNS and exit nodes.
 
     The page has no scripts and loads nothing: open it anywhere, attach it to a review, print it.
 
