@@ -58,7 +58,11 @@ class Lines:
             if not text.strip() or len(text) - len(text.lstrip()) <= indent:
                 break
             body.append(text.split(" #", 1)[0].strip())
-        return f"{first.strip()} {{{', '.join(body)}}}" if body else first.strip()
+        if not body:
+            return first.strip()
+        if body[0].startswith(("{", "[")):  # a flow mapping written on the next lines
+            return f"{first.strip()} {' '.join(body)}"
+        return f"{first.strip()} {{{', '.join(body)}}}"
 
     def of(self, *path: str | int) -> SiteLine | None:
         return self.at(self.site.span(*path).line)
@@ -96,7 +100,10 @@ def site_report(
 
 
 def _row_groups(site: Site, who: dict[str, str]) -> list[RowGroup]:
-    users = [Row(u.login, key, _devices_note(site, key)) for key, u in site.users.items()]
+    users = [
+        Row(u.login, key, f"{u.login} · {_devices_note(site, key)}")
+        for key, u in site.users.items()
+    ]
     groups = [Row(f"group:{g}", g, ", ".join(m)) for g, m in site.groups.items()]
     tags = [
         Row(k, k.removeprefix("tag:"), _tag_note(site, k.removeprefix("tag:")))
@@ -158,7 +165,7 @@ def _group_of(site: Site, target: Target) -> str:
 def _group_note(site: Site, name: str) -> str:
     dev = site.devices.get(name)
     if dev is None:
-        return "port 53, through the location's router" if name == RESOLVERS else ""
+        return "port 53: split DNS, through each location's router" if name == RESOLVERS else ""
     where = site.locations[dev.location].name if dev.location in site.locations else ""
     return " · ".join(x for x in (str(dev.os), where or dev.location or "") if x)
 
@@ -181,14 +188,15 @@ def _column(site: Site, target: Target, labels: list[str], lines: Lines) -> Colu
     if label == "break-glass":
         return Column(
             str(target),
-            "ssh (break-glass)",
+            "ssh",
             target.port,
             target.proto,
             _bg_line(site, target, lines),
             target.address,
         )
-    zone = label.removeprefix("resolver for ")
-    return Column(str(target), zone, 53, "udp+tcp", _zone_line(site, zone, lines), target.address)
+    zones = [x.removeprefix("resolver for ") for x in labels]
+    where = _zone_line(site, zones[-1], lines)
+    return Column(str(target), target.address, 53, "udp+tcp", where, ", ".join(zones))
 
 
 def _bg_line(site: Site, target: Target, lines: Lines) -> SiteLine | None:

@@ -104,9 +104,10 @@ def _matrix_head(groups: list[ColumnGroup]) -> str:
 
 def _column_head(column: Column) -> str:
     port = f"{column.port}/{column.proto}" if column.port else column.proto
+    title = f' title="{_e(column.reach)}"' if column.reach else ""
     return (
-        f'<th scope="col" class="svc" data-column="{_e(column.key)}">{_e(column.service)}'
-        f'<span class="note">{_e(port)}</span></th>'
+        f'<th scope="col" class="svc" data-column="{_e(column.key)}"{title}>'
+        f'{_e(column.service)}<span class="note">{_e(port)}</span></th>'
     )
 
 

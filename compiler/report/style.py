@@ -28,12 +28,13 @@ thead th{background:var(--head);text-align:center;font-weight:600;white-space:no
 table.plain thead th{text-align:left}
 th.device{border-bottom-width:2px}
 th.corner{text-align:left;vertical-align:bottom;color:var(--muted);font-weight:500;font-size:12px}
-.matrix tbody th[scope=row]{text-align:left;font-weight:600;background:#fafbfc;white-space:nowrap;
-position:sticky;left:0;z-index:1;min-width:150px}
+.matrix tbody th[scope=row]{text-align:left;font-weight:600;background:#fafbfc;
+position:sticky;left:0;z-index:1;min-width:140px;max-width:210px}
+thead .note{white-space:normal}
 .matrix th.corner{position:sticky;left:0;z-index:2}
 tr.group th{background:#e4e8f0;text-align:left;font-size:12px;letter-spacing:.04em;
 text-transform:uppercase;color:#3a4457;position:sticky;left:0}
-.matrix td{text-align:center;min-width:82px;padding:5px 6px}
+.matrix td{text-align:center;min-width:76px;padding:5px 6px}
 .mark{font-weight:700;font-size:15px;display:inline-block;width:1.2em}
 .word{display:block;font-size:11px;font-weight:600}
 td.y{background:var(--yes-bg);color:var(--yes)}
