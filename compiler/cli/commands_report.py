@@ -47,13 +47,14 @@ def report_command(
 ) -> None:
     """One HTML page: who reaches what and why, SSH, DNS and exit nodes.
 
-    The page has no scripts and loads nothing: open it anywhere, attach it to a review, print it.
+    The page has no scripts and loads nothing: open it anywhere, attach it to a review, print
+    it. Exit 0 when the page was written (gains and losses are not an error), 1 on an error.
 
     Examples:
 
       tailgen report                               # site.yaml -> report.html
 
-      tailgen report --against out -o review.html  # gains and losses since the last build
+      tailgen report --against out -o review.html  # vs. the last build
 
       tailgen report sites/home.yaml -o - > home.html
     """

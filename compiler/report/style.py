@@ -60,8 +60,12 @@ ul.lines li{margin:0 0 4px;break-inside:avoid}
 table.plain thead{display:none}table.plain tr{display:block;border-bottom:2px solid var(--line)}
 table.plain td{display:flex;gap:8px;border:0;padding:3px 8px}
 table.plain td::before{content:attr(data-label);flex:0 0 8.5em;font-weight:600;color:var(--muted)}}
+@page{size:A4 landscape;margin:10mm}
 @media print{main{max-width:none;padding:0}.scroll{overflow:visible;border:0}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .matrix tbody th[scope=row],tr.group th,.matrix th.corner{position:static}
-section{break-inside:avoid-page}body{font-size:11px}.matrix td{min-width:0}}
+body{font-size:10px}h2{font-size:14px;margin:14px 0 6px}section{break-inside:avoid-page}
+#access,#lines{break-inside:auto}tr{break-inside:avoid}
+.matrix td{min-width:0;padding:2px 3px}.matrix tbody th[scope=row]{min-width:0;max-width:150px}
+thead th{white-space:normal}.mark{font-size:12px}.word,.ref{font-size:9px}}
 """
