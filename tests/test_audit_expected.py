@@ -12,11 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from compiler import audit
 from compiler.cli import app
 from compiler.site import loader
+from compiler.site.listeners import Expected
+from compiler.site.model import ExpectedListener
 
 DATA = Path(__file__).parent / "data" / "listeners"
 SITE = """\
@@ -142,3 +146,19 @@ def test_bad_expected_entries_are_site_errors(tmp_path: Path, entry: str, messag
         ],
     )
     assert message in result.stderr and "site.yaml:" in result.stderr
+
+
+@given(
+    low=st.integers(1, 65535),
+    span=st.integers(0, 200),
+    port=st.integers(1, 65535),
+    listed=st.sampled_from(["", "sshd", "ControlCe", "launchd"]),
+)
+def test_expected_matches_its_port_range_and_process(
+    low: int, span: int, port: int, listed: str
+) -> None:
+    high = min(low + span, 65535)
+    text = str(low) if low == high else f"{low}-{high}"
+    entry = Expected(ExpectedListener(port=text, process="ControlCenter"), "test")
+    same_process = listed in ("", "ControlCe")  # unknown, or lsof's 9-character cut
+    assert entry.matches(port, listed) == (low <= port <= high and same_process)
