@@ -147,20 +147,29 @@ def _cell(row: Row, column: Column, cell: Cell) -> str:
 def _site_lines(report: Report) -> str:
     """Every site.yaml line a cell cites, quoted once, in file order."""
     cited: dict[int, SiteLine] = {}
+    rules: dict[int, dict[str, None]] = {}
     for cell in report.cells.values():
         for reason in cell.reasons:
             if reason.site is not None and reason.site.line:
                 cited.setdefault(reason.site.line, reason.site)
+                rules.setdefault(reason.site.line, {})[reason.rule] = None
     if not cited:
         return ""
     items = "".join(
-        f'<li id="line-{n}"><span class="ref">{_e(s)}</span> <code>{_e(s.text)}</code></li>'
+        f'<li id="line-{n}"><span class="ref">{_e(s)}</span> <code>{_e(s.text)}</code>'
+        f'<span class="rules">{_e(_cited_for(rules[n]))}</span></li>'
         for n, s in sorted(cited.items())
     )
     return (
         '<section id="lines"><h3>The site.yaml lines behind the verdicts</h3>'
         f'<ul class="lines">{items}</ul></section>\n'
     )
+
+
+def _cited_for(rules: dict[str, None]) -> str:
+    """`grants[3] · cited by ✕ cells`: the rules a line became, and whether denials cite it."""
+    names = sorted(r for r in rules if r)
+    return " · ".join([*names, *(["cited by ✕ cells"] if "" in rules else [])])
 
 
 def _table(section: str, title: str, heads: list[str], rows: list[list[str]]) -> str:

@@ -55,6 +55,7 @@ margin:2px 0;white-space:nowrap}
 .matrix td .ref{display:block}
 ul.lines{list-style:none;padding:0;margin:0;columns:2 420px}
 ul.lines li{margin:0 0 4px;break-inside:avoid}
+.rules{margin-left:6px;font-size:11px;color:var(--muted)}.rules::before{content:"→ "}
 @media (max-width:640px){main{padding:12px 8px}.matrix td{min-width:72px}
 .matrix tbody th[scope=row]{min-width:110px;white-space:normal}h1{font-size:19px}
 table.plain thead{display:none}table.plain tr{display:block;border-bottom:2px solid var(--line)}
