@@ -105,3 +105,10 @@ def test_report_writes_the_file_and_leaves_it_on_failure(tmp_path: Path) -> None
     assert "site.yaml:2" in result.stderr
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "site.yaml"]
+
+
+def test_a_site_without_services_says_so(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text("users:\n  me: {login: me@example.com}\n", encoding="utf-8")
+    page = _page(str(site))
+    assert "No service ports are declared yet" in page and "<td" not in page

@@ -81,6 +81,12 @@ def _legend(report: Report) -> str:
 
 
 def _matrix(report: Report) -> str:
+    if not report.columns or not report.rows:
+        missing = "service ports" if not report.columns else "users, groups or tags"
+        return (
+            '<section id="access"><h2>Who can reach what</h2>'
+            f"<p>No {missing} are declared yet: nothing to show.</p></section>\n"
+        )
     head = _matrix_head(report.column_groups)
     body = "".join(_row_group(report, g.kind, g.title, g.rows) for g in report.row_groups)
     return (
