@@ -26,7 +26,6 @@ GOLDEN = Path(__file__).parent / "golden" / "diagnostics"
 def case_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
     return tmp_path
 
 
@@ -69,11 +68,7 @@ def test_no_color_wins_over_forcing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.delenv("TAILGEN_COLOR", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert use_color(Tty()) and not use_color(io.StringIO())
-    monkeypatch.setenv("FORCE_COLOR", "1")
-    assert use_color(io.StringIO())
-    monkeypatch.delenv("FORCE_COLOR")
     monkeypatch.setenv("TAILGEN_COLOR", "always")
     assert use_color(io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")

@@ -10,8 +10,7 @@
 Errors come first so four warnings cannot bury the one error; the order within each kind is
 the caller's (sorted by line). Colour follows the convention of https://no-color.org:
 `NO_COLOR` (any non-empty value) turns it off; `TAILGEN_COLOR=always` forces it (tests, CI
-logs that render ANSI), `TAILGEN_COLOR=never` turns it off, `FORCE_COLOR` forces it too;
-otherwise only a terminal gets it.
+logs that render ANSI), `TAILGEN_COLOR=never` turns it off; otherwise only a terminal gets it.
 """
 
 from __future__ import annotations
@@ -43,8 +42,6 @@ def use_color(stream: TextIO) -> bool:
     forced = os.environ.get(COLOR_ENV, "").lower()
     if forced in ("always", "never"):
         return forced == "always"
-    if os.environ.get("FORCE_COLOR"):  # the other common convention (force-color.org)
-        return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
