@@ -31,6 +31,7 @@ from compiler.review.universe import INTERNET, Target, site_targets
 from compiler.site.model import Site
 
 RESOLVERS = "DNS resolvers"
+NO_DEVICE = "no device yet"
 EXIT_NODES = "exit nodes"
 
 
@@ -92,11 +93,22 @@ def site_report(
     report.dns = dns_entries(site, lines)
     report.exits = exit_entries(site, lines)
     report.listeners = listener_entries(site)
+    report.notes = _notes(site)
     if access is not None:
         from compiler.report.changes import mark_changes
 
         mark_changes(report, access)
     return report
+
+
+def _notes(site: Site) -> list[str]:
+    waiting = [key for key in site.users if _devices_note(site, key) == NO_DEVICE]
+    if not waiting:
+        return []
+    return [
+        f"{', '.join(waiting)}: no device yet, so their rows say what their identity may "
+        "reach once a device joins (evaluated from a stand-in device, as `tailgen diff` does)."
+    ]
 
 
 def _row_groups(site: Site, who: dict[str, str]) -> list[RowGroup]:
@@ -130,7 +142,7 @@ def _row_groups(site: Site, who: dict[str, str]) -> list[RowGroup]:
 
 def _devices_note(site: Site, user: str) -> str:
     owned = [d for d, dev in site.devices.items() if dev.owner == user]
-    return ", ".join(owned) if owned else "no device yet"
+    return ", ".join(owned) if owned else NO_DEVICE
 
 
 def _tag_note(site: Site, tag: str) -> str:
