@@ -14,6 +14,7 @@ from typing import Any
 
 from compiler import evaluate
 from compiler.evaluate.decision import PROVENANCE
+from compiler.report.changes import mark_changes
 from compiler.report.model import (
     Cell,
     Column,
@@ -95,8 +96,6 @@ def site_report(
     report.listeners = listener_entries(site)
     report.notes = _notes(site)
     if access is not None:
-        from compiler.report.changes import mark_changes
-
         mark_changes(report, access)
     return report
 
