@@ -38,7 +38,7 @@ class LintCtx:
 
     def warn(self, code: str, message: str, path: Path, hint: str = "") -> Problem:
         """A warning at the site.yaml line the rule came from (the compiler's comment above
-        it says), else at the policy line; the policy line is kept in the hint either way."""
+        it says, and the hint keeps the policy place), else at the policy line."""
         line, column = self.policy.where(path)
         here = Span(self.file, line, column)
         origin = site_origin(self.policy, path)
