@@ -88,7 +88,8 @@ def test_layout_counts_and_order() -> None:
         "a.yaml:1:1: warning: wide",
         "1 error, 2 warnings",
     ]
-    assert layout([w]).splitlines()[-1] == "1 warning"
+    assert layout([w]).splitlines() == ["a.yaml:1:1: warning: wide"]  # one needs no count
+    assert layout([w, w]).splitlines()[-1] == "2 warnings"
 
 
 def test_lint_warnings_point_at_the_site_line(

@@ -1,4 +1,5 @@
-"""How problems look in a terminal: labelled, errors first, counted, coloured only on a tty.
+"""How problems look in a terminal: labelled, errors first, counted (when there are several),
+coloured only on a tty.
 
     site.yaml:70:14: error: 'emry' is not a user, group, tag, location (did you mean 'emory'?)
         allow: [emry]
@@ -52,11 +53,11 @@ def layout(
     color: bool = False,
     note: str = "",
 ) -> str:
-    """Every problem (errors first), the counts, then `note`; '' when there is nothing."""
+    """Every problem (errors first), the counts when there are several, then `note`."""
     ordered = sorted(problems, key=lambda p: not p.is_error)  # stable: file order kept
     paint = Paint(color)
     lines = [line for p in ordered for line in _block(p, sources or {}, paint)]
-    if ordered:
+    if len(ordered) > 1:  # one problem needs no count
         lines.append(counts(ordered))
     if note:
         lines.append(paint("note", note))
