@@ -90,6 +90,26 @@ class ExitCode(IntEnum):
     CONFLICT = 4
     """The live tailnet changed since the plan was made (nothing was written)."""
 
+    @property
+    def meaning(self) -> str:
+        """What the code means, as `tailgen --help` and the README print it."""
+        return _MEANINGS[self]
+
+
+_MEANINGS = {
+    ExitCode.OK: "success; nothing to report (no changes, clean, allowed, up to date)",
+    ExitCode.ERROR: "an error of any kind: usage, input, site, policy, I/O, remote",
+    ExitCode.ATTENTION: "the command worked and found something that needs attention: "
+    "changes, stale out/, findings, warnings, denied",
+    ExitCode.UNSAFE: "a plan that is unsafe (needs --force)",
+    ExitCode.CONFLICT: "the live tailnet changed since the plan was made (nothing was written)",
+}
+
+
+def exit_code_table() -> str:
+    """The exit-code table as text lines (`  0  meaning`): printed by `--help`, in the README."""
+    return "\n".join(f"  {code.value}  {code.meaning}" for code in ExitCode)
+
 
 class TailgenError(Exception):
     """A failure a user caused and can fix; the CLI prints it without a traceback.
@@ -157,6 +177,14 @@ def excerpt(source: str, line: int, column: int) -> str:
     lines = source.splitlines()
     if not 1 <= line <= len(lines):
         return ""
-    text = lines[line - 1].replace("\t", " ")
-    caret = " " * max(column - 1, 0) + "^"
-    return f"    {text}\n    {caret}"
+    text = "".join(c if c.isprintable() else " " for c in lines[line - 1])
+    offset = max(column - 1, 0)
+    start = max(0, offset - EXCERPT_WIDTH // 2) if len(text) > EXCERPT_WIDTH else 0
+    shown = text[start : start + EXCERPT_WIDTH]
+    caret = " " * (offset - start) + "^"
+    return f"    {shown}\n    {caret}"
+
+
+EXCERPT_WIDTH = 100
+"""Excerpts show at most this many characters of a line, around the column (a multi-megabyte
+line is shown as a window, not printed whole)."""

@@ -71,6 +71,23 @@ def write_tree(out_dir: Path, files: dict[str, bytes]) -> None:
         raise
 
 
+def write_file(path: Path, data: bytes) -> None:
+    """Write one file atomically (a temporary file beside it, then a rename): a failure leaves
+    the old file, or none, never half of one. OSError is the caller's to report."""
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory", str(path))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", dir=path.parent if str(path.parent) else "."
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _swap(staging: Path, out_dir: Path) -> None:
     if not out_dir.exists():
         os.replace(staging, out_dir)

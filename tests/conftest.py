@@ -1,23 +1,21 @@
 """Shared pytest fixtures and options.
 
 `--update-goldens` rewrites golden expected files instead of comparing; the rewritten files are
-then reviewed in the git diff like any other change.
+then reviewed in the git diff like any other change. Recorded data: `datafiles.require_data`
+(vendored tests/data/ first, then ../shared; skips with the reason when absent, fails under
+CI=true) and the `data` fixture.
 """
 
 from __future__ import annotations
 
-import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from datafiles import REPO, require_data, shared_dir
 
-
-def shared_dir() -> Path:
-    """shared/ sits beside the clone (../shared) in CI and in a session; TAILGEN_SHARED overrides."""
-    env = os.environ.get("TAILGEN_SHARED")
-    return Path(env) if env else REPO.parent / "shared"
+__all__ = ["REPO", "require_data", "shared_dir"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,3 +40,18 @@ def repo() -> Path:
 @pytest.fixture
 def shared() -> Path:
     return shared_dir()
+
+
+@pytest.fixture
+def data() -> object:
+    """`data("saas/cases.jsonl")` → its path (vendored or shared), or the test skips (fails
+    under CI=true) saying what is missing."""
+    return require_data
+
+
+@pytest.fixture
+def site_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch directory holding a copy of the example site.yaml, made the working directory."""
+    shutil.copy(REPO / "site.yaml", tmp_path / "site.yaml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from compiler import __version__
 from compiler.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def site_dir(tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copy(repo / "site.yaml", tmp_path / "site.yaml")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_build_writes_out_and_summary(site_dir: Path) -> None:

@@ -1,6 +1,6 @@
 """Agreement of the offline evaluator with the real Tailscale control plane (866 captures).
 
-Ground truth: `shared/testdata/saas/cases.jsonl` — each policy was POSTed to Tailscale SaaS,
+Ground truth: `saas/cases.jsonl` (vendored in tests/data/saas/, also in shared/testdata/) — each policy was POSTed to Tailscale SaaS,
 which answered with a verdict (and its exact error message) and compiled per-node packet
 filters and SSH rules. We check, over every case:
 
@@ -20,12 +20,8 @@ strict: if one starts agreeing, the test fails until the table is updated.
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from compiler.evaluate import (
     Evaluator,
@@ -38,9 +34,9 @@ from compiler.evaluate.addrs import INTERNET, addr_key
 from compiler.evaluate.flowset import flow_differences, parse_wire, wire_allows
 from compiler.evaluate.model import parse_policy
 from compiler.evaluate.ssh import compile_node_ssh, grants_from_wire, ssh_verdict
+from datafiles import read_text, require_data
 
-SHARED = Path(os.environ.get("TAILGEN_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-CASES_FILE = SHARED / "testdata" / "saas" / "cases.jsonl"
+CASES_FILE = require_data("saas/cases.jsonl")  # vendored (BSD-3-Clause): tests/data/saas/
 
 KNOWN_VERDICT_DIFFERENCES: dict[str, str] = {}
 
@@ -56,13 +52,10 @@ KNOWN_SSH_DIFFERENCES: dict[str, str] = {}
 
 SAMPLE_PROTOS = (6, 17, 1)
 
-pytestmark = pytest.mark.skipif(not CASES_FILE.exists(), reason=f"no captures at {CASES_FILE}")
-
 
 @cache
 def cases() -> list[dict[str, Any]]:
-    with CASES_FILE.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+    return [json.loads(line) for line in read_text(CASES_FILE).splitlines() if line.strip()]
 
 
 def accepted() -> list[dict[str, Any]]:

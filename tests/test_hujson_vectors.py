@@ -1,8 +1,8 @@
 """tailscale/hujson's own test tables, run against compiler.hujson.
 
-The vectors live in ../shared/testdata/hujson/ (decoded from the Go tests of
+The vectors are vendored in tests/data/hujson/ (BSD-3-Clause; decoded from the Go tests of
 github.com/tailscale/hujson and re-checked against the Go library itself; see the README
-there). Set TAILGEN_SHARED to use another shared/ directory.
+there); `datafiles` falls back to ../shared/testdata/hujson/.
 
 - standardize.json and minimize.json: exact output;
 - format.json: `format` output byte for byte (and it is a fixed point);
@@ -16,28 +16,18 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from compiler import hujson
-
-
-def vectors_dir() -> Path:
-    shared = os.environ.get("TAILGEN_SHARED")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[2] / "shared"
-    return base / "testdata" / "hujson"
+from datafiles import read_text, require_data
 
 
 def load(name: str) -> list[dict[str, Any]]:
-    path = vectors_dir() / name
-    if not path.is_file():
-        pytest.fail(f"test vectors missing: {path} (set TAILGEN_SHARED to the shared/ dir)")
-    vectors: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    vectors: list[dict[str, Any]] = json.loads(read_text(require_data(f"hujson/{name}")))
     return vectors
 
 

@@ -23,7 +23,11 @@ CASES: list[tuple[str, str, str]] = [
         "users:\n\tme: {}\n",
         "site.yaml:2:1: YAML syntax error: a tab cannot indent YAML; use spaces",
     ),
-    ("not-a-mapping", "- a\n- b\n", "site.yaml:1:1: the site file must be a mapping of sections"),
+    (
+        "not-a-mapping",
+        "- a\n- b\n",
+        "site.yaml:1:1: the site file must be a mapping of sections (tailnet:, users:, …), not a list",
+    ),
     (
         "unknown-top-key",
         BASE_USERS + "servics: {}\n",
@@ -76,7 +80,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "bad-subnet",
         BASE_USERS + "locations:\n  home: {subnets: 10.0.0.1/24}\n",
-        "site.yaml:4:19: locations.home.subnets: Input is not a valid IPv4 network",
+        "site.yaml:4:19: locations.home.subnets: 10.0.0.1/24 has host bits set: the bits after the /24 prefix must be zero (did you mean 10.0.0.0/24?)",
     ),
     (
         "duplicate-key",

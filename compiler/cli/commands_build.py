@@ -8,21 +8,33 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from compiler.cli.app import app, fail, print_problems, site_sources
+from compiler.cli.app import (
+    app,
+    fail,
+    io_failure,
+    pick_site,
+    print_problems,
+    site_option,
+    site_sources,
+)
 from compiler.cli.help import BUILD
-from compiler.errors import TailgenError
+from compiler.errors import ExitCode, TailgenError
 
 if TYPE_CHECKING:
     from compiler.build import Changes
 
 SITE_ARG = typer.Argument(
-    Path("site.yaml"), help="The site file, e.g. site.yaml or sites/home.yaml.", show_default=True
+    None,
+    help="The site file (default: site.yaml; or --site), e.g. sites/home.yaml.",
+    show_default=False,
 )
 OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory, e.g. --out build/.")
 
 
 @app.command(rich_help_panel=BUILD)
-def build(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
+def build(
+    site_arg: Path | None = SITE_ARG, out: Path = OUT_OPT, site_opt: Path | None = site_option()
+) -> None:
     """Compile SITE into OUT: policy, DNS, zone files, launch configs.
 
     OUT gets policy.hujson, dns.json, dns/*.zone, launch/ and manifest.json.
@@ -39,12 +51,15 @@ def build(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
     from compiler.cli.commands_diff import build_plan
     from compiler.output import read_tree
 
+    site = pick_site(site_arg, site_opt)
     try:
         result, _ = pipeline.build(site)
         previous = read_tree(out)  # read once: for the file list and for the plan
         changes = pipeline.write(result, out, previous)
     except TailgenError as exc:
         fail(exc, site_sources(site), note=f"{out}/ was left as it was")
+    except OSError as exc:
+        fail(io_failure(out, exc))
     print_problems(result.warnings, site_sources(site))
     for line in result.summary:
         typer.echo(line)
@@ -67,30 +82,39 @@ def _echo_files(
 
 
 @app.command(rich_help_panel=BUILD)
-def check(site: Path = SITE_ARG, out: Path = OUT_OPT) -> None:
+def check(
+    site_arg: Path | None = SITE_ARG, out: Path = OUT_OPT, site_opt: Path | None = site_option()
+) -> None:
     """Exit 2 when OUT is not exactly what SITE builds (a CI gate); else 0.
 
     Example: tailgen check && git diff --exit-code
     """
     from compiler import build as pipeline
 
+    site = pick_site(site_arg, site_opt)
     try:
         result, _ = pipeline.build(site)
+        changes = pipeline.stale(result, out)
     except TailgenError as exc:
         fail(exc, site_sources(site))
-    changes = pipeline.stale(result, out)
+    except OSError as exc:
+        fail(io_failure(out, exc, "read"))
     if not changes:
         typer.echo(f"{out}/ is exactly what {site} builds")
         return
     _echo_files(changes, out, ("missing", "differs", "extra"), err=True)
     typer.echo(f"{out}/ is stale: run `tailgen build {site}`", err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(ExitCode.ATTENTION)
 
 
 @app.command(rich_help_panel=BUILD)
 def schema(
-    output: Path = typer.Option(
-        None, "--output", "-o", help="Write here instead of stdout, e.g. -o site.schema.json."
+    output: Path | None = typer.Option(
+        None,
+        "--out",
+        "--output",
+        "-o",
+        help="Write the schema to this file instead of stdout, e.g. -o site.schema.json.",
     ),
 ) -> None:
     """Print the JSON Schema of site.yaml, for editors.
@@ -99,11 +123,15 @@ def schema(
 
     Example: tailgen schema -o site.schema.json
     """
+    from compiler.output import write_file
     from compiler.site.schema import site_schema
 
     text = json.dumps(site_schema(), indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output}")
+        return
+    try:
+        write_file(output, text.encode("utf-8"))
+    except OSError as exc:
+        fail(io_failure(output, exc))
+    typer.echo(f"wrote {output}")

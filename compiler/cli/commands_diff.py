@@ -9,14 +9,20 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from compiler.cli.app import app, fail, site_sources, stdout_is_terminal
+from compiler.cli.app import (
+    app,
+    fail,
+    format_option,
+    pick_site,
+    site_option,
+    site_sources,
+    stdout_is_terminal,
+)
 from compiler.cli.help import REVIEW
-from compiler.errors import TailgenError
+from compiler.errors import ExitCode, TailgenError
 
 if TYPE_CHECKING:
     from compiler.build import BuildResult
-
-EXIT_CHANGES = 2
 
 
 class Format(StrEnum):
@@ -30,9 +36,11 @@ class Format(StrEnum):
 
 @app.command("diff", rich_help_panel=REVIEW)
 def diff_command(
-    site: Path = typer.Argument(
-        Path("site.yaml"),
-        help="The desired side: a site file (or a directory or policy file), e.g. site.yaml.",
+    site_arg: Path | None = typer.Argument(
+        None,
+        help="The desired side: a site file (default: site.yaml; or --site), a directory or a "
+        "policy file, e.g. sites/home.yaml.",
+        show_default=False,
     ),
     against: Path = typer.Option(
         Path("out"),
@@ -42,9 +50,8 @@ def diff_command(
         "(a policy, dns.json or a zone file: only that artifact is compared), "
         "e.g. --against /tmp/base/site.yaml.",
     ),
-    output: Format = typer.Option(
-        Format.TEXT, "--format", "-f", help="text, markdown or json, e.g. --format markdown."
-    ),
+    output: Format = format_option(Format.TEXT),
+    site_opt: Path | None = site_option(),
 ) -> None:
     """Who gains and loses access, and what else changes, if SITE is built.
 
@@ -67,6 +74,7 @@ def diff_command(
     from compiler.review.planfmt import render
     from compiler.review.read import read_snapshot
 
+    site = pick_site(site_arg, site_opt)
     try:
         plan = diff(read_snapshot(site), read_snapshot(against))
     except TailgenError as exc:
@@ -74,7 +82,7 @@ def diff_command(
     color = output is Format.TEXT and stdout_is_terminal() and "NO_COLOR" not in os.environ
     typer.echo(render(plan, output.value, color=color), nl=False)
     if plan.changed:
-        raise typer.Exit(EXIT_CHANGES)
+        raise typer.Exit(ExitCode.ATTENTION)
 
 
 def build_plan(result: BuildResult, previous: dict[str, bytes], out: Path) -> str:

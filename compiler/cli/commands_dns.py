@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from compiler.cli.app import app, fail, site_sources
+from compiler.cli.app import DEFAULT_SITE, app, fail, format_option, site_option, site_sources
 from compiler.cli.help import EVALUATE
 from compiler.errors import Problem, TailgenError
 
@@ -21,12 +21,8 @@ class Format(StrEnum):
 @app.command("dns", rich_help_panel=EVALUATE)
 def dns_command(
     name: str = typer.Argument(..., help="A DNS name, e.g. ollama.iow.kvet.ch, or a bare ollama."),
-    site: Path = typer.Option(
-        Path("site.yaml"), "--site", help="The site file, e.g. --site sites/home.yaml."
-    ),
-    output: Format = typer.Option(
-        Format.TEXT, "--format", help="text or json, e.g. --format json."
-    ),
+    site_opt: Path | None = site_option(),
+    output: Format = format_option(Format.TEXT),
 ) -> None:
     """Which resolver answers NAME, through which router, and with what.
 
@@ -40,6 +36,7 @@ def dns_command(
     from compiler.errors import errors_only
     from compiler.site import check, loader
 
+    site = site_opt or DEFAULT_SITE
     try:
         site_model, _ = loader.load(site)
         errors = errors_only(check.check(site_model))

@@ -1,8 +1,10 @@
 """`tailgen validate`, `test`, `explain`, `matrix` and `lint`: offline policy evaluation.
 
-Each command reads the policy (default out/policy.hujson) and an inventory — `--inventory FILE`
-(JSON in the recorded captures' `topology` shape) or, by default, the one the site model
-describes — then calls `compiler.evaluate` and formats the answer.
+Each command starts from the site (`--site/-s`, default site.yaml), loaded, checked and compiled
+in memory by `compiler.workspace`; it evaluates that policy unless asked for a file
+(`--policy FILE`, or `--out DIR` for DIR/policy.hujson), and says so when the file is not what
+the site builds. The inventory is `--inventory FILE` (JSON in the recorded captures' `topology`
+shape) or the one the site describes.
 """
 
 from __future__ import annotations
@@ -10,29 +12,44 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from compiler.cli.app import app, fail, print_problems
+from compiler.cli.app import app, format_option, print_problems, site_option
 from compiler.cli.help import EVALUATE
-from compiler.errors import TailgenError
+from compiler.errors import ExitCode, InputError, PolicyError
 
 if TYPE_CHECKING:
     from compiler.evaluate.matrix import Service
     from compiler.site.model import Site
 
-POLICY_OPT = typer.Option(
-    Path("out/policy.hujson"), "--policy", "-p", help="Policy file, e.g. -p live-policy.hujson."
+POLICY_HELP = (
+    "Evaluate this policy file instead of the one the site builds, e.g. -p live-policy.hujson."
 )
+OUT_HELP = (
+    "Evaluate DIR/policy.hujson (a previous build) instead of the one the site builds, "
+    "e.g. --out out."
+)
+POLICY_OPT = typer.Option(None, "--policy", "-p", help=POLICY_HELP, show_default=False)
+OUT_OPT = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False)
 INVENTORY_OPT = typer.Option(
     None, "--inventory", "-i", help="Inventory JSON (topology shape), e.g. -i tailnet.json."
 )
-SITE_OPT = typer.Option(
-    Path("site.yaml"), "--site", help="Site file (inventory, services), e.g. --site home.yaml."
-)
-FORMAT_OPT = typer.Option("text", "--format", "-f", help="text or json, e.g. --format json.")
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class MatrixFormat(StrEnum):
+    TEXT = "text"
+    CSV = "csv"
+    JSON = "json"
+    HTML = "html"
 
 
 @dataclass
@@ -44,48 +61,53 @@ class Loaded:
     site_text: str
 
 
-def _load(policy: Path, inventory: Path | None, site_path: Path) -> Loaded:
-    try:
-        text = policy.read_text(encoding="utf-8")
-    except OSError as err:
-        raise TailgenError(
-            f"{policy}: cannot read the policy ({err.strerror}); run `tailgen build`"
-        ) from err
-    site, site_text = _site(site_path) if inventory is None else (None, "")
+def _load(
+    site: Path | None, policy: Path | None, out: Path | None, inventory: Path | None
+) -> Loaded:
+    """The site (loaded, checked and compiled: `compiler.workspace`), the policy to evaluate
+    (the site's own unless a file is asked for; a stale file is said so) and the inventory."""
+    from compiler.workspace import choose_policy, find_workspace
+
+    ws = find_workspace(site, needed=policy is None and out is None)
+    chosen = choose_policy(ws, policy, out)
+    if chosen.note is not None:
+        print_problems([chosen.note])
     if inventory is not None:
         data = _inventory_file(inventory)
-    elif site is not None:
+    elif ws is not None:
         from compiler.evaluate.site_view import inventory_from_site
 
-        data = inventory_from_site(site)
+        data = inventory_from_site(ws.site)
     else:
         data = {}
-    return Loaded(policy.name, text, data, site, site_text)
+    site_model, site_text = (ws.site, ws.text) if ws is not None else (None, "")
+    return Loaded(chosen.name, chosen.text, data, site_model, site_text)
 
 
 def _inventory_file(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise TailgenError(f"{path}: cannot read the inventory: {err}") from err
-    return data.get("topology", data) if isinstance(data, dict) else {}
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise InputError(f"{path}: cannot read the inventory: {reason}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: an inventory is a JSON object (users and nodes)")
+    inner = data.get("topology", data)
+    return inner if isinstance(inner, dict) else {}
 
 
-def _site(path: Path) -> tuple[Site | None, str]:
-    if not path.is_file():
-        return None, ""
-    from compiler.site import loader
+def _evaluator(loaded: Loaded) -> Any:
+    from compiler.evaluate import evaluator
 
     try:
-        site, text = loader.load(path)
-    except TailgenError:
-        return None, ""
-    return site, text
+        return evaluator(loaded.text, loaded.inventory)
+    except ValueError as exc:
+        raise PolicyError(f"{loaded.name}: {exc}") from None
 
 
-def _report(problems: list[Any], loaded: Loaded, fmt: str, valid: bool, verdict: str) -> None:
+def _report(problems: list[Any], loaded: Loaded, fmt: Format, valid: bool, verdict: str) -> None:
     """Problems as JSON, or each with its policy line and then a one-line verdict."""
-    if fmt == "json":
+    if fmt is Format.JSON:
         body = {"valid": valid, "problems": [p.to_dict() for p in problems]}
         typer.echo(json.dumps(body, indent=2))
     else:
@@ -98,12 +120,15 @@ def _report(problems: list[Any], loaded: Loaded, fmt: str, valid: bool, verdict:
 
 @app.command(rich_help_panel=EVALUATE)
 def validate(
-    policy: Path = typer.Argument(
-        Path("out/policy.hujson"), help="Policy file, e.g. live-policy.hujson."
+    policy: Path | None = typer.Argument(
+        None,
+        help="Policy file (default: the one the site builds), e.g. live-policy.hujson.",
+        show_default=False,
     ),
     inventory: Path | None = INVENTORY_OPT,
-    site: Path = SITE_OPT,
-    fmt: str = FORMAT_OPT,
+    site: Path | None = site_option(),
+    out: Path | None = OUT_OPT,
+    fmt: Format = format_option(Format.TEXT),
 ) -> None:
     """Check POLICY offline as the control plane does; exit 1 if invalid.
 
@@ -117,22 +142,20 @@ def validate(
     """
     from compiler.evaluate import validate as check_policy
 
-    try:
-        loaded = _load(policy, inventory, site)
-    except TailgenError as exc:
-        fail(exc)
+    loaded = _load(site, policy, out, inventory)
     problems = check_policy(loaded.text, loaded.inventory, file=loaded.name)
     valid = not any(p.is_error for p in problems)
-    _report(problems, loaded, fmt, valid, f"{policy}: {'valid' if valid else 'invalid'}")
-    raise typer.Exit(0 if valid else 1)
+    _report(problems, loaded, fmt, valid, f"{loaded.name}: {'valid' if valid else 'invalid'}")
+    raise typer.Exit(ExitCode.OK if valid else ExitCode.ERROR)
 
 
 @app.command("test", rich_help_panel=EVALUATE)
 def run_tests(
-    policy: Path = POLICY_OPT,
+    policy: Path | None = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
-    site: Path = SITE_OPT,
-    fmt: str = FORMAT_OPT,
+    site: Path | None = site_option(),
+    out: Path | None = OUT_OPT,
+    fmt: Format = format_option(Format.TEXT),
 ) -> None:
     """Run the policy's tests and sshTests offline; exit 1 if any fails.
 
@@ -143,18 +166,18 @@ def run_tests(
     from compiler.evaluate.inventory import as_inventory
     from compiler.evaluate.render import failures_json
 
+    loaded = _load(site, policy, out, inventory)
     try:
-        loaded = _load(policy, inventory, site)
         parsed = parse_policy(loaded.text)
-    except (TailgenError, ValueError) as exc:
-        fail(exc if isinstance(exc, TailgenError) else TailgenError(f"{policy}: {exc}"))
+    except ValueError as exc:
+        raise PolicyError(f"{loaded.name}: {exc}") from None
     failures = run(parsed, as_inventory(loaded.inventory))
     total = len(parsed.tests) + len(parsed.ssh_tests)
-    if fmt == "json":
+    if fmt is Format.JSON:
         typer.echo(failures_json(failures), nl=False)
     else:
         _print_failures(parsed, failures, total)
-    raise typer.Exit(1 if failures else 0)
+    raise typer.Exit(ExitCode.ERROR if failures else ExitCode.OK)
 
 
 def _print_failures(parsed: Any, failures: list[Any], total: int) -> None:
@@ -174,67 +197,85 @@ def _print_failures(parsed: Any, failures: list[Any], total: int) -> None:
     console.print(f"{total - len(failures)} passed, {len(failures)} failed")
 
 
-def _split_dst(text: str) -> tuple[str, int | None]:
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port = rest.removeprefix(":")
-        return host, int(port) if port.isdigit() else None
-    host, sep, port = text.rpartition(":")
-    if sep and port.isdigit() and host.count(":") != 1:
-        return host, int(port)
-    return text, None
-
-
 @app.command(rich_help_panel=EVALUATE)
 def explain(
     src: str = typer.Argument(
-        ..., help="Source: device, user login, tag, group or address, e.g. emory@github."
+        ...,
+        help="Source: a user (key or login), group, tag, location, device or address, "
+        "e.g. emory@github.",
     ),
     dst: str = typer.Argument(
-        ..., help="Destination[:port]: device, host alias or address, e.g. wintendo:11434."
+        ...,
+        help="Destination[:PORT]: a device, service, service DNS name, location or address "
+        "([v6]:PORT); without a port, every declared port of it; e.g. wintendo:11434.",
     ),
-    proto: str = typer.Option(
-        "tcp", "--proto", help="tcp, udp, icmp or a protocol number, e.g. --proto udp."
+    proto: str | None = typer.Option(
+        None,
+        "--proto",
+        help="tcp, udp, icmp or a protocol number (default: tcp, or each declared port's own), "
+        "e.g. --proto udp.",
+        show_default=False,
     ),
-    policy: Path = POLICY_OPT,
+    policy: Path | None = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
-    site: Path = SITE_OPT,
-    fmt: str = FORMAT_OPT,
+    site: Path | None = site_option(),
+    out: Path | None = OUT_OPT,
+    fmt: Format = format_option(Format.TEXT),
 ) -> None:
     """Whether SRC may reach DST[:PORT]: the rule and its site.yaml line.
 
-    Without a port, every declared service port of DST is explained. Exit 1 if denied.
+    Without a port, every declared service port of DST is explained. Exit 0 if allowed, 2 if
+    denied, 1 if the question cannot be answered (unknown name, bad port or protocol).
 
     Examples:
 
       tailgen explain emory@github wintendo:11434
 
+      tailgen explain guest ollama.phl.kvet.ch
+
       tailgen explain tag:ai 192.168.240.10:22 --proto tcp
     """
-    from compiler.evaluate import allowed, evaluator
+    from compiler.evaluate import allowed
+    from compiler.evaluate.query import query_proto, resolve_name, split_destination
     from compiler.evaluate.render import decision_text
+    from compiler.site.names import site_names
 
-    try:
-        loaded = _load(policy, inventory, site)
-        ev = evaluator(loaded.text, loaded.inventory)
-    except (TailgenError, ValueError) as exc:
-        fail(exc if isinstance(exc, TailgenError) else TailgenError(f"{policy}: {exc}"))
-    host, port = _split_dst(dst)
-    ports = [port] if port is not None else _ports_of(loaded, ev, host, proto)
-    decisions = [allowed(ev, None, src, host, p, proto) for p in ports]
+    host, port = split_destination(dst)
+    number = query_proto(proto) if proto is not None else None
+    loaded = _load(site, policy, out, inventory)
+    ev = _evaluator(loaded)
+    names = site_names(loaded.site) if loaded.site is not None else {}
+    src_ref = resolve_name(src, "source", names, ev)
+    dst_ref = resolve_name(host, "destination", names, ev)
+    queries = _queries(host, port, number, names)
+    decisions = [allowed(ev, None, src_ref, dst_ref, p, pr) for p, pr in queries]
     site_lines = dict(enumerate(loaded.site_text.splitlines(), 1))
-    if fmt == "json":
+    if fmt is Format.JSON:
         typer.echo(json.dumps([d.to_dict() for d in decisions], indent=2))
     else:
         typer.echo("".join(decision_text(d, site_lines) for d in decisions), nl=False)
-    raise typer.Exit(0 if decisions and all(decisions) else 1)
+    raise typer.Exit(ExitCode.OK if all(decisions) else ExitCode.ATTENTION)
 
 
-def _ports_of(loaded: Loaded, ev: Any, host: str, proto: str) -> list[int]:
-    if proto.lower() in ("icmp", "1", "ipv6-icmp", "58"):
-        return [0]
-    ports = sorted({s.port for s in _services(loaded, ev) if s.device == host})
-    return ports or [22]
+def _queries(
+    host: str, port: int | None, proto: int | None, names: dict[str, Any]
+) -> list[tuple[int, str | int]]:
+    """(port, protocol) pairs to explain: the one asked, else every port declared on DST."""
+    from compiler.errors import UsageError
+
+    if proto in (1, 58):  # ICMP has no ports
+        return [(0, proto)]
+    if port is not None:
+        return [(port, proto if proto is not None else "tcp")]
+    named = names.get(host)
+    declared = [(p, pr) for p, pr in (named.ports if named else ())]
+    if proto is not None:
+        declared = [(p, proto) for p, _ in declared]
+    if not declared:
+        raise UsageError(
+            f"destination {host!r} has no declared service port: name one, e.g. {host}:22"
+        )
+    return list(dict.fromkeys(declared))
 
 
 def _services(loaded: Loaded, ev: Any) -> list[Service]:
@@ -249,12 +290,11 @@ def _services(loaded: Loaded, ev: Any) -> list[Service]:
 
 @app.command(rich_help_panel=EVALUATE)
 def matrix(
-    policy: Path = POLICY_OPT,
+    policy: Path | None = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
-    site: Path = SITE_OPT,
-    fmt: str = typer.Option(
-        "text", "--format", "-f", help="text, csv, json or html, e.g. --format csv."
-    ),
+    site: Path | None = site_option(),
+    out: Path | None = OUT_OPT,
+    fmt: MatrixFormat = format_option(MatrixFormat.TEXT),
 ) -> None:
     """Every principal × every declared service port, allowed or not.
 
@@ -264,24 +304,23 @@ def matrix(
 
       tailgen matrix --format html > matrix.html
     """
-    from compiler.evaluate import evaluator, render
     from compiler.evaluate import matrix as build_matrix
+    from compiler.evaluate import render
 
-    renderers = {"text": render.matrix_text, "csv": render.matrix_csv, "json": render.matrix_json}
-    if fmt not in (*renderers, "html"):
-        fail(TailgenError(f"unknown format {fmt!r}: use text, csv, json or html"))
-    try:
-        loaded = _load(policy, inventory, site)
-        ev = evaluator(loaded.text, loaded.inventory)
-    except (TailgenError, ValueError) as exc:
-        fail(exc if isinstance(exc, TailgenError) else TailgenError(f"{policy}: {exc}"))
+    renderers = {
+        MatrixFormat.TEXT: render.matrix_text,
+        MatrixFormat.CSV: render.matrix_csv,
+        MatrixFormat.JSON: render.matrix_json,
+    }
+    loaded = _load(site, policy, out, inventory)
+    ev = _evaluator(loaded)
     principals = None
     if loaded.site is not None:
         from compiler.evaluate.site_view import site_principals
 
         principals = site_principals(loaded.site)
     table = build_matrix(ev, principals=principals, services=_services(loaded, ev))
-    if fmt == "html":  # the access report's page (compiler.report), not a second layout
+    if fmt is MatrixFormat.HTML:  # the access report's page (compiler.report), not a second layout
         from compiler.cli.commands_report import matrix_page
 
         page = matrix_page(table, loaded.site, loaded.site_text, loaded.text, loaded.name)
@@ -292,10 +331,11 @@ def matrix(
 
 @app.command(rich_help_panel=EVALUATE)
 def lint(
-    policy: Path = POLICY_OPT,
+    policy: Path | None = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
-    site: Path = SITE_OPT,
-    fmt: str = FORMAT_OPT,
+    site: Path | None = site_option(),
+    out: Path | None = OUT_OPT,
+    fmt: Format = format_option(Format.TEXT),
 ) -> None:
     """Warn: unused names, wide grants, tag escalation, lost break-glass.
 
@@ -307,19 +347,15 @@ def lint(
 
       tailgen lint --policy live-policy.hujson --format json
     """
-    from compiler.evaluate import evaluator
     from compiler.evaluate import lint as run_lint
 
-    try:
-        loaded = _load(policy, inventory, site)
-        ev = evaluator(loaded.text, loaded.inventory)
-    except (TailgenError, ValueError) as exc:
-        fail(exc if isinstance(exc, TailgenError) else TailgenError(f"{policy}: {exc}"))
+    loaded = _load(site, policy, out, inventory)
+    ev = _evaluator(loaded)
     services, must_keep = _site_expectations(loaded)
     warnings = run_lint(ev, file=loaded.name, services=services, must_keep=must_keep)
     count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
-    _report(warnings, loaded, fmt, True, f"{policy}: {count}")
-    raise typer.Exit(2 if warnings else 0)
+    _report(warnings, loaded, fmt, True, f"{loaded.name}: {count}")
+    raise typer.Exit(ExitCode.ATTENTION if warnings else ExitCode.OK)
 
 
 def _site_expectations(loaded: Loaded) -> tuple[list[Service], list[tuple[str, str, int]]]:

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from compiler.cli.app import app, fail, site_sources
+from compiler.cli.app import DEFAULT_SITE, app, fail, format_option, site_option, site_sources
 from compiler.cli.help import AUDIT
-from compiler.errors import TailgenError
+from compiler.errors import ExitCode, TailgenError
 
 if TYPE_CHECKING:
     from compiler.site.model import Site
@@ -108,12 +108,8 @@ def audit_command(
         "--local",
         help="Read this host's listeners (ss, /proc), e.g. sudo tailgen audit gpu --local.",
     ),
-    site: Path = typer.Option(
-        Path("site.yaml"), "--site", help="The site file, e.g. --site sites/home.yaml."
-    ),
-    output: Format = typer.Option(
-        Format.TEXT, "--format", help="text or json, e.g. --format json."
-    ),
+    site_opt: Path | None = site_option(),
+    output: Format = format_option(Format.TEXT),
     tailscale_ip: list[str] = typer.Option(
         [],
         "--tailscale-ip",
@@ -140,6 +136,7 @@ def audit_command(
     """
     from compiler import audit
 
+    site = site_opt or DEFAULT_SITE
     try:
         model = _load_site(site, device)
         text, name = read_input(source, local)
@@ -153,4 +150,4 @@ def audit_command(
         typer.echo(json.dumps({"source": name, **report.to_dict()}, indent=2))
     else:
         typer.echo(audit.format_text(report, name), nl=False)
-    raise typer.Exit(2 if report.findings else 0)
+    raise typer.Exit(ExitCode.ATTENTION if report.findings else ExitCode.OK)

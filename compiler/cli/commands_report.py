@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from compiler.cli.app import app, fail, site_sources
+from compiler.cli.app import app, fail, pick_site, site_option, site_sources
 from compiler.cli.help import EVALUATE
 from compiler.errors import IOFailure, TailgenError
 
@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 
 @app.command("report", rich_help_panel=EVALUATE)
 def report_command(
-    site: Path = typer.Argument(
-        Path("site.yaml"), help="The site file to report on, e.g. site.yaml or sites/home.yaml."
+    site_arg: Path | None = typer.Argument(
+        None,
+        help="The site file to report on (default: site.yaml; or --site), e.g. sites/home.yaml.",
+        show_default=False,
     ),
     output: Path = typer.Option(
         Path("report.html"),
@@ -44,6 +46,7 @@ def report_command(
         help="Mark who gains and loses access against this current state, e.g. --against out "
         "or --against /tmp/base/site.yaml.",
     ),
+    site_opt: Path | None = site_option(),
 ) -> None:
     """One HTML page: who reaches what and why, SSH, DNS and exit nodes.
 
@@ -60,6 +63,7 @@ def report_command(
     """
     from compiler.report import render
 
+    site = pick_site(site_arg, site_opt)
     try:
         page = render(build_report(site, against))
         _write(output, page)

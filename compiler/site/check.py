@@ -208,7 +208,7 @@ def _check_routes(site: Site, dname: str) -> Iterator[Problem]:
             yield _error(
                 site,
                 "route-outside-location",
-                f"device {dname!r} advertises {route}, which is in no location's subnets",
+                _route_outside_message(site, dname, route),
                 "devices",
                 dname,
                 "routes",
@@ -237,6 +237,65 @@ def _check_routes(site: Site, dname: str) -> Iterator[Problem]:
                     "router",
                     hint="add them to the device's routes:",
                 )
+
+
+def _route_outside_message(site: Site, dname: str, route: ipaddress.IPv4Network) -> str:
+    """Why a route belongs to no location: wider than a location's subnet, or elsewhere."""
+    inside = [
+        (ln, n) for ln, loc in site.locations.items() for n in loc.subnets if n.subnet_of(route)
+    ]
+    if inside:
+        lname, net = inside[0]
+        return (
+            f"device {dname!r} advertises {route}, which is wider than the subnet {net} of "
+            f"location {lname!r}: advertise the location's subnets themselves"
+        )
+    return f"device {dname!r} advertises {route}, which is in no location's subnets"
+
+
+def check_logins(site: Site) -> Iterator[Problem]:
+    """Each login is a Tailscale login, NAME@PROVIDER (`bob@github`, `bob@example.com`)."""
+    for key, user in site.users.items():
+        name, at, provider = user.login.partition("@")
+        if not (name and at and provider) or any(c.isspace() for c in user.login):
+            yield _error(
+                site,
+                "bad-login",
+                f"user {key!r}: login {user.login!r} is not a Tailscale login",
+                "users",
+                key,
+                "login",
+                hint=f"write it as NAME@PROVIDER, e.g. {name or key}@github or {name or key}@example.com",
+            )
+
+
+def check_lan_ips(site: Site) -> Iterator[Problem]:
+    """A device's lan_ip lies inside its location's subnets (else nothing routes to it)."""
+    for dname, dev in site.devices.items():
+        loc = site.locations.get(dev.location or "")
+        if dev.lan_ip is None or loc is None or not loc.subnets:
+            continue
+        if not any(dev.lan_ip in net for net in loc.subnets):
+            nets = ", ".join(str(n) for n in loc.subnets)
+            yield _error(
+                site,
+                "lan-ip-outside-location",
+                f"device {dname!r}: lan_ip {dev.lan_ip} is outside the subnets of location {dev.location!r} ({nets})",
+                "devices",
+                dname,
+                "lan_ip",
+            )
+
+
+def check_not_empty(site: Site) -> Iterator[Problem]:
+    """A site that grants nothing builds a policy that allows nothing: say so."""
+    if not (site.services or site.ssh or site.exit_nodes.allow or site.break_glass):
+        yield _warning(
+            site,
+            "empty-site",
+            "the site grants no access (no services, ssh rules or exit-node users): "
+            "the policy it builds allows nothing",
+        )
 
 
 def check_services(site: Site) -> Iterator[Problem]:
@@ -374,11 +433,14 @@ def check_plan(site: Site) -> Iterator[Problem]:
 CHECKS: list[Callable[[Site], Iterable[Problem]]] = [
     check_references,
     check_names,
+    check_logins,
     check_subnets,
+    check_lan_ips,
     check_services,
     check_devices,
     check_access,
     check_plan,
+    check_not_empty,
 ]
 
 

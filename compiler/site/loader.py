@@ -4,10 +4,18 @@ This is the only place that reads site files. YAML is composed into a node tree 
 keeps marks on nodes), then turned into plain data while recording where each key and value
 was written. Duplicate keys are errors (YAML silently keeps the last one). Schema problems are
 all collected, not just the first, and each unknown key gets a "did you mean" hint.
+
+A site file may be hostile or broken, and the answer is always an error at file:line:col, in
+bounded time, never a traceback: the size is capped before parsing, bytes that are not UTF-8
+and control characters are found and placed before YAML sees them, nesting is capped, and
+aliases may not expand the document beyond a small multiple of its own size (a "billion
+laughs" file is refused, not expanded). Only YAML's plain types are accepted: `!!python/…` and
+other tags, and merge keys (`<<`), are errors.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import types
 import typing
@@ -18,7 +26,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from compiler.errors import Problem, Span, TailgenError, did_you_mean
+from compiler.errors import InputError, Problem, SiteError, Span, did_you_mean
 from compiler.site.model import Site
 from compiler.site.source import Path_, SourceMap
 
@@ -28,25 +36,67 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 
+MAX_SITE_BYTES = 16 << 20
+"""A site is a few kilobytes; a generated one for thousands of devices a few megabytes."""
+MAX_DEPTH = 64
+"""A site nests five or six levels; anything deeper is not a site."""
+MAX_PLAIN_KEY = 1024
+"""YAML's limit on the length of a key written without `? `."""
+ALIAS_BUDGET = 1000
+"""Nodes an alias may add beyond the document's size before the file is refused."""
+
+_YAML = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {f"{_YAML}{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
+_PLAIN_TAGS.add(f"{_YAML}timestamp")
+_BOOL_WORDS = {"true", "false"}
+
+
+class _Refused(Exception):
+    """The document is refused as a whole (too deep, aliases expand too far)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 @dataclass
 class _Builder:
-    """Turns composed YAML nodes into plain data, filling a SourceMap and collecting problems."""
+    """Turns composed YAML nodes into plain data, filling a SourceMap and collecting problems.
+    `budget` bounds how many nodes may be built (aliases re-visit shared nodes)."""
 
     loader: yaml.SafeLoader
     source: SourceMap
+    budget: int
     problems: list[Problem] = field(default_factory=list)
+    yaml11_words: dict[Path_, str] = field(default_factory=dict)
 
     def span(self, node: yaml.Node) -> Span:
         mark = node.start_mark
         return Span(self.source.file, mark.line + 1, mark.column + 1)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        self._spend(node, path)
+        if node.tag not in _PLAIN_TAGS:
+            self.problems.append(Problem("yaml", _tag_message(node.tag), self.span(node)))
+            return None
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.item(item, (*path, i)) for i, item in enumerate(node.value)]
         self.source.values[path] = self.span(node)  # scalars only: containers point at their key
+        if node.tag == f"{_YAML}bool" and str(node.value).lower() not in _BOOL_WORDS:
+            self.yaml11_words[path] = str(node.value)
         return self.loader.construct_object(node, deep=True)
+
+    def _spend(self, node: yaml.Node, path: Path_) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            message = "aliases expand this document too far (an alias bomb?): refusing it"
+            where = self.source.at(path[:1]) if path else self.span(node)
+            raise _Refused(Problem("yaml-alias-bomb", message, where))
+        if len(path) > MAX_DEPTH:
+            message = f"nesting deeper than {MAX_DEPTH} levels: not a site file"
+            raise _Refused(Problem("yaml-too-deep", message, self.span(node)))
 
     def item(self, node: yaml.Node, path: Path_) -> Any:
         """A list item has no key: its own start is where it was declared."""
@@ -62,6 +112,10 @@ class _Builder:
                 )
                 continue
             key = str(key_node.value)  # `on:`/`yes:` stay names, not booleans
+            if key_node.tag == f"{_YAML}merge":
+                message = "merge keys (<<) are not supported in a site file: write the keys out"
+                self.problems.append(Problem("yaml-merge", message, self.span(key_node)))
+                continue
             if key in result:
                 first = self.source.keys[(*path, key)]
                 message = f"duplicate key {key!r} (first defined on line {first.line})"
@@ -74,52 +128,129 @@ class _Builder:
         return result
 
 
+def _tag_message(tag: str) -> str:
+    shown = tag.replace(_YAML, "!!")
+    return f"the YAML tag {shown} is not allowed in a site file (only plain values)"
+
+
 def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap, list[Problem]]:
     """Parse YAML text into plain data and a source map; syntax errors become problems."""
+    data, source, problems, _ = _parse(text, filename)
+    return data, source, problems
+
+
+def _parse(text: str, filename: str) -> tuple[Any, SourceMap, list[Problem], dict[Path_, str]]:
     source = SourceMap(filename)
+    bad = first_forbidden_character(text, filename)
+    if bad is not None:
+        return None, source, [bad], {}
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return {}, source, []
-        builder = _Builder(loader, source)
-        return builder.build(node, ()), source, builder.problems
+            return {}, source, [], {}
+        builder = _Builder(loader, source, 2 * len(text) + ALIAS_BUDGET)
+        return builder.build(node, ()), source, builder.problems, builder.yaml11_words
+    except _Refused as exc:
+        return None, source, [exc.problem], {}
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = Span(filename, mark.line + 1, mark.column + 1) if mark else Span(filename)
-        reason = exc.problem or exc.context or "invalid YAML"
-        if mark and text[mark.index : mark.index + 1] == "\t":
-            reason = "a tab cannot indent YAML; use spaces"
-        return None, source, [Problem("yaml", f"YAML syntax error: {reason}", span)]
+        return None, source, [_syntax_problem(exc, text, filename)], {}
+    except yaml.YAMLError as exc:  # a reader error the scan above did not foresee
+        return None, source, [Problem("yaml", f"YAML error: {exc}", Span(filename, 1, 1))], {}
     finally:
         loader.dispose()
 
 
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, filename: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    span = Span(filename, mark.line + 1, mark.column + 1) if mark else Span(filename)
+    reason = exc.problem or exc.context or "invalid YAML"
+    hint = ""
+    if mark and text[mark.index : mark.index + 1] == "\t":
+        reason = "a tab cannot indent YAML; use spaces"
+    elif mark and mark.column > MAX_PLAIN_KEY and "mapping values" in reason:
+        hint = f"a YAML key is at most {MAX_PLAIN_KEY} characters long"
+    elif "undefined alias" in reason and mark:
+        name = re.match(r"\*([^\s,\[\]{}]*)", text[mark.index :])
+        if name:
+            reason = f"alias *{name[1]} has no anchor &{name[1]} before it"
+    return Problem("yaml", f"YAML syntax error: {reason}", span, hint=hint)
+
+
+# What YAML allows in a document (c-printable): tab, newlines, printable text, no BOM inside.
+_FORBIDDEN = re.compile(
+    "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def first_forbidden_character(text: str, filename: str) -> Problem | None:
+    """The first character YAML refuses (NUL, other control characters, a stray BOM), placed
+    at its line and column, or None."""
+    found = _FORBIDDEN.search(text)
+    if found is None:
+        return None
+    line, column = position(text, found.start())
+    message = f"control character U+{ord(found.group()):04X} is not allowed in a site file"
+    return Problem("bad-character", message, Span(filename, line, column), hint="remove it")
+
+
+def position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of `index` in `text` (CRLF counts as one line break)."""
+    line = text.count("\n", 0, index) + 1
+    start = text.rfind("\n", 0, index) + 1
+    return line, index - start + 1
+
+
 def load_text(text: str, filename: str = "site.yaml") -> Site:
-    """Validate site.yaml text into a Site; raises TailgenError with every problem found."""
-    data, source, problems = parse_yaml(text, filename)
+    """Validate site.yaml text into a Site; raises SiteError with every problem found."""
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is not part of the YAML
+    data, source, problems, words = _parse(text, filename)
+    if data is None and not problems:  # `---` alone, or `~`: an empty document
+        data = {}
     if data is not None and not isinstance(data, dict):
-        problems.append(
-            Problem("schema", "the site file must be a mapping of sections", Span(filename, 1, 1))
-        )
+        kind = "a list" if isinstance(data, list) else "a single value"
+        message = f"the site file must be a mapping of sections (tailnet:, users:, …), not {kind}"
+        problems.append(Problem("schema", message, Span(filename, 1, 1)))
     if problems:
-        raise TailgenError(sorted(problems, key=Problem.sort_key))
+        raise SiteError(sorted(problems, key=Problem.sort_key))
     try:
         site = Site.model_validate(data)
     except ValidationError as exc:
-        raise TailgenError(schema_problems(exc, data, source)) from None
+        raise SiteError(schema_problems(exc, data, source, words)) from None
     site.attach_source(source)
     return site
 
 
 def read_text(path: str | Path) -> str:
-    """The text of a site file; an unreadable file is the user's error, not a crash."""
+    """The text of a site file; an unreadable, oversized or non-UTF-8 file is the user's error
+    (with the line and column of the first bad byte), not a crash."""
     path = Path(path)
+    name = display_name(path)
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise TailgenError(f"{display_name(path)}: cannot read site file: {reason}") from None
+        with path.open("rb") as f:
+            data = f.read(MAX_SITE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read site file: {exc.strerror or exc}") from None
+    if len(data) > MAX_SITE_BYTES:
+        limit = MAX_SITE_BYTES >> 20
+        raise InputError(f"{name}: larger than {limit} MiB: not a site file")
+    return decode(data, name)
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 (a byte-order mark is dropped); anything else is an error at file:line:col."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            [Problem("encoding", "the site file is UTF-16: save it as UTF-8", Span(name, 1, 1))]
+        )
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start].decode("utf-8")
+        line, column = position(good, len(good))
+        byte = data[exc.start]
+        message = f"invalid UTF-8 (byte 0x{byte:02x}): save the site file as UTF-8"
+        raise InputError([Problem("encoding", message, Span(name, line, column))]) from None
 
 
 def display_name(path: Path) -> str:
@@ -137,8 +268,12 @@ def load(path: str | Path) -> tuple[Site, str]:
 # pydantic errors → problems with places and hints
 
 
-def schema_problems(exc: ValidationError, data: Any, source: SourceMap) -> list[Problem]:
-    problems = {_problem(err, data, source) for err in exc.errors(include_url=False)}
+def schema_problems(
+    exc: ValidationError, data: Any, source: SourceMap, words: dict[Path_, str] | None = None
+) -> list[Problem]:
+    """pydantic's errors as problems; `words` are the YAML 1.1 booleans (`no`, `on`, …) as
+    written, so a "valid string" error can say to quote them."""
+    problems = {_problem(err, data, source, words or {}) for err in exc.errors(include_url=False)}
     return sorted(problems, key=Problem.sort_key)
 
 
@@ -164,7 +299,7 @@ def _dotted(path: Path_) -> str:
     return out or "the site file"
 
 
-def _problem(err: Any, data: Any, source: SourceMap) -> Problem:
+def _problem(err: Any, data: Any, source: SourceMap, words: dict[Path_, str]) -> Problem:
     kind = err["type"]
     path = _data_path(tuple(err["loc"]), data)
     if kind == "extra_forbidden":
@@ -185,7 +320,16 @@ def _problem(err: Any, data: Any, source: SourceMap) -> Problem:
             "missing-key", f"{where}: missing required key {missing!r}", source.at(path), path=path
         )
     message = _clean(err["msg"])
-    hint = _enum_hint(err)
+    if kind.startswith("ip_") and isinstance(err.get("input"), str):
+        message, ip_hint = _ip_reason(err["input"], message)
+        return Problem(
+            "schema",
+            f"{_dotted(path)}: {message}",
+            source.at(path, key=False),
+            hint=ip_hint,
+            path=path,
+        )
+    hint = _enum_hint(err) or _quote_hint(path, words)
     return Problem(
         "schema", f"{_dotted(path)}: {message}", source.at(path, key=False), hint=hint, path=path
     )
@@ -193,6 +337,30 @@ def _problem(err: Any, data: Any, source: SourceMap) -> Problem:
 
 def _clean(message: str) -> str:
     return re.sub(r"^Value error, ", "", message)
+
+
+def _ip_reason(text: str, message: str) -> tuple[str, str]:
+    """Why an address or network was refused (host bits set, a part out of range…), and the
+    network meant when host bits are set."""
+    try:
+        ipaddress.ip_network(text, strict=True) if "/" in text else ipaddress.ip_address(text)
+    except ValueError as exc:
+        reason = str(exc).replace("does not appear to be an IPv4 or IPv6", "is not an IPv4 or IPv6")
+        if "has host bits set" in reason:
+            meant = ipaddress.ip_network(text, strict=False)
+            return (
+                f"{text} has host bits set: the bits after the /{meant.prefixlen} prefix must be zero",
+                f"did you mean {meant}?",
+            )
+        return f"{message}: {reason}", ""
+    return message, ""
+
+
+def _quote_hint(path: Path_, words: dict[Path_, str]) -> str:
+    word = words.get(path)
+    if word is None:
+        return ""
+    return f'YAML reads {word} as a boolean: write "{word}" in quotes to mean the word'
 
 
 def _enum_hint(err: Any) -> str:

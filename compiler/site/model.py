@@ -45,9 +45,19 @@ def _as_ports(value: Any) -> Any:
     return _as_list(value)
 
 
-Ports = Annotated[list[Annotated[int, Field(ge=1, le=65535)]], BeforeValidator(_as_ports)]
-Subnets = Annotated[list[ipaddress.IPv4Network], BeforeValidator(_as_list)]
-Names = Annotated[list[str], BeforeValidator(_as_list)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+# `json_schema_input_type`: the JSON Schema says what the loader accepts (one value or a list).
+Ports = Annotated[list[Port], BeforeValidator(_as_ports, json_schema_input_type=Port | list[Port])]
+Subnets = Annotated[
+    list[ipaddress.IPv4Network],
+    BeforeValidator(
+        _as_list,
+        json_schema_input_type=ipaddress.IPv4Network | list[ipaddress.IPv4Network] | None,
+    ),
+]
+Names = Annotated[
+    list[str], BeforeValidator(_as_list, json_schema_input_type=str | list[str] | None)
+]
 
 
 class Strict(BaseModel):
@@ -104,9 +114,11 @@ class Expose(StrEnum):
 class PlanLimits(Strict):
     """Limits of a Tailscale plan; `None` means unlimited."""
 
-    users: int | None = None
-    groups: int | None = None
-    tagged: int | None = None
+    users: int | None = Field(None, description="Most users the plan allows (null: no limit)")
+    groups: int | None = Field(None, description="Most ACL groups the plan allows (null: no limit)")
+    tagged: int | None = Field(
+        None, description="Most tagged devices the plan allows (null: no limit)"
+    )
 
 
 PLAN_PRESETS: dict[str, PlanLimits] = {
@@ -121,8 +133,8 @@ class User(Strict):
     login: str = Field(
         description="Login exactly as Tailscale shows it: alice@github, bob@example.com"
     )
-    role: Role = Role.MEMBER
-    name: str = ""
+    role: Role = Field(Role.MEMBER, description="Tailnet role: member, admin, owner, network-admin")
+    name: str = Field("", description="Display name (documentation only)")
 
 
 class Tag(Strict):
@@ -133,7 +145,7 @@ class Tag(Strict):
 
 
 class Location(Strict):
-    name: str = ""
+    name: str = Field("", description="Human name of the place, e.g. Philadelphia")
     subnets: Subnets = Field(default_factory=list, description="LAN prefixes behind the router")
     zone: str | None = Field(None, description="DNS zone served at this location, e.g. phl.kvet.ch")
     resolver: IPv4 | None = Field(
@@ -143,7 +155,9 @@ class Location(Strict):
     )
     router: str | None = Field(None, description="Device that advertises `subnets`")
     wifi: str | None = Field(None, description="Wi-Fi name (documentation only)")
-    use_with_exit_node: bool = False
+    use_with_exit_node: bool = Field(
+        False, description="Keep using this location's resolver while an exit node is on"
+    )
 
 
 class ExpectedListener(Strict):
@@ -189,15 +203,15 @@ class Audit(Strict):
 
 
 class Device(Strict):
-    os: OS = OS.LINUX
-    location: str | None = None
+    os: OS = Field(OS.LINUX, description="Operating system: decides launch target and SSH")
+    location: str | None = Field(None, description="Location key where the device sits")
     owner: str | None = Field(None, description="User key; omit for a tagged-only device")
-    tags: Names = Field(default_factory=list)
+    tags: Names = Field(default_factory=list, description="Tag names (declared under tags:)")
     tailscale_ip: IPv4 | None = Field(None, description="Pinned Tailscale IPv4 (100.64.0.0/10)")
     lan_ip: IPv4 | None = Field(None, description="Address on the location's LAN")
     routes: Subnets = Field(default_factory=list, description="Subnet routes it advertises")
-    exit_node: bool = False
-    mullvad: bool = False
+    exit_node: bool = Field(False, description="Advertises itself as an exit node (auto-approved)")
+    mullvad: bool = Field(False, description="Gets Mullvad exit nodes (the add-on: at most 5)")
     launch: LaunchTarget | None = Field(
         None,
         description="Launch target for its services (default from os: linux systemd, macos "
@@ -216,15 +230,23 @@ class Device(Strict):
 
 
 class Service(Strict):
-    device: str
+    device: str = Field(description="Device key the service runs on")
     kind: ServiceKind = Field("generic", description="What runs: decides how the bind is set")
-    port: Ports
-    protocol: Protocol = Protocol.TCP
+    port: Ports = Field(description="Port or list of ports the service listens on")
+    protocol: Protocol = Field(Protocol.TCP, description="tcp or udp")
     allow: Names = Field(default_factory=list, description="Who may use it")
     name: str | None = Field(None, description="DNS name, e.g. ollama.iow.kvet.ch")
     cname: bool = Field(False, description="Publish `name` as a CNAME to the MagicDNS name")
-    bind: BindStrategy = BindStrategy.TAILNET_IP
-    reach: Reach = Reach.TAILNET
+    bind: BindStrategy = Field(
+        BindStrategy.TAILNET_IP,
+        description="tailnet-ip: bind the node's Tailscale address; loopback+serve: bind "
+        "loopback and publish with tailscale serve",
+    )
+    reach: Reach = Field(
+        Reach.TAILNET,
+        description="tailnet: clients use the node's tailnet address; subnet: its lan_ip "
+        "through the location's router",
+    )
     expose: Expose = Field(Expose.TAILNET, description="`lan` opts in to a LAN bind (warned)")
     command: str | None = Field(None, description="generic kind: command with {host} and {port}")
     launch: LaunchTarget | None = Field(
@@ -266,12 +288,18 @@ class SharedZone(Strict):
 
     zone: str = Field(description="DNS zone, e.g. estuary.kvet.ch")
     resolvers: list[IPv4] = Field(description="Resolver addresses, each inside a location subnet")
-    use_with_exit_node: bool = False
+    use_with_exit_node: bool = Field(
+        False, description="Keep using these resolvers while an exit node is on"
+    )
 
 
 class Nameserver(Strict):
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address
-    use_with_exit_node: bool = False
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address = Field(
+        description="Resolver address for every other name, e.g. 1.1.1.1"
+    )
+    use_with_exit_node: bool = Field(
+        False, description="Keep using this nameserver while an exit node is on"
+    )
 
 
 class DNS(Strict):
@@ -284,11 +312,19 @@ class DNS(Strict):
         None,
         description="The tailnet's MagicDNS domain, e.g. tail1234.ts.net; needed by `cname: true`",
     )
-    override_local_dns: bool = False
-    nameservers: list[Nameserver] = Field(default_factory=list)
-    search_paths: list[str] = Field(default_factory=list)
-    shared_zones: list[SharedZone] = Field(default_factory=list)
-    records: list[Record] = Field(default_factory=list)
+    override_local_dns: bool = Field(
+        False, description="Devices use the tailnet's nameservers instead of their own"
+    )
+    nameservers: list[Nameserver] = Field(default_factory=list, description="Global nameservers")
+    search_paths: list[str] = Field(
+        default_factory=list, description="Search domains, e.g. estuary.kvet.ch"
+    )
+    shared_zones: list[SharedZone] = Field(
+        default_factory=list, description="Zones answered by several locations' resolvers"
+    )
+    records: list[Record] = Field(
+        default_factory=list, description="Names declared outright (a printer, a NAS)"
+    )
 
     @property
     def magic_dns_on(self) -> bool:
@@ -301,35 +337,56 @@ class ExitNodes(Strict):
 
 
 class SSHRule(Strict):
-    from_: Names = Field(alias="from")
-    to: Names
-    as_: Names = Field(alias="as", default_factory=lambda: ["autogroup:nonroot"])
-    mode: Literal["accept", "check"] = "accept"
+    from_: Names = Field(alias="from", description="Who may connect: user keys, group:, tag:")
+    to: Names = Field(description="Where: tag:NAME or autogroup:self")
+    as_: Names = Field(
+        alias="as",
+        default_factory=lambda: ["autogroup:nonroot"],
+        description="Local accounts they may log in as",
+    )
+    mode: Literal["accept", "check"] = Field(
+        "accept", description="accept, or check (re-authenticate periodically)"
+    )
 
 
 class BreakGlass(Strict):
     """A path that must never be lost: these people keep SSH to these devices."""
 
-    who: Names
-    devices: Names
-    port: int = Field(22, ge=1, le=65535)
+    who: Names = Field(description="User keys who must keep the path")
+    devices: Names = Field(description="Device keys they must keep reaching")
+    port: int = Field(22, ge=1, le=65535, description="The port of the path (22: SSH)")
 
 
 class Site(Strict):
-    tailnet: str = "-"
-    plan: Literal["personal", "standard", "premium", "enterprise"] | None = None
+    tailnet: str = Field("-", description='Tailnet name; "-" = the tailnet of the API key')
+    plan: Literal["personal", "standard", "premium", "enterprise"] | None = Field(
+        None, description="Tailscale plan: its limits are checked on every build"
+    )
     limits: PlanLimits | None = Field(None, description="Override the plan preset's limits")
-    users: dict[str, User] = Field(default_factory=dict)
-    groups: dict[str, Names] = Field(default_factory=dict)
-    tags: dict[str, Tag] = Field(default_factory=dict)
-    locations: dict[str, Location] = Field(default_factory=dict)
-    dns: DNS = Field(default_factory=DNS)
-    devices: dict[str, Device] = Field(default_factory=dict)
-    services: dict[str, Service] = Field(default_factory=dict)
-    exit_nodes: ExitNodes = Field(default_factory=ExitNodes)
-    ssh: list[SSHRule] = Field(default_factory=list)
-    break_glass: list[BreakGlass] = Field(default_factory=list)
-    audit: Audit = Field(default_factory=Audit)
+    users: dict[str, User] = Field(default_factory=dict, description="People, by short key")
+    groups: dict[str, Names] = Field(
+        default_factory=dict, description="Groups of user keys, referenced as group:NAME"
+    )
+    tags: dict[str, Tag] = Field(default_factory=dict, description="Tags and who owns them")
+    locations: dict[str, Location] = Field(
+        default_factory=dict, description="Places with a LAN behind a subnet router"
+    )
+    dns: DNS = Field(default_factory=DNS, description="MagicDNS, nameservers and split DNS")
+    devices: dict[str, Device] = Field(default_factory=dict, description="Machines, by hostname")
+    services: dict[str, Service] = Field(
+        default_factory=dict, description="What runs where, and who may use it"
+    )
+    exit_nodes: ExitNodes = Field(
+        default_factory=ExitNodes, description="Who may use the exit nodes"
+    )
+    ssh: list[SSHRule] = Field(default_factory=list, description="Tailscale SSH rules")
+    break_glass: list[BreakGlass] = Field(
+        default_factory=list,
+        description="Paths that must never be lost (a push losing one is unsafe)",
+    )
+    audit: Audit = Field(
+        default_factory=Audit, description="What `tailgen audit` expects besides the services"
+    )
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("site.yaml"))
     _by_device: dict[str, list[str]] | None = PrivateAttr(default=None)

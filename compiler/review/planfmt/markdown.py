@@ -74,7 +74,7 @@ def _head(plan: Plan) -> str:
     title = f"### tailgen plan: {code(plan.desired)} against {code(plan.current)}\n\n"
     if not plan.changed:
         return title + f"{_escape(summary_line(plan))}\n"
-    verdict = "**safe**" if plan.safe else "**unsafe**: applying it needs `--force`"
+    verdict = "**safe**" if plan.safe else "**unsafe**: `tailgen push` refuses it without `--force`"
     rows = [("Access gained", "access_gained"), ("Access lost", "access_lost")]
     rows += [("Policy changes", "policy_changes"), ("DNS changes", "dns_changes")]
     rows += [("Launch-config changes", "launch_changes"), ("Files changed", "files_changed")]

@@ -76,7 +76,7 @@ def _mark(change: str, text: str, depth: int = 1) -> Text:
 def _safety(plan: Plan) -> list[Text]:
     if plan.safe:
         return []
-    out = _heading("Unsafe: applying this needs --force")
+    out = _heading("Unsafe: `tailgen push` refuses this plan without --force")
     for reason in plan.verdict.reasons:
         out.append(Text(f"{INDENT}! {reason.code}: {reason.message}", style="bold red"))
     return out

@@ -1,0 +1,215 @@
+"""The evaluating commands answer about the site as it is, or say why they cannot.
+
+Regression tests for issue 15: a stale out/ used silently, `--site nonexist.yaml` ignored, a
+broken site swallowed, explain's names and ports misread, tracebacks on bad output paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from compiler.cli import app
+
+EVALUATING = ["explain", "matrix", "lint", "validate", "test"]
+EXPLAIN_ARGS = {"explain": ["emory", "icon"]}
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args))
+
+
+def no_traceback(result: Any) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", EVALUATING)
+def test_missing_site_is_an_error(command: str, site_dir: Path) -> None:
+    result = invoke(command, *EXPLAIN_ARGS.get(command, []), "--site", "nonexist.yaml")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: nonexist.yaml: no such site file"
+
+
+@pytest.mark.parametrize("command", EVALUATING)
+def test_site_with_a_schema_error_is_reported(command: str, site_dir: Path) -> None:
+    Path("site.yaml").write_text("users:\n  me: {login: me@github, rol: admin}\n")
+    result = invoke(command, *EXPLAIN_ARGS.get(command, []))
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "site.yaml:2:26: error: unknown key 'rol' in users.me (did you mean 'role'?)"
+    )
+
+
+@pytest.mark.parametrize("command", EVALUATING)
+def test_no_site_and_no_policy_is_an_error(command: str, tmp_path: Path) -> None:
+    import os
+
+    os.chdir(tmp_path)
+    result = invoke(command, *EXPLAIN_ARGS.get(command, []))
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: site.yaml: no such site file")
+
+
+@pytest.mark.parametrize("command", ["explain", "matrix", "lint", "test"])
+def test_stale_out_is_named_when_asked_for(command: str, site_dir: Path) -> None:
+    assert invoke("build").exit_code == 0
+    text = Path("site.yaml").read_text()
+    Path("site.yaml").write_text(
+        text.replace(
+            "allow: [group:family]\n    name: ollama.iow",
+            "allow: [group:family, guest]\n    name: ollama.iow",
+        )
+    )
+    result = invoke(command, *EXPLAIN_ARGS.get(command, []), "--out", "out")
+    no_traceback(result)
+    assert (
+        "out/policy.hujson: warning: not what site.yaml builds: evaluating this file as asked"
+        in result.stderr
+    )
+
+
+def test_explain_uses_the_site_not_a_stale_out(site_dir: Path) -> None:
+    """The issue's case: after allowing guest on a service, explain must say ALLOWED."""
+    assert invoke("build").exit_code == 0
+    text = Path("site.yaml").read_text()
+    edited = text.replace(
+        "allow: [group:family]\n    name: ollama.iow",
+        "allow: [group:family, guest]\n    name: ollama.iow",
+    )
+    assert edited != text
+    Path("site.yaml").write_text(edited)
+    fresh = invoke("explain", "guest", "wintendo:11434")
+    assert fresh.exit_code == 0 and fresh.stdout.startswith("ALLOWED: guest@example.com")
+    assert fresh.stderr == ""
+    stale = invoke("explain", "guest", "wintendo:11434", "--out", "out")
+    assert stale.exit_code == 2 and stale.stdout.startswith("DENIED")
+    assert "not what site.yaml builds" in stale.stderr
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "verdict"),
+    [
+        ("guest", "icon:11434", "ALLOWED"),  # a user key
+        ("partner@example.com", "ollama-icon", "ALLOWED"),  # a login; a service name
+        ("emory", "ollama.phl.kvet.ch", "ALLOWED"),  # a service DNS name
+        ("family", "wintendo:11434", "ALLOWED"),  # a group, bare
+        ("group:family", "lmstudio", "DENIED"),  # partner may not use LM Studio
+        ("tag:ai", "icon:11434", "DENIED"),
+        ("location:phl", "icon:11434", "DENIED"),
+        ("phl", "100.101.7.22:11434", "DENIED"),  # a location, bare; an address
+        # a device; [v6]:port (icon's IPv6: the grant names its IPv4 host alias only)
+        ("emory-phone", "[fd7a:115c:a1e0::6465:716]:11434", "DENIED"),
+    ],
+)
+def test_explain_accepts_every_name_the_site_uses(
+    src: str, dst: str, verdict: str, site_dir: Path
+) -> None:
+    result = invoke("explain", src, dst)
+    no_traceback(result)
+    assert result.exit_code == (0 if verdict == "ALLOWED" else 2), result.output
+    assert result.stdout.startswith(verdict)
+    assert "unknown" not in result.stdout
+
+
+def test_explain_without_port_explains_every_declared_port(site_dir: Path) -> None:
+    Path("site.yaml").write_text(
+        Path("site.yaml")
+        .read_text()
+        .replace(
+            "port: 11434\n    allow: [group:family, guest]",
+            "port: [11434, 8080]\n    allow: [group:family, guest]",
+        )
+    )
+    result = invoke("explain", "guest", "icon")
+    assert result.exit_code == 0, result.output
+    assert [
+        line.split()[-1] for line in result.stdout.splitlines() if line.startswith("ALLOWED")
+    ] == [
+        "icon:8080/tcp",
+        "icon:11434/tcp",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["gust", "icon:11434"],
+            "source 'gust' is not a name the site or the policy declares (did you mean 'guest'?)",
+        ),
+        (
+            ["guest", "iconn:11434"],
+            "destination 'iconn' is not a name the site or the policy declares (did you mean 'icon'?)",
+        ),
+        (
+            ["guest", "icon:abc"],
+            "destination 'icon:abc': port 'abc' is not a number from 1 to 65535",
+        ),
+        (["guest", "icon:-1"], "destination 'icon:-1': port '-1' is not a number from 1 to 65535"),
+        (["guest", "icon:99999"], "destination 'icon:99999': port 99999 is outside 1-65535"),
+        (["guest", "icon:0"], "destination 'icon:0': port 0 is outside 1-65535"),
+        (["guest", "icon:"], "destination 'icon:': port '' is not a number from 1 to 65535"),
+        (["guest", ":22"], "destination ':22' names no host"),
+        (
+            ["guest", "[fd7a::1"],
+            "destination '[fd7a::1': write an IPv6 address with a port as [ADDR]:PORT",
+        ),
+        (
+            ["guest", "icon:22", "--proto", "999"],
+            "--proto '999': unknown protocol (use tcp, udp, icmp or a number from 1 to 255)",
+        ),
+        (
+            ["guest", "icon:22", "--proto", ""],
+            "--proto '': unknown protocol (use tcp, udp, icmp or a number from 1 to 255)",
+        ),
+        (
+            ["guest", "appletv-phl"],
+            "destination 'appletv-phl' has no declared service port: name one, e.g. appletv-phl:22",
+        ),
+    ],
+)
+def test_explain_refuses_what_it_cannot_read(args: list[str], message: str, site_dir: Path) -> None:
+    result = invoke("explain", *args)
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"error: {message}"
+
+
+def test_schema_into_a_missing_directory(tmp_path: Path) -> None:
+    target = tmp_path / "nonexist" / "x.json"
+    result = invoke("schema", "-o", str(target))
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {target}: cannot write: No such file or directory"
+
+
+def test_schema_onto_a_directory(tmp_path: Path) -> None:
+    result = invoke("schema", "--out", str(tmp_path))
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {tmp_path}: cannot write: is a directory"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_into_an_unwritable_place(site_dir: Path) -> None:
+    result = invoke("build", "--out", "/proc/nope")
+    no_traceback(result)
+    assert result.exit_code == 1
+    line = result.stderr.strip()
+    assert line.startswith("error: /proc/nope: cannot write: ") and "\n" not in line.split("\n")[0]
+
+
+def test_site_positional_and_option_agree(site_dir: Path) -> None:
+    assert invoke("check", "-s", "site.yaml").exit_code == 2  # no out/ yet: stale
+    result = invoke("check", "site.yaml", "--site", "other.yaml")
+    assert result.exit_code == 1
+    assert (
+        result.stderr.strip() == "error: two site files: site.yaml and --site other.yaml; give one"
+    )
