@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from test_report_browser import Dom
 from typer.testing import CliRunner
 
@@ -69,7 +70,10 @@ def test_matrix_html_is_the_report_page(tmp_path: Path) -> None:
     assert matrix.stdout == _page(str(site))
 
 
-def test_matrix_html_without_a_site_groups_users_and_tags(tmp_path: Path) -> None:
+def test_matrix_html_without_a_site_groups_users_and_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no site.yaml here: the policy and inventory alone
     policy = tmp_path / "policy.hujson"
     site = REPO / "site.yaml"
     policy.write_bytes(compile_text(site.read_text(encoding="utf-8")).files["policy.hujson"])
