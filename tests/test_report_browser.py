@@ -33,9 +33,9 @@ ARTIFACTS = Path(os.environ.get("TAILGEN_ARTIFACTS", REPO / "tests" / "artifacts
 GOLDEN_SITES = REPO / "tests" / "golden" / "build"
 # (name, site, window): the example site wide, the golden sites in a narrow and a mid window
 PAGES = [
-    ("example", REPO / "site.yaml", "1280,3000"),
-    ("ssh-and-break-glass", GOLDEN_SITES / "ssh-and-break-glass" / "site.yaml", "480,1700"),
-    ("location-allow", GOLDEN_SITES / "location-allow" / "site.yaml", "900,800"),
+    ("example", REPO / "site.yaml", "1280,3120"),
+    ("ssh-and-break-glass", GOLDEN_SITES / "ssh-and-break-glass" / "site.yaml", "480,1850"),
+    ("location-allow", GOLDEN_SITES / "location-allow" / "site.yaml", "900,880"),
 ]
 EXTERNAL = re.compile(
     r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:|//|ftp:|ws)"""
