@@ -1,19 +1,30 @@
-"""Build time for synthetic sites of 10 to 5,000 devices, and `tailgen --version` start-up.
+"""Build time and peak memory for synthetic sites of 100 to 10,000 devices, in three shapes.
 
-Run: python bench/build_bench.py [--sizes 10,100,1000,5000]
+Run: python bench/build_bench.py [--sizes 100,1000,5000,10000] [--shapes default,few,many]
 
-Prints the build time per size (load + check + compile + render, no disk writes) and the growth
-factor between sizes (roughly the size ratio means linear growth). Targets: 1,000 devices in
-under 1 s; start-up under 150 ms.
+Each size is built in a fresh child process (so its peak RSS is its own): load + check +
+compile + render, no disk writes, with and without the offline self-check. Printed per size:
+seconds, peak RSS, the growth factor from the previous size and the same normalised to a
+doubling (target <= 2.3x per doubling), and the ratio to a reference measured in the same
+child (`yaml.load` of the site text with the C loader: the input's own parse, so the ratio
+reads "the build costs N parses of its input" and machine load cancels out). Shapes:
+
+- default: a location per 100 devices (the original generator);
+- few: 3 locations, many devices each (a home lab grown large);
+- many: a location per 10 devices (branch offices).
+
+Targets: 5,000 devices <= 2.5 s, 10,000 <= 5 s. `tailgen --version` start-up is in
+bench/startup_bench.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
+import math
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,14 +34,26 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.measure import growth, run_child
+
 KINDS = ("ollama", "lmstudio", "llamacpp", "vllm", "open-webui", "generic")
+SHAPES = ("default", "few", "many")
 
 
-def generate_site(n_devices: int, seed: int = 1) -> dict[str, Any]:
+def location_count(n_devices: int, shape: str = "default") -> int:
+    """How many locations (each with a subnet router) a site of `n_devices` has."""
+    if shape == "few":
+        return min(3, max(1, n_devices // 10))
+    if shape == "many":
+        return max(1, n_devices // 10)
+    return max(1, n_devices // 100)
+
+
+def generate_site(n_devices: int, seed: int = 1, shape: str = "default") -> dict[str, Any]:
     """A valid site with `n_devices` devices; users, groups, locations and services scale with it."""
     rng = random.Random(seed)
     n_users = max(2, n_devices // 10)
-    n_locations = max(1, n_devices // 100)
+    n_locations = location_count(n_devices, shape)
     users = {
         f"u{i}": {"login": f"u{i}@example.com", **({"role": "admin"} if i == 0 else {})}
         for i in range(n_users)
@@ -96,16 +119,16 @@ def _ip(i: int) -> str:
     return str(ipaddress.IPv4Address("100.64.0.0") + i + 1)
 
 
-def site_text(n_devices: int) -> str:
-    return yaml.safe_dump(generate_site(n_devices), sort_keys=False)
+def site_text(n_devices: int, shape: str = "default") -> str:
+    return yaml.safe_dump(generate_site(n_devices, shape=shape), sort_keys=False)
 
 
 def time_build(text: str, repeat: int, verify: bool = True) -> float:
     """Median seconds for compile_text; verify=False skips the offline self-check (evaluator)."""
     from compiler import build
 
-    original = build.self_check
-    if not verify:
+    original = getattr(build, "self_check", None)
+    if not verify and original is not None:
         build.self_check = lambda site, files: []  # type: ignore[assignment]
     try:
         times = []
@@ -114,44 +137,84 @@ def time_build(text: str, repeat: int, verify: bool = True) -> float:
             build.compile_text(text)
             times.append(time.perf_counter() - start)
     finally:
-        build.self_check = original  # type: ignore[assignment]
+        if original is not None:
+            build.self_check = original  # type: ignore[assignment]
     return statistics.median(times)
 
 
-def startup_ms(repeat: int = 7) -> float:
-    cmd = [sys.executable, "-m", "compiler", "--version"]
+def reference_seconds(text: str, repeat: int) -> float:
+    """The reference: the site text's own YAML parse (C loader when PyYAML has it)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
+        yaml.load(text, Loader=loader)
         times.append(time.perf_counter() - start)
-    bare = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True)
-        bare.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times), 1000 * statistics.median(bare)
+    return statistics.median(times)
+
+
+def child(n: int, shape: str) -> None:
+    """One size, in this process: print the figures as JSON for the parent."""
+    text = site_text(n, shape)
+    repeat = 3 if n <= 1000 else 1
+    figures = {
+        "services": len(generate_site(n, shape=shape)["services"]),
+        "kb": len(text) / 1000,
+        "ref_s": reference_seconds(text, repeat),
+        "build_s": time_build(text, repeat),
+        "bare_s": time_build(text, repeat, verify=False),
+    }
+    print(json.dumps(figures))
+
+
+def per_doubling(t: float, t_prev: float, n: int, n_prev: int) -> str:
+    """The growth factor as if the size had doubled (linear = 2.0x)."""
+    return f"{(t / t_prev) ** (math.log(2) / math.log(n / n_prev)):.2f}x"
+
+
+def run_shape(shape: str, sizes: list[int]) -> None:
+    print(f"\nshape {shape}:")
+    print(
+        f"{'devices':>8} {'locs':>5} {'services':>8} {'site KB':>8} {'build s':>8} {'RSS MB':>7}"
+        f" {'growth':>7} {'/2x':>6} {'x ref':>7}  {'no self-check s':>15}"
+    )
+    previous: tuple[int, float] | None = None
+    for n in sizes:
+        cmd = [sys.executable, __file__, "--child", str(n), "--shape", shape]
+        run = run_child(cmd, capture=True)
+        if run.status:
+            print(f"{n:>8}  failed (exit {run.status})")
+            continue
+        f = json.loads(run.stdout.splitlines()[-1])
+        step = per_doubling(f["build_s"], previous[1], n, previous[0]) if previous else ""
+        print(
+            f"{n:>8} {location_count(n, shape):>5} {f['services']:>8} {f['kb']:>8.0f}"
+            f" {f['build_s']:>8.3f} {run.rss_mb:>7.0f}"
+            f" {growth(f['build_s'], previous[1] if previous else None):>7} {step:>6}"
+            f" {f['build_s'] / f['ref_s']:>6.0f}x  {f['bare_s']:>15.3f}"
+        )
+        previous = (n, f["build_s"])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10,100,1000,5000")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,5000,10000")
+    parser.add_argument("--shapes", default="default,few,many")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--shape", default="default", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    previous: tuple[int, float] | None = None
-    print(f"{'devices':>8} {'services':>9} {'build s':>9} {'growth':>9}  {'no self-check s':>16}")
-    for n in sizes:
-        text = site_text(n)
-        n_services = len(generate_site(n)["services"])
-        repeat = 3 if n <= 1000 else 1
-        seconds = time_build(text, repeat)
-        bare = time_build(text, repeat, verify=False)
-        growth = f"{seconds / previous[1]:8.1f}x" if previous else ""
-        print(f"{n:>8} {n_services:>9} {seconds:>9.3f} {growth:>9}  {bare:>16.3f}")
-        previous = (n, seconds)
-    print("growth = build time / build time at the previous size (sizes grow 10x, then 5x)")
-    tailgen, python = startup_ms()
-    print(f"tailgen --version: {tailgen:.0f} ms (bare python start-up: {python:.0f} ms)")
+    if args.child:
+        child(args.child, args.shape)
+        return
+    import os
+
+    print(f"python {sys.version.split()[0]}, load {os.getloadavg()[0]:.1f} (2 shared cores)")
+    for shape in args.shapes.split(","):
+        run_shape(shape, [int(s) for s in args.sizes.split(",")])
+    print(
+        "\ngrowth = build time / build time at the previous size; /2x = the same per doubling"
+        " (2.0x is linear); x ref = build time / the site text's YAML parse"
+    )
 
 
 if __name__ == "__main__":

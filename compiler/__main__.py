@@ -1,5 +1,5 @@
 """`python -m compiler` runs the same CLI as the `tailgen` command."""
 
-from compiler.cli import main
+from compiler.entry import main
 
 main()

@@ -172,12 +172,34 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else ""
 
 
-def excerpt(source: str, line: int, column: int) -> str:
-    """The offending source line with a caret under the column, for terminal output."""
-    lines = source.splitlines()
-    if not 1 <= line <= len(lines):
+class SourceText:
+    """A file's text with its lines split once, so each excerpt is one lookup.
+
+    Why: a 5,000-device site can carry thousands of warnings, and splitting the whole file
+    again for each one made printing them quadratic. The CLI makes one per file it prints
+    problems for; lines are split lazily, on the first excerpt.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[str] | None = None
+
+    def line(self, number: int) -> str | None:
+        """Line `number` (1-based, `str.splitlines` breaks), or None when there is none."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines[number - 1] if 1 <= number <= len(self._lines) else None
+
+
+def excerpt(source: str | SourceText, line: int, column: int) -> str:
+    """The offending source line with a caret under the column, for terminal output.
+
+    Pass a `SourceText` when excerpting the same file more than once.
+    """
+    found = (source if isinstance(source, SourceText) else SourceText(source)).line(line)
+    if found is None:
         return ""
-    text = "".join(c if c.isprintable() else " " for c in lines[line - 1])
+    text = "".join(c if c.isprintable() else " " for c in found)
     offset = max(column - 1, 0)
     start = max(0, offset - EXCERPT_WIDTH // 2) if len(text) > EXCERPT_WIDTH else 0
     shown = text[start : start + EXCERPT_WIDTH]

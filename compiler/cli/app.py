@@ -19,8 +19,8 @@ from typing import Any, NoReturn
 
 import typer
 
-from compiler import __version__
 from compiler.cli.help import WorkflowGroup
+from compiler.entry import version_line
 from compiler.errors import ExitCode, Problem, TailgenError, exit_code_table
 
 
@@ -141,7 +141,7 @@ def site_option() -> Any:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"tailgen {__version__}")
+        typer.echo(version_line())
         raise typer.Exit(0)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
@@ -295,8 +296,16 @@ def matrix(
     site: Path | None = site_option(),
     out: Path | None = OUT_OPT,
     fmt: MatrixFormat = format_option(MatrixFormat.TEXT),
+    pretty: bool = typer.Option(
+        False,
+        "--pretty",
+        help="Indent JSON (compact by default), e.g. tailgen matrix -f json --pretty.",
+    ),
 ) -> None:
     """Every principal × every declared service port, allowed or not.
+
+    Text, CSV and JSON are written row by row as they are computed (memory stays small
+    whatever the size); HTML is built whole.
 
     Examples:
 
@@ -304,13 +313,15 @@ def matrix(
 
       tailgen matrix --format html > matrix.html
     """
-    from compiler.evaluate import matrix as build_matrix
-    from compiler.evaluate import render
+    from functools import partial
 
-    renderers = {
-        MatrixFormat.TEXT: render.matrix_text,
-        MatrixFormat.CSV: render.matrix_csv,
-        MatrixFormat.JSON: render.matrix_json,
+    from compiler.evaluate import render
+    from compiler.evaluate.matrix import Grid, matrix_stream
+
+    renderers: dict[MatrixFormat, Callable[[Grid, TextIO], None]] = {
+        MatrixFormat.TEXT: render.write_matrix_text,
+        MatrixFormat.CSV: render.write_matrix_csv,
+        MatrixFormat.JSON: partial(render.write_matrix_json, pretty=pretty),
     }
     loaded = _load(site, policy, out, inventory)
     ev = _evaluator(loaded)
@@ -319,14 +330,13 @@ def matrix(
         from compiler.evaluate.site_view import site_principals
 
         principals = site_principals(loaded.site)
-    table = build_matrix(ev, principals=principals, services=_services(loaded, ev))
+    grid = matrix_stream(ev, principals=principals, services=_services(loaded, ev))
     if fmt is MatrixFormat.HTML:  # the access report's page (compiler.report), not a second layout
         from compiler.cli.commands_report import matrix_page
 
-        page = matrix_page(table, loaded.site, loaded.site_text, loaded.text, loaded.name)
-        sys.stdout.write(page)
+        sys.stdout.write(matrix_page(grid, loaded.site, loaded.site_text, loaded.text, loaded.name))
         return
-    sys.stdout.write(renderers[fmt](table))
+    renderers[fmt](grid, sys.stdout)
 
 
 @app.command(rich_help_panel=EVALUATE)

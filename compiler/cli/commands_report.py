@@ -20,7 +20,7 @@ from compiler.cli.help import EVALUATE
 from compiler.errors import IOFailure, TailgenError
 
 if TYPE_CHECKING:
-    from compiler.evaluate.matrix import Matrix
+    from compiler.evaluate.matrix import Grid
     from compiler.report import Report
     from compiler.review.access import AccessDiff
     from compiler.site.model import Site
@@ -94,13 +94,16 @@ def _review(site: Site, files: dict[str, bytes], against: Path) -> AccessDiff:
     return diff(desired, read_snapshot(against)).access
 
 
-def matrix_page(table: Matrix, site: Site | None, site_text: str, policy: str, name: str) -> str:
-    """`tailgen matrix --format html`: this report's page (the site's, when there is one)."""
+def matrix_page(table: Grid, site: Site | None, site_text: str, policy: str, name: str) -> str:
+    """`tailgen matrix --format html`: this report's page (the site's, when there is one; else
+    the matrix's cells, gathered: the page counts them in its summary)."""
+    from compiler.evaluate.matrix import Matrix
     from compiler.report import matrix_report, render, site_report
 
     if site is not None:
         return render(site_report(site, site_text, policy))
-    return render(matrix_report(table, name))
+    whole = table if isinstance(table, Matrix) else Matrix.of(table)
+    return render(matrix_report(whole, name))
 
 
 def _write(output: Path, page: str) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
-from compiler.errors import Problem, Span, excerpt
+from compiler.errors import Problem, SourceText, Span, excerpt
 
 COLOR_ENV = "TAILGEN_COLOR"
 RESET = "\x1b[0m"
@@ -56,7 +56,8 @@ def layout(
     """Every problem (errors first), the counts when there are several, then `note`."""
     ordered = sorted(problems, key=lambda p: not p.is_error)  # stable: file order kept
     paint = Paint(color)
-    lines = [line for p in ordered for line in _block(p, sources or {}, paint)]
+    texts = {name: SourceText(text) for name, text in (sources or {}).items() if text}
+    lines = [line for p in ordered for line in _block(p, texts, paint)]
     if len(ordered) > 1:  # one problem needs no count
         lines.append(counts(ordered))
     if note:
@@ -86,7 +87,7 @@ class Paint:
         return f"{STYLES[style]}{text}{RESET}" if self.on and text else text
 
 
-def _block(problem: Problem, sources: Mapping[str, str], paint: Paint) -> list[str]:
+def _block(problem: Problem, sources: Mapping[str, SourceText], paint: Paint) -> list[str]:
     """One problem: `where: kind: message (hint)`, then the source line and its caret."""
     kind = problem.severity.value
     where = str(problem.span)
@@ -101,23 +102,22 @@ def _block(problem: Problem, sources: Mapping[str, str], paint: Paint) -> list[s
     return lines
 
 
-def _column(text: str, span: Span) -> int:
+def _column(text: SourceText, span: Span) -> int:
     """The caret's column: a whole-line place (column 1, as a rule's site line is given)
     points at the line's first character, not at its indentation."""
     if span.column > 1:
         return span.column
-    lines = text.splitlines()
-    line = lines[span.line - 1] if 1 <= span.line <= len(lines) else ""
+    line = text.line(span.line) or ""
     return len(line) - len(line.lstrip()) + 1
 
 
-def _source(file: str, sources: Mapping[str, str]) -> str:
+def _source(file: str, sources: Mapping[str, SourceText]) -> SourceText | None:
     """The text of `file`; a site cited by its base name (as policy comments cite it) is
     found under the path the user typed."""
     if file in sources:
         return sources[file]
     same = [t for name, t in sources.items() if name.replace("\\", "/").rsplit("/", 1)[-1] == file]
-    return same[0] if len(same) == 1 else ""
+    return same[0] if len(same) == 1 else None
 
 
 def print_problems(

@@ -57,28 +57,40 @@ TESTS_FAILED = "test(s) failed"
 
 
 def validate(
-    policy_text: str | Policy,
+    policy_text: str | Policy | Evaluator,
     inventory: Inventory | Mapping[str, Any],
     file: str = "policy.hujson",
 ) -> list[Problem]:
     """Everything the control plane would reject in this policy, tests included (sorted).
-    A caller that goes on to evaluate the policy passes it parsed, so it is read once."""
+    A caller that goes on to evaluate the policy passes it parsed, so it is read once, or
+    passes its `Evaluator` (then `inventory` is the evaluator's), so the tests run on the
+    evaluator's indexes instead of resolving every rule again."""
+    ev = policy_text if isinstance(policy_text, Evaluator) else None
     try:
-        policy = policy_text if isinstance(policy_text, Policy) else parse_policy(policy_text)
+        policy = _policy_of(policy_text)
     except ValueError as err:
         return [_parse_problem(err, file)]
-    inv = as_inventory(inventory)
+    inv = ev.inventory if ev is not None else as_inventory(inventory)
     problems = policy_problems(policy, inv, file)
-    problems += test_failures(policy, inv, file)
+    problems += test_failures(policy, inv, file, ev)
     return sorted(problems, key=lambda p: p.sort_key())
 
 
+def _policy_of(policy: str | Policy | Evaluator) -> Policy:
+    if isinstance(policy, Evaluator):
+        return policy.policy
+    return policy if isinstance(policy, Policy) else parse_policy(policy)
+
+
 def test_failures(
-    policy: Policy, inventory: Inventory, file: str = "policy.hujson"
+    policy: Policy,
+    inventory: Inventory,
+    file: str = "policy.hujson",
+    evaluator: Evaluator | None = None,
 ) -> list[Problem]:
     """Failing tests as problems whose message starts with the API's `test(s) failed`."""
     problems = []
-    for failure in run_tests(policy, inventory):
+    for failure in run_tests(policy, inventory, evaluator):
         line, column = policy.where(failure.path)
         message = f"{TESTS_FAILED}: {failure.user or '(no src)'}: " + "; ".join(failure.errors)
         span = Span(file, line, column)

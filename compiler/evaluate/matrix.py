@@ -3,22 +3,26 @@
 Rows are identities a person reasons about (users, then tags); columns are service ports —
 given by the caller (the site's declared services) or, for any policy, the device ports the
 rules name. A cell is allowed when every device of the row's principal reaches the service.
-Cells go through the destination index, and per-(device, service) answers are shared between
-rows, so the matrix grows with devices × services rather than with rules.
+Each column looks its candidate rules up in the destination index once (the rules that reach
+that device, port and protocol, in policy order), so a cell only asks which of those few admit
+each of the row's devices: the matrix grows with devices × services rather than with rules.
+
+`matrix_stream` computes the cells one row at a time, for writers that stream (csv, json,
+text): memory stays at one row whatever the size. `matrix` collects them into a `Matrix`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from compiler.evaluate.addrs import V6_BASE
 from compiler.evaluate.decision import evaluator, match_of, with_stand_in
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import Policy
 from compiler.evaluate.ports import ALL_PORTS, TCP, proto_number
-from compiler.evaluate.rules import Evaluator
+from compiler.evaluate.rules import Atom, Evaluator
 
 MAX_PORTS_PER_RULE = 16
 
@@ -39,6 +43,18 @@ class Cell:
     rules: tuple[str, ...] = ()
 
 
+class Grid(Protocol):
+    """Rows and columns known up front; cells one row at a time (`Matrix`, `MatrixStream`)."""
+
+    @property
+    def principals(self) -> Sequence[str]: ...
+
+    @property
+    def services(self) -> Sequence[Service]: ...
+
+    def rows(self) -> Iterator[tuple[str, list[Cell]]]: ...
+
+
 @dataclass
 class Matrix:
     principals: list[str]
@@ -47,6 +63,20 @@ class Matrix:
 
     def cell(self, principal: str, service: Service) -> Cell:
         return self.cells[(principal, service.label)]
+
+    def rows(self) -> Iterator[tuple[str, list[Cell]]]:
+        """Each principal with its cells in column order (what streaming writers take)."""
+        for p in self.principals:
+            yield p, [self.cells[(p, s.label)] for s in self.services]
+
+    @classmethod
+    def of(cls, grid: Grid) -> Matrix:
+        cells = {
+            (p, s.label): c
+            for p, row in grid.rows()
+            for s, c in zip(grid.services, row, strict=True)
+        }
+        return cls(list(grid.principals), list(grid.services), cells)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +121,49 @@ def _devices_in(ev: Evaluator, keys: Iterable[int]) -> list[Device]:
     return list(found.values())
 
 
+@dataclass(frozen=True)
+class _Column:
+    """A service's destination key and the atoms that admit its port, with their rule names."""
+
+    d: int | None
+    atoms: tuple[tuple[Atom, str], ...]
+
+
+@dataclass
+class MatrixStream:
+    """A matrix whose cells are computed when its rows are iterated, one row at a time."""
+
+    ev: Evaluator
+    principals: list[str]
+    services: list[Service]
+
+    def rows(self) -> Iterator[tuple[str, list[Cell]]]:
+        names: dict[int, str] = {}
+        columns = _columns(self.ev, self.services, names)
+        for row in self.principals:
+            row_ev, row_columns, devices = self.ev, columns, _principal_devices(self.ev, row)
+            if not devices:  # a user or tag with no device yet: a stand-in, as allowed() does
+                row_ev = with_stand_in(self.ev, row)
+                row_columns = (
+                    _columns(row_ev, self.services, {}) if row_ev is not self.ev else columns
+                )
+                devices = _principal_devices(row_ev, row)
+            yield row, [_cell(row_ev, devices, col) for col in row_columns]
+
+
+def matrix_stream(
+    policy: str | Policy | Evaluator,
+    inventory: Inventory | Mapping[str, Any] | None = None,
+    principals: Sequence[str] | None = None,
+    services: Sequence[Service] | None = None,
+) -> MatrixStream:
+    """Every principal × service decision, computed row by row as it is read."""
+    ev = evaluator(policy, inventory)
+    rows = list(principals) if principals is not None else default_principals(ev)
+    cols = list(services) if services is not None else default_services(ev)
+    return MatrixStream(ev, rows, cols)
+
+
 def matrix(
     policy: str | Policy | Evaluator,
     inventory: Inventory | Mapping[str, Any] | None = None,
@@ -98,19 +171,7 @@ def matrix(
     services: Sequence[Service] | None = None,
 ) -> Matrix:
     """Every principal × service decision."""
-    ev = evaluator(policy, inventory)
-    rows = list(principals) if principals is not None else default_principals(ev)
-    cols = list(services) if services is not None else default_services(ev)
-    result = Matrix(rows, cols)
-    memo: dict[tuple[str, str], tuple[str, ...] | None] = {}
-    for row in rows:
-        row_ev, devices = ev, _principal_devices(ev, row)
-        if not devices:  # a user or tag with no device yet: a stand-in, as allowed() does
-            row_ev = with_stand_in(ev, row)
-            devices = _principal_devices(row_ev, row)
-        for svc in cols:
-            result.cells[(row, svc.label)] = _cell(row_ev, devices, svc, memo)
-    return result
+    return Matrix.of(matrix_stream(policy, inventory, principals, services))
 
 
 def _principal_devices(ev: Evaluator, principal: str) -> list[Device]:
@@ -123,31 +184,38 @@ def _principal_devices(ev: Evaluator, principal: str) -> list[Device]:
     ]
 
 
-def _cell(
-    ev: Evaluator,
-    devices: list[Device],
-    svc: Service,
-    memo: dict[tuple[str, str], tuple[str, ...] | None],
-) -> Cell:
-    target = ev.inventory.device_by_name.get(svc.device)
-    if target is None or not target.keys or not devices:
+def _columns(ev: Evaluator, services: Sequence[Service], names: dict[int, str]) -> list[_Column]:
+    """Per service, the atoms that reach its address, port and protocol (with rule names)."""
+    columns = []
+    for svc in services:
+        target = ev.inventory.device_by_name.get(svc.device)
+        if target is None or not target.keys:
+            columns.append(_Column(None, ()))
+            continue
+        d = target.keys[0]
+        found = ev.reaching(d, svc.port, proto_number(svc.proto))
+        columns.append(_Column(d, tuple((a, _rule_name(ev, a, names)) for a in found)))
+    return columns
+
+
+def _rule_name(ev: Evaluator, atom: Atom, names: dict[int, str]) -> str:
+    if atom.order not in names:
+        names[atom.order] = match_of(ev, atom).rule
+    return names[atom.order]
+
+
+def _cell(ev: Evaluator, devices: list[Device], col: _Column) -> Cell:
+    """Allowed when every device of the row reaches the column; the rules that say so."""
+    d = col.d
+    if d is None or not devices or not col.atoms:
         return Cell(False)
-    d = target.keys[0]
     rules: dict[str, None] = {}
     for device in devices:
-        key = (device.name, svc.label)
-        if key not in memo:
-            memo[key] = _device_rules(ev, device, d, svc)
-        found = memo[key]
-        if found is None:
+        s = next((k for k in device.keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
+        if s is None:
+            return Cell(False)
+        found = [name for atom, name in col.atoms if atom.admits_from(ev, s, d)]
+        if not found:
             return Cell(False)
         rules.update(dict.fromkeys(found))
     return Cell(True, tuple(rules))
-
-
-def _device_rules(ev: Evaluator, device: Device, d: int, svc: Service) -> tuple[str, ...] | None:
-    s = next((k for k in device.keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
-    if s is None:
-        return None
-    atoms = ev.matching(s, d, svc.port, proto_number(svc.proto))
-    return tuple(match_of(ev, a).rule for a in atoms) or None

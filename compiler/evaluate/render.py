@@ -1,6 +1,10 @@
 """Text, CSV and JSON renderings of matrices, decisions and test failures.
 
-Pure string builders, deterministic byte for byte (golden tests compare them). The HTML
+Deterministic byte for byte (golden tests compare them). The matrix writers (`write_matrix_*`)
+take any `Grid` and write one row at a time to a text stream, so a `MatrixStream` of a
+10,000-device tailnet never holds its cells (or its output) in memory; the `matrix_*`
+functions return the same text as a string. JSON is what `json.dumps(m.to_dict(),
+sort_keys=True)` gives, compact or (`pretty`) indented by 2, written cell by cell. The HTML
 matrix is the access report's page (`compiler.report`), which `matrix --format html` renders.
 """
 
@@ -9,39 +13,105 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
+from typing import TextIO
 
 from compiler.evaluate.decision import PROVENANCE, Decision
-from compiler.evaluate.matrix import Matrix
+from compiler.evaluate.matrix import Cell, Grid
 from compiler.evaluate.policytests import TestFailure
 
 YES, NO = "✓", "·"
 
 
-def matrix_text(m: Matrix) -> str:
+def write_matrix_text(m: Grid, out: TextIO) -> None:
     """A plain grid: one row per principal, one numbered column per service (legend below)."""
     width = max((len(p) for p in m.principals), default=9)
     numbers = [str(i + 1) for i in range(len(m.services))]
     col = max((len(n) for n in numbers), default=1) + 1
-    lines = [" " * width + " " + "".join(n.rjust(col) for n in numbers)]
-    for p in m.principals:
-        marks = (YES if m.cell(p, s).allowed else NO for s in m.services)
-        lines.append(p.ljust(width) + " " + "".join(x.rjust(col) for x in marks))
-    lines.append("")
-    lines += [f"{n.rjust(col)} {s.label}" for n, s in zip(numbers, m.services, strict=True)]
-    return "\n".join(lines) + "\n"
+    out.write(" " * width + " " + "".join(n.rjust(col) for n in numbers) + "\n")
+    for p, cells in m.rows():
+        marks = "".join((YES if c.allowed else NO).rjust(col) for c in cells)
+        out.write(p.ljust(width) + " " + marks + "\n")
+    out.write("\n")
+    out.writelines(f"{n.rjust(col)} {s.label}\n" for n, s in zip(numbers, m.services, strict=True))
 
 
-def matrix_csv(m: Matrix) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+def write_matrix_csv(m: Grid, out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["principal", *(s.label for s in m.services)])
-    for p in m.principals:
-        writer.writerow([p, *("yes" if m.cell(p, s).allowed else "no" for s in m.services)])
+    for p, cells in m.rows():
+        writer.writerow([p, *("yes" if c.allowed else "no" for c in cells)])
+
+
+def write_matrix_json(m: Grid, out: TextIO, pretty: bool = False) -> None:
+    """`Matrix.to_dict()` as JSON with sorted keys, the cells written a row at a time."""
+    dumps = _pretty_dumps if pretty else _compact_dumps
+    comma, first = ",\n" if pretty else ",", True
+    out.write('{\n  "cells": [' if pretty else '{"cells":[')
+    labels = [json.dumps(s.label) for s in m.services]
+    for p, cells in m.rows():
+        row = _json_cells(json.dumps(p), labels, cells, pretty)
+        if row:
+            out.write(("\n" if pretty else "") + row if first else comma + row)
+            first = False
+    if pretty:
+        out.write("\n  ]" if not first else "]")
+    principals = dumps(list(m.principals))
+    services = dumps([s.__dict__ for s in m.services])
+    if pretty:
+        out.write(f',\n  "principals": {principals},\n  "services": {services}\n}}\n')
+    else:
+        out.write(f'],"principals":{principals},"services":{services}}}\n')
+
+
+def _compact_dumps(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _pretty_dumps(value: object) -> str:
+    """Indented by 2 as a member of the top-level object (one level in)."""
+    return json.dumps(value, sort_keys=True, indent=2).replace("\n", "\n  ")
+
+
+def _json_cells(principal: str, labels: list[str], cells: list[Cell], pretty: bool) -> str:
+    """One row's cells as the members of the `cells` array (keys in sorted order)."""
+    if not pretty:
+        return ",".join(
+            f'{{"allowed":{"true" if c.allowed else "false"},"principal":{principal},'
+            f'"rules":[{",".join(json.dumps(r) for r in c.rules)}],"service":{label}}}'
+            for label, c in zip(labels, cells, strict=True)
+        )
+    return ",\n".join(
+        f'    {{\n      "allowed": {"true" if c.allowed else "false"},\n'
+        f'      "principal": {principal},\n      "rules": {_pretty_rules(c.rules)},\n'
+        f'      "service": {label}\n    }}'
+        for label, c in zip(labels, cells, strict=True)
+    )
+
+
+def _pretty_rules(rules: tuple[str, ...]) -> str:
+    if not rules:
+        return "[]"
+    items = ",\n".join(f"        {json.dumps(r)}" for r in rules)
+    return f"[\n{items}\n      ]"
+
+
+def _to_string(write: Callable[[TextIO], None]) -> str:
+    buf = io.StringIO()
+    write(buf)
     return buf.getvalue()
 
 
-def matrix_json(m: Matrix) -> str:
-    return json.dumps(m.to_dict(), indent=2, sort_keys=True) + "\n"
+def matrix_text(m: Grid) -> str:
+    return _to_string(lambda out: write_matrix_text(m, out))
+
+
+def matrix_csv(m: Grid) -> str:
+    return _to_string(lambda out: write_matrix_csv(m, out))
+
+
+def matrix_json(m: Grid, pretty: bool = False) -> str:
+    return _to_string(lambda out: write_matrix_json(m, out, pretty))
 
 
 def decision_text(d: Decision, site_lines: dict[int, str] | None = None) -> str:

@@ -47,9 +47,15 @@ class Atom:
 
     def admits(self, evaluator: Evaluator, s: int, d: int, port: int, proto: int) -> bool:
         """Does the policy allow this flow through this atom (wherever it is enforced)?"""
-        if not self.spec.admits(port, proto) or s not in self.src or d not in self.dst:
-            return False
-        return self.kind != "self" or evaluator.same_owner(s, d)
+        return self.reaches(d, port, proto) and self.admits_from(evaluator, s, d)
+
+    def reaches(self, d: int, port: int, proto: int) -> bool:
+        """The destination half: `d` is a destination and `port`/`proto` an allowed port."""
+        return self.spec.admits(port, proto) and d in self.dst
+
+    def admits_from(self, evaluator: Evaluator, s: int, d: int) -> bool:
+        """The source half, for an atom that `reaches` `d`."""
+        return s in self.src and (self.kind != "self" or evaluator.same_owner(s, d))
 
     def admits_at(
         self, evaluator: Evaluator, node: Device, s: int, d: int, port: int, proto: int
@@ -77,11 +83,12 @@ class Evaluator:
     atoms: list[Atom] = field(init=False)
     exact: dict[int, list[int]] = field(init=False)
     wide: list[int] = field(init=False)
+    _reaching: dict[tuple[int, int, int], tuple[Atom, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.policy, self.inventory)
         self.atoms = list(self._build_atoms())
-        self.exact, self.wide = {}, []
+        self.exact, self.wide, self._reaching = {}, [], {}
         for i, atom in enumerate(self.atoms):
             self._index(i, atom)
 
@@ -141,10 +148,23 @@ class Evaluator:
         owner = self._owner_by_key.get(d)
         return owner is not None and self._owner_by_key.get(s) == owner
 
+    def reaching(self, d: int, port: int, proto: int) -> tuple[Atom, ...]:
+        """Atoms that reach `d` on `port`/`proto`, in policy order, whatever the source.
+
+        Kept per destination and port for this evaluator's life: policy tests, the matrix
+        and diffs ask about the same few destinations from many sources, so each source then
+        costs a set lookup per atom instead of a pass over the destination's candidates.
+        """
+        key = (d, port, proto)
+        found = self._reaching.get(key)
+        if found is None:
+            reach = (a for a in self.candidates(d) if a.reaches(d, port, proto))
+            found = self._reaching[key] = tuple(sorted(reach, key=lambda a: a.order))
+        return found
+
     def matching(self, s: int, d: int, port: int, proto: int) -> list[Atom]:
         """Every atom that allows the flow, in policy order (policy-level view)."""
-        found = [a for a in self.candidates(d) if a.admits(self, s, d, port, proto)]
-        return sorted(found, key=lambda a: a.order)
+        return [a for a in self.reaching(d, port, proto) if a.admits_from(self, s, d)]
 
     def matching_at(self, node: Device, s: int, d: int, port: int, proto: int) -> list[Atom]:
         """Every atom `node`'s packet filter admits the flow through."""

@@ -15,6 +15,14 @@ these passes only stop where it matters. Two flavours:
   JSON string cannot contain a raw newline, so a line break proves the match is not inside
   one). Whatever is left goes through `blank`'s careful visit.
 
+`loads` first tries a third, cheaper text (`quick_text`): comment lines of either kind (`//`,
+`/* */`, several on a line) and line-broken trailing commas all go in C regex passes, and
+nothing else is looked at, so URLs, `//` and `/*` inside strings cost nothing. It is right
+whenever `json.loads` accepts it: the leftmost wrong deletion can only start inside a string
+(the kept line break then stays in that string) or inside a block comment that starts
+mid-line (its `/*` then stays outside any string); either way `json.loads` fails and the
+careful `loads_text` decides.
+
 Anything unusual (an unterminated comment, a comment that is not UTF-8, a comma that does not
 follow a value, or `json.loads` failing for any reason) sends the document to the exact parser
 in `_ast`, which reports Tailscale's own error. A wrong parity can only come from a backslash
@@ -39,6 +47,7 @@ __all__ = [
     "loads",
     "loads_text",
     "minimize",
+    "quick_text",
     "reject_constant",
     "standardize",
     "to_bytes",
@@ -204,6 +213,14 @@ def _block_end_in_line_comment(text: str) -> bool:
     return False
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _is_utf8(text: str) -> bool:
+    """No lone surrogates (bytes that were not UTF-8): only then may comments go unchecked."""
+    return text.isascii() or _SURROGATE.search(text) is None
+
+
 def _strip_comments(text: str) -> str:
     """Delete own-line `//` comments in one C pass, then blank whatever comments remain.
 
@@ -211,7 +228,7 @@ def _strip_comments(text: str) -> str:
     the newline stays and `json.loads` fails). Inside a block comment, deleting a line is
     harmless unless that line holds the block's `*/`, which is checked first.
     """
-    if "/*" not in text or not _block_end_in_line_comment(text):
+    if _is_utf8(text) and ("/*" not in text or not _block_end_in_line_comment(text)):
         text = _OWN_LINE_COMMENT.sub("\n", text)
     return _blank_comments(text)
 
@@ -225,6 +242,27 @@ def _strip_trailing_commas(text: str) -> str:
     if _INLINE_TRAILING_COMMA.search(text):
         text = _blank_trailing_commas(text)
     return _MULTILINE_TRAILING_COMMA.sub("", text)
+
+
+# One or more block comments then an optional `//` comment, or a `//` comment, filling a line
+# (the line break before is kept, the one after is the next match's start).
+_BLOCK_COMMENT = r"/\*[^*]*+\*++(?:[^/*][^*]*+\*++)*+/"
+_COMMENT_LINES = re.compile(
+    rf"\n[ \t]*+(?:(?:{_BLOCK_COMMENT}[ \t\r]*+)++(?://[^\n]*+)?|//[^\n]*+)(?=\n)"
+)
+
+
+def quick_text(text: str) -> str:
+    """Comment lines and line-broken trailing commas deleted in C passes, nothing else.
+
+    Only trustworthy when `json.loads` accepts the result (see the module docstring); a
+    comment at the very start counts as a line (a newline is put before the text).
+    """
+    if "/" in text:
+        text = _COMMENT_LINES.sub("\n", "\n" + text)
+    if "," in text:
+        text = _MULTILINE_TRAILING_COMMA.sub("", text)
+    return text
 
 
 def loads_text(text: str) -> str:
@@ -265,19 +303,35 @@ def as_text(text: str | bytes | bytearray | memoryview) -> str | None:
         return None
 
 
+def _json_loads(text: str, hook: Any) -> Any:
+    return json.loads(
+        text, object_pairs_hook=hook, parse_constant=reject_constant, parse_float=_finite_float
+    )
+
+
+def _loads_fast(text: str, hook: Any) -> Any:
+    """The quick text, then the careful one; Fallback when only the exact parser can decide."""
+    try:
+        if not _is_utf8(text):
+            raise ValueError("a comment may not be UTF-8: only the careful text checks")
+        return _json_loads(quick_text(text), hook)
+    except ValueError:
+        pass  # maybe a comment the quick pass left (or the document is invalid)
+    except (_Duplicate, RecursionError) as err:
+        raise Fallback from err  # from the part read right: the careful text would agree
+    try:
+        return _json_loads(loads_text(text), hook)
+    except (_Duplicate, ValueError, RecursionError) as err:
+        raise Fallback from err
+
+
 def loads(text: str | bytes | bytearray | memoryview, *, allow_duplicates: bool = False) -> Any:
     """Strict JWCC to Python data: blank, then C json; the exact parser explains failures."""
     decoded = as_text(text)
     if decoded is not None:
-        hook = None if allow_duplicates else _unique
         try:
-            return json.loads(
-                loads_text(decoded),
-                object_pairs_hook=hook,
-                parse_constant=reject_constant,
-                parse_float=_finite_float,
-            )
-        except (Fallback, _Duplicate, ValueError, RecursionError):
+            return _loads_fast(decoded, None if allow_duplicates else _unique)
+        except Fallback:
             pass
     data = to_bytes(text)
     return _ast.to_python(_ast.parse(data), data, allow_duplicates)
