@@ -15,12 +15,13 @@ import io
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from compiler.emit.launch.hosts import HostClass, classify
 from compiler.site.access import LOOPBACK, access
+from compiler.site.listeners import Expected, expected_listeners
 from compiler.site.model import Expose, Protocol, Site
 
 TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")
@@ -472,6 +473,17 @@ class Finding:
         return body
 
 
+@dataclass(frozen=True)
+class ExpectedHit:
+    """An undeclared wildcard listener the site expects (sshd, SMB): shown, not a finding."""
+
+    listener: Listener
+    expected: str  # what it matched and where that was declared
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"listener": asdict(self.listener), "expected": self.expected}
+
+
 @dataclass
 class Report:
     device: str
@@ -480,6 +492,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     malformed: list[Malformed] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    expected: list[ExpectedHit] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -487,6 +500,7 @@ class Report:
             "format": self.format,
             "listeners": self.listeners,
             "findings": [f.to_dict() for f in self.findings],
+            "expected": [e.to_dict() for e in self.expected],
             "malformed": [asdict(m) for m in self.malformed],
             "notes": self.notes,
         }
@@ -535,18 +549,29 @@ def service_findings(site: Site, name: str, table: Table, tailnet: set[str]) -> 
     return found
 
 
-def undeclared_findings(declared: set[int], table: Table, tailnet: set[str]) -> list[Finding]:
+def undeclared_findings(
+    declared: set[int], table: Table, tailnet: set[str], expected: Sequence[Expected] = ()
+) -> tuple[list[Finding], list[ExpectedHit]]:
+    """Undeclared listeners on a wildcard address: findings, except those the site expects."""
     by_port: dict[int, list[Listener]] = {}
+    hits = []
     for listener in table.listeners:
-        if (
-            listener.port not in declared
-            and listener_class(listener, tailnet) is HostClass.WILDCARD
-        ):
+        if listener.port in declared or listener_class(listener, tailnet) is not HostClass.WILDCARD:
+            continue
+        match = next((e for e in expected if e.matches(listener.port, listener.process)), None)
+        if match is not None:
+            hits.append(ExpectedHit(listener, str(match)))
+        else:
             by_port.setdefault(listener.port, []).append(listener)
+    return _undeclared(by_port), hits
+
+
+def _undeclared(by_port: dict[int, list[Listener]]) -> list[Finding]:
     return [
         Finding(
             "undeclared-wildcard",
-            f"undeclared listener on a wildcard address: {_listed(hits)}",
+            f"undeclared listener on a wildcard address: {_listed(hits)} (if it is meant to "
+            "be there, declare it in audit.expected or the device's expected_listeners)",
             port=port,
             listeners=tuple(hits),
         )
@@ -574,7 +599,9 @@ def audit(site: Site, device: str, table: Table, tailscale_ips: Iterable[str] = 
             continue
         report.findings.extend(service_findings(site, name, table, tailnet))
     declared = {x.port for n in names for x in access(site).services[n].listeners}
-    report.findings.extend(undeclared_findings(declared, table, tailnet))
+    expected = expected_listeners(site, device)
+    findings, report.expected = undeclared_findings(declared, table, tailnet, expected)
+    report.findings.extend(findings)
     return report
 
 
@@ -583,6 +610,7 @@ def format_text(report: Report, source: str) -> str:
     count = len(report.findings)
     head = f"audit of {report.device} from {source} ({report.format}): {report.listeners} listener(s), {count} finding(s)"
     lines = [head, *(f"  {f.message}" for f in report.findings)]
+    lines += [f"  expected: {e.listener} — {e.expected}" for e in report.expected]
     lines += [
         f"  warning: line {m.line}: cannot read ({m.reason}): {m.text.strip()}"
         for m in report.malformed

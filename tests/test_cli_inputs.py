@@ -32,7 +32,7 @@ def test_missing_site_is_an_error(command: str, site_dir: Path) -> None:
     result = invoke(command, *EXPLAIN_ARGS.get(command, []), "--site", "nonexist.yaml")
     no_traceback(result)
     assert result.exit_code == 1
-    assert result.stderr.strip() == "nonexist.yaml: no such site file"
+    assert result.stderr.strip() == "error: nonexist.yaml: no such site file"
 
 
 @pytest.mark.parametrize("command", EVALUATING)
@@ -42,7 +42,7 @@ def test_site_with_a_schema_error_is_reported(command: str, site_dir: Path) -> N
     no_traceback(result)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        "site.yaml:2:26: unknown key 'rol' in users.me (did you mean 'role'?)"
+        "site.yaml:2:26: error: unknown key 'rol' in users.me (did you mean 'role'?)"
     )
 
 
@@ -53,7 +53,7 @@ def test_no_site_and_no_policy_is_an_error(command: str, tmp_path: Path) -> None
     os.chdir(tmp_path)
     result = invoke(command, *EXPLAIN_ARGS.get(command, []))
     assert result.exit_code == 1
-    assert result.stderr.strip().startswith("site.yaml: no such site file")
+    assert result.stderr.strip().startswith("error: site.yaml: no such site file")
 
 
 @pytest.mark.parametrize("command", ["explain", "matrix", "lint", "test"])
@@ -179,7 +179,7 @@ def test_explain_refuses_what_it_cannot_read(args: list[str], message: str, site
     no_traceback(result)
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.strip() == message
+    assert result.stderr.strip() == f"error: {message}"
 
 
 def test_schema_into_a_missing_directory(tmp_path: Path) -> None:
@@ -187,14 +187,14 @@ def test_schema_into_a_missing_directory(tmp_path: Path) -> None:
     result = invoke("schema", "-o", str(target))
     no_traceback(result)
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"{target}: cannot write: No such file or directory"
+    assert result.stderr.strip() == f"error: {target}: cannot write: No such file or directory"
 
 
 def test_schema_onto_a_directory(tmp_path: Path) -> None:
     result = invoke("schema", "--out", str(tmp_path))
     no_traceback(result)
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"{tmp_path}: cannot write: is a directory"
+    assert result.stderr.strip() == f"error: {tmp_path}: cannot write: is a directory"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -203,14 +203,16 @@ def test_build_into_an_unwritable_place(site_dir: Path) -> None:
     no_traceback(result)
     assert result.exit_code == 1
     line = result.stderr.strip()
-    assert line.startswith("/proc/nope: cannot write: ") and "\n" not in line
+    assert line.startswith("error: /proc/nope: cannot write: ") and "\n" not in line.split("\n")[0]
 
 
 def test_site_positional_and_option_agree(site_dir: Path) -> None:
     assert invoke("check", "-s", "site.yaml").exit_code == 2  # no out/ yet: stale
     result = invoke("check", "site.yaml", "--site", "other.yaml")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "two site files: site.yaml and --site other.yaml; give one"
+    assert (
+        result.stderr.strip() == "error: two site files: site.yaml and --site other.yaml; give one"
+    )
 
 
 @pytest.mark.parametrize("command", ["explain", "matrix", "lint", "test"])
@@ -220,7 +222,7 @@ def test_a_policy_that_does_not_parse_is_placed(command: str, site_dir: Path) ->
     no_traceback(result)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[1] == (  # after the warning that it is not the site's
-        "bad.hujson:3:19: invalid character '\"' after object value (expecting ',' or '}')"
+        "bad.hujson:3:19: error: invalid character '\"' after object value (expecting ',' or '}')"
     )
 
 
@@ -229,4 +231,6 @@ def test_an_inventory_that_nests_too_deeply(site_dir: Path) -> None:
     result = invoke("matrix", "--inventory", "deep.json")
     no_traceback(result)
     assert result.exit_code == 1
-    assert result.stderr.strip() == "deep.json: cannot read the inventory: it nests too deeply"
+    assert (
+        result.stderr.strip() == "error: deep.json: cannot read the inventory: it nests too deeply"
+    )

@@ -76,7 +76,7 @@ def test_dns_bad_name_and_bad_site(repo: Path, tmp_path: Path) -> None:
     broken.write_text("dns:\n  magic_dns: true\n", encoding="utf-8")
     result = runner.invoke(app, ["dns", "x.example", "--site", str(broken)])
     assert result.exit_code == 1
-    assert ":2:14: dns.magic_dns is on, but dns.nameservers is empty" in result.stderr
+    assert ":2:14: error: dns.magic_dns is on, but dns.nameservers is empty" in result.stderr
 
 
 def test_build_prints_split_dns_map(repo: Path, tmp_path: Path) -> None:

@@ -222,7 +222,8 @@ def test_broken_site(
     assert isinstance(result.exception, SystemExit), result.exception  # not a crash
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    assert expected in result.stderr.splitlines(), result.stderr
+    where, _, message = expected.partition(": ")  # every problem is labelled `error:`
+    assert f"{where}: error: {message}" in result.stderr.splitlines(), result.stderr
     assert not Path("out").exists(), "a failed build must not write out/"
 
 
@@ -264,4 +265,5 @@ def test_missing_site_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["build", "nope.yaml"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == "nope.yaml: cannot read site file: No such file or directory"
+    first = result.stderr.splitlines()[0]
+    assert first == "error: nope.yaml: cannot read site file: No such file or directory"

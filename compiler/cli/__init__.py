@@ -15,6 +15,7 @@ from compiler.cli import (  # noqa: F401  (imported for their registrations)
     commands_evaluate,
     commands_launch,
     commands_live,
+    commands_report,
 )
 from compiler.cli.app import app
 

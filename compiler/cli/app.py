@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
 
+from compiler.cli.help import WorkflowGroup
 from compiler.entry import version_line
 from compiler.errors import ExitCode, Problem, TailgenError, exit_code_table
 
@@ -33,9 +33,9 @@ _ClickException = _click_class("ClickException")
 _ClickUsageError = _click_class("UsageError")
 
 
-class TailgenGroup(TyperGroup):
+class TailgenGroup(WorkflowGroup):
     """The root command group: runs click without its own error handling and maps every
-    outcome onto the one exit-code table."""
+    outcome onto the one exit-code table (help: commands in workflow order, `WorkflowGroup`)."""
 
     def main(  # type: ignore[override]
         self,
@@ -124,11 +124,13 @@ app = typer.Typer(
 def format_option(default: Enum) -> Any:
     """`--format/-f`, the same in every command: an Enum whose values are listed in the help and
     in the error for a bad value."""
-    values = ", ".join(str(m.value) for m in type(default))
-    return typer.Option(default, "--format", "-f", help=f"Output format: {values}.")
+    members = [str(m.value) for m in type(default)]
+    example = members[-1]
+    help_text = f"Output format: {', '.join(members)}, e.g. --format {example}."
+    return typer.Option(default, "--format", "-f", help=help_text)
 
 
-SITE_HELP = "The site file (default: site.yaml)."
+SITE_HELP = "The site file (default: site.yaml), e.g. --site sites/home.yaml."
 DEFAULT_SITE = Path("site.yaml")
 
 
@@ -168,18 +170,13 @@ def io_failure(path: Path, exc: OSError, doing: str = "write") -> TailgenError:
     return IOFailure(f"{path}: cannot {doing}: {exc.strerror or exc}")
 
 
-def print_problems(problems: Iterable[Problem], sources: dict[str, str] | None = None) -> None:
-    """Print problems to stderr, each with its source line and a caret when we have the text."""
-    from compiler.errors import SourceText, excerpt
+def print_problems(
+    problems: Iterable[Problem], sources: dict[str, str] | None = None, note: str = ""
+) -> None:
+    """Problems to stderr, laid out by `compiler.cli.diagnostics` (labels, counts, colour)."""
+    from compiler.cli import diagnostics
 
-    texts = {name: SourceText(text) for name, text in (sources or {}).items() if text}
-    for problem in problems:
-        typer.echo(str(problem), err=True)
-        text = texts.get(problem.span.file)
-        if text and problem.span.line:
-            snippet = excerpt(text, problem.span.line, problem.span.column)
-            if snippet:
-                typer.echo(snippet, err=True)
+    diagnostics.print_problems(problems, sources, note)
 
 
 def site_sources(*paths: Path) -> dict[str, str]:
@@ -212,11 +209,15 @@ def problem_sources(problems: Iterable[Problem]) -> dict[str, str]:
 
 
 def fail(
-    error: TailgenError, sources: dict[str, str] | None = None, code: int | None = None
+    error: TailgenError,
+    sources: dict[str, str] | None = None,
+    code: int | None = None,
+    note: str = "",
 ) -> NoReturn:
     """Report a user-caused failure without a traceback; exit with the error's own code
-    (`ExitCode` through its class) unless `code` says otherwise."""
-    print_problems(error.problems, sources)
+    (`ExitCode` through its class) unless `code` says otherwise. `note` follows the problems
+    (`out/ was left as it was`)."""
+    print_problems(error.problems, sources, note)
     raise typer.Exit(int(error.exit_code if code is None else code))
 
 

@@ -17,22 +17,27 @@ from compiler.cli.app import (
     site_option,
     site_sources,
 )
+from compiler.cli.help import BUILD
 from compiler.errors import ExitCode, TailgenError
 
 if TYPE_CHECKING:
     from compiler.build import Changes
 
 SITE_ARG = typer.Argument(
-    None, help="The site file (default: site.yaml; or --site).", show_default=False
+    None,
+    help="The site file (default: site.yaml; or --site), e.g. sites/home.yaml.",
+    show_default=False,
 )
-OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory.")
+OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory, e.g. --out build/.")
 
 
-@app.command()
+@app.command(rich_help_panel=BUILD)
 def build(
     site_arg: Path | None = SITE_ARG, out: Path = OUT_OPT, site_opt: Path | None = site_option()
 ) -> None:
-    """Compile SITE into OUT: policy.hujson, dns.json, zone files, launch configs, manifest.
+    """Compile SITE into OUT: policy, DNS, zone files, launch configs.
+
+    OUT gets policy.hujson, dns.json, dns/*.zone, launch/ and manifest.json.
 
     A failing build leaves the previous OUT untouched.
 
@@ -52,7 +57,7 @@ def build(
         previous = read_tree(out)  # read once: for the file list and for the plan
         changes = pipeline.write(result, out, previous)
     except TailgenError as exc:
-        fail(exc, site_sources(site))
+        fail(exc, site_sources(site), note=f"{out}/ was left as it was")
     except OSError as exc:
         fail(io_failure(out, exc))
     print_problems(result.warnings, site_sources(site))
@@ -76,11 +81,11 @@ def _echo_files(
             typer.echo(f"  {label:8} {out}/{path}", err=err)
 
 
-@app.command()
+@app.command(rich_help_panel=BUILD)
 def check(
     site_arg: Path | None = SITE_ARG, out: Path = OUT_OPT, site_opt: Path | None = site_option()
 ) -> None:
-    """Exit 2 when OUT is not exactly what SITE builds (a CI gate); 0 when it is.
+    """Exit 2 when OUT is not exactly what SITE builds (a CI gate); else 0.
 
     Example: tailgen check && git diff --exit-code
     """
@@ -102,13 +107,19 @@ def check(
     raise typer.Exit(ExitCode.ATTENTION)
 
 
-@app.command()
+@app.command(rich_help_panel=BUILD)
 def schema(
     output: Path | None = typer.Option(
-        None, "--out", "--output", "-o", help="Write the schema to this file instead of stdout."
+        None,
+        "--out",
+        "--output",
+        "-o",
+        help="Write the schema to this file instead of stdout, e.g. -o site.schema.json.",
     ),
 ) -> None:
-    """Print the JSON Schema of site.yaml (for editors: yaml-language-server, VS Code).
+    """Print the JSON Schema of site.yaml, for editors.
+
+    yaml-language-server (VS Code and others) reads it from the site's first line.
 
     Example: tailgen schema -o site.schema.json
     """

@@ -18,6 +18,7 @@ from compiler.cli.app import (
     site_sources,
     stdout_is_terminal,
 )
+from compiler.cli.help import REVIEW
 from compiler.errors import ExitCode, TailgenError
 
 if TYPE_CHECKING:
@@ -33,12 +34,12 @@ class Format(StrEnum):
     JSON = "json"
 
 
-@app.command("diff")
+@app.command("diff", rich_help_panel=REVIEW)
 def diff_command(
     site_arg: Path | None = typer.Argument(
         None,
         help="The desired side: a site file (default: site.yaml; or --site), a directory or a "
-        "policy file.",
+        "policy file, e.g. sites/home.yaml.",
         show_default=False,
     ),
     against: Path = typer.Option(
@@ -47,14 +48,15 @@ def diff_command(
         "-a",
         help="The current side: an out/ directory, a site file, one artifact file "
         "(a policy, dns.json or a zone file: only that artifact is compared), or `live` "
-        "(the tailnet through the API; also reports device drift).",
+        "(the tailnet through the API; also reports device drift), e.g. --against live.",
     ),
     output: Format = format_option(Format.TEXT),
     site_opt: Path | None = site_option(),
 ) -> None:
-    """Show what building SITE would change against the current state: access gained and
-    lost (evaluated, not text-compared), policy changes by section, DNS and launch-config
-    changes, the text diff, and a safety verdict.
+    """Who gains and loses access, and what else changes, if SITE is built.
+
+    Access gained and lost (evaluated, not text-compared), policy changes by section, DNS
+    and launch-config changes, the text diff, and a safety verdict.
 
     Exit codes: 0 no changes, 2 changes, 1 error.
 

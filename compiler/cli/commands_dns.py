@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from compiler.cli.app import DEFAULT_SITE, app, fail, format_option, site_option, site_sources
+from compiler.cli.help import EVALUATE
 from compiler.errors import Problem, TailgenError
 
 
@@ -17,13 +18,13 @@ class Format(StrEnum):
     JSON = "json"
 
 
-@app.command("dns")
+@app.command("dns", rich_help_panel=EVALUATE)
 def dns_command(
-    name: str = typer.Argument(..., help="A DNS name: ollama.iow.kvet.ch, or a bare ollama."),
+    name: str = typer.Argument(..., help="A DNS name, e.g. ollama.iow.kvet.ch, or a bare ollama."),
     site_opt: Path | None = site_option(),
     output: Format = format_option(Format.TEXT),
 ) -> None:
-    """Show which resolver answers NAME, through which router, and what it resolves to.
+    """Which resolver answers NAME, through which router, and with what.
 
     Examples:
 

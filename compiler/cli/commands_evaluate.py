@@ -20,17 +20,25 @@ from typing import TYPE_CHECKING, Any, TextIO
 import typer
 
 from compiler.cli.app import app, format_option, print_problems, site_option
+from compiler.cli.help import EVALUATE
 from compiler.errors import ExitCode, InputError, PolicyError, Problem, Span
 
 if TYPE_CHECKING:
     from compiler.evaluate.matrix import Service
     from compiler.site.model import Site
 
-POLICY_HELP = "Evaluate this policy file instead of the one the site builds."
-OUT_HELP = "Evaluate DIR/policy.hujson (a previous build) instead of the one the site builds."
+POLICY_HELP = (
+    "Evaluate this policy file instead of the one the site builds, e.g. -p live-policy.hujson."
+)
+OUT_HELP = (
+    "Evaluate DIR/policy.hujson (a previous build) instead of the one the site builds, "
+    "e.g. --out out."
+)
 POLICY_OPT = typer.Option(None, "--policy", "-p", help=POLICY_HELP, show_default=False)
 OUT_OPT = typer.Option(None, "--out", "-o", help=OUT_HELP, show_default=False, metavar="DIR")
-INVENTORY_OPT = typer.Option(None, "--inventory", "-i", help="Inventory JSON (topology shape).")
+INVENTORY_OPT = typer.Option(
+    None, "--inventory", "-i", help="Inventory JSON (topology shape), e.g. -i tailnet.json."
+)
 
 
 class Format(StrEnum):
@@ -113,21 +121,28 @@ def _report(problems: list[Any], loaded: Loaded, fmt: Format, valid: bool, verdi
         body = {"valid": valid, "problems": [p.to_dict() for p in problems]}
         typer.echo(json.dumps(body, indent=2))
     else:
-        print_problems(problems, {loaded.name: loaded.text})
+        sources = {loaded.name: loaded.text}
+        if loaded.site is not None:  # lint warnings point at the site line a rule came from
+            sources[loaded.site.source_name] = loaded.site_text
+        print_problems(problems, sources)
         typer.echo(verdict)
 
 
-@app.command()
+@app.command(rich_help_panel=EVALUATE)
 def validate(
     policy: Path | None = typer.Argument(
-        None, help="Policy file (default: the one the site builds).", show_default=False
+        None,
+        help="Policy file (default: the one the site builds), e.g. live-policy.hujson.",
+        show_default=False,
     ),
     inventory: Path | None = INVENTORY_OPT,
     site: Path | None = site_option(),
     out: Path | None = OUT_OPT,
     fmt: Format = format_option(Format.TEXT),
 ) -> None:
-    """Check POLICY offline the way the control plane does (same messages); exit 1 if invalid.
+    """Check POLICY offline as the control plane does; exit 1 if invalid.
+
+    The messages are the control plane's own.
 
     Examples:
 
@@ -144,7 +159,7 @@ def validate(
     raise typer.Exit(ExitCode.OK if valid else ExitCode.ERROR)
 
 
-@app.command("test")
+@app.command("test", rich_help_panel=EVALUATE)
 def run_tests(
     policy: Path | None = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
@@ -152,7 +167,7 @@ def run_tests(
     out: Path | None = OUT_OPT,
     fmt: Format = format_option(Format.TEXT),
 ) -> None:
-    """Run the policy's `tests` and `sshTests` offline; exit 1 if any fails.
+    """Run the policy's tests and sshTests offline; exit 1 if any fails.
 
     Example: tailgen test --format json
     """
@@ -192,23 +207,25 @@ def _print_failures(parsed: Any, failures: list[Any], total: int) -> None:
     console.print(f"{total - len(failures)} passed, {len(failures)} failed")
 
 
-@app.command()
+@app.command(rich_help_panel=EVALUATE)
 def explain(
     src: str = typer.Argument(
         ...,
-        help="Source: a user (key or login), group, tag, location, device or address.",
+        help="Source: a user (key or login), group, tag, location, device or address, "
+        "e.g. emory@github.",
         metavar="SRC",
     ),
     dst: str = typer.Argument(
         ...,
         help="Destination[:PORT]: a device, service, service DNS name, location or address "
-        "([v6]:PORT); without a port, every declared port of it.",
+        "([v6]:PORT); without a port, every declared port of it; e.g. wintendo:11434.",
         metavar="DST",
     ),
     proto: str | None = typer.Option(
         None,
         "--proto",
-        help="tcp, udp, icmp or a protocol number (default: tcp, or each declared port's own).",
+        help="tcp, udp, icmp or a protocol number (default: tcp, or each declared port's own), "
+        "e.g. --proto udp.",
         show_default=False,
     ),
     policy: Path | None = POLICY_OPT,
@@ -217,7 +234,7 @@ def explain(
     out: Path | None = OUT_OPT,
     fmt: Format = format_option(Format.TEXT),
 ) -> None:
-    """Say whether SRC may reach DST[:PORT], and which rule (and site.yaml line) allows it.
+    """Whether SRC may reach DST[:PORT]: the rule and its site.yaml line.
 
     Without a port, every declared service port of DST is explained. Exit 0 if allowed, 2 if
     denied, 1 if the question cannot be answered (unknown name, bad port or protocol).
@@ -289,14 +306,18 @@ def _services(loaded: Loaded, ev: Any) -> list[Service]:
     return default_services(ev)
 
 
-@app.command()
+@app.command(rich_help_panel=EVALUATE)
 def matrix(
     policy: Path | None = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
     site: Path | None = site_option(),
     out: Path | None = OUT_OPT,
     fmt: MatrixFormat = format_option(MatrixFormat.TEXT),
-    pretty: bool = typer.Option(False, "--pretty", help="Indent JSON (compact by default)."),
+    pretty: bool = typer.Option(
+        False,
+        "--pretty",
+        help="Indent JSON (compact by default), e.g. tailgen matrix -f json --pretty.",
+    ),
 ) -> None:
     """Every principal × every declared service port, allowed or not.
 
@@ -318,7 +339,6 @@ def matrix(
         MatrixFormat.TEXT: render.write_matrix_text,
         MatrixFormat.CSV: render.write_matrix_csv,
         MatrixFormat.JSON: partial(render.write_matrix_json, pretty=pretty),
-        MatrixFormat.HTML: render.write_matrix_html,
     }
     loaded = _load(site, policy, out, inventory)
     ev = _evaluator(loaded)
@@ -328,10 +348,15 @@ def matrix(
 
         principals = site_principals(loaded.site)
     grid = matrix_stream(ev, principals=principals, services=_services(loaded, ev))
+    if fmt is MatrixFormat.HTML:  # the access report's page (compiler.report), not a second layout
+        from compiler.cli.commands_report import matrix_page
+
+        sys.stdout.write(matrix_page(grid, loaded.site, loaded.site_text, loaded.text, loaded.name))
+        return
     renderers[fmt](grid, sys.stdout)
 
 
-@app.command()
+@app.command(rich_help_panel=EVALUATE)
 def lint(
     policy: Path | None = POLICY_OPT,
     inventory: Path | None = INVENTORY_OPT,
@@ -339,9 +364,15 @@ def lint(
     out: Path | None = OUT_OPT,
     fmt: Format = format_option(Format.TEXT),
 ) -> None:
-    """Warn about unused names, over-wide grants, self-escalating tags, lost break-glass paths.
+    """Warn: unused names, wide grants, tag escalation, lost break-glass.
 
     Exit 0 when clean, 2 when there are warnings.
+
+    Examples:
+
+      tailgen lint
+
+      tailgen lint --policy live-policy.hujson --format json
     """
     from compiler.evaluate import lint as run_lint
 

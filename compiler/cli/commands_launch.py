@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from compiler.cli.app import DEFAULT_SITE, app, fail, format_option, site_option, site_sources
+from compiler.cli.help import AUDIT
 from compiler.errors import ExitCode, TailgenError
 
 if TYPE_CHECKING:
@@ -96,21 +97,31 @@ def _load_site(site: Path, device: str) -> Site:
     return model
 
 
-@app.command("audit")
+@app.command("audit", rich_help_panel=AUDIT)
 def audit_command(
-    device: str = typer.Argument(..., help="The device whose listeners these are."),
-    source: Path | None = typer.Option(None, "--from", help="Listener table file, or - for stdin."),
-    local: bool = typer.Option(False, "--local", help="Read this host's listeners (ss, /proc)."),
+    device: str = typer.Argument(..., help="The device whose listeners these are, e.g. wintendo."),
+    source: Path | None = typer.Option(
+        None, "--from", help="Listener table file, or - for stdin, e.g. --from ss.txt."
+    ),
+    local: bool = typer.Option(
+        False,
+        "--local",
+        help="Read this host's listeners (ss, /proc), e.g. sudo tailgen audit gpu --local.",
+    ),
     site_opt: Path | None = site_option(),
     output: Format = format_option(Format.TEXT),
     tailscale_ip: list[str] = typer.Option(
         [],
         "--tailscale-ip",
-        help="The device's Tailscale address(es), when site.yaml does not pin it.",
+        help="The device's Tailscale address(es), when site.yaml does not pin it, "
+        "e.g. --tailscale-ip 100.101.7.21.",
     ),
 ) -> None:
-    """Report declared services listening on a wildcard or LAN address (or not at all), and
-    undeclared listeners on wildcard addresses. Exit 2 when there are findings.
+    """Flag services on wildcard or LAN addresses from a listener table.
+
+    Reports declared services listening on a wildcard or LAN address (or not at all), and
+    undeclared listeners on wildcard addresses, except those the site expects (sshd, the
+    OS's own). Exit 2 when there are findings.
 
     Formats (detected): ss -tlnpH, /proc/net/tcp{,6}, lsof -nP -iTCP -sTCP:LISTEN (or -F),
     macOS netstat -anvl -p tcp, PowerShell Get-NetTCPConnection as JSON or CSV, netstat -ano.

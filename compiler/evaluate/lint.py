@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.errors import Problem, Severity, Span
-from compiler.evaluate.decision import allowed, evaluator
+from compiler.evaluate.decision import PROVENANCE, allowed, evaluator
 from compiler.evaluate.inventory import Inventory
 from compiler.evaluate.matrix import Service, matrix
 from compiler.evaluate.model import Policy
@@ -37,8 +37,25 @@ class LintCtx:
         return self.ev.policy
 
     def warn(self, code: str, message: str, path: Path, hint: str = "") -> Problem:
+        """A warning at the site.yaml line the rule came from (the compiler's comment above
+        it says, and the hint keeps the policy place), else at the policy line."""
         line, column = self.policy.where(path)
-        return Problem(code, message, Span(self.file, line, column), Severity.WARNING, hint, path)
+        here = Span(self.file, line, column)
+        origin = site_origin(self.policy, path)
+        if origin is None:
+            return Problem(code, message, here, Severity.WARNING, hint, path)
+        hint = "; ".join(x for x in (hint, f"policy rule at {here}") if x)
+        return Problem(code, message, origin, Severity.WARNING, hint, path)
+
+
+def site_origin(policy: Policy, path: Path) -> Span | None:
+    """Where in the site file the entry at `path` (or its nearest commented parent) came from."""
+    for end in range(len(path), 0, -1):
+        for comment in policy.positions.comments_before(path[:end]):
+            found = PROVENANCE.match(comment)
+            if found:
+                return Span(found["file"], int(found["line"]), 1)
+    return None
 
 
 Lint = Callable[[LintCtx], Iterator[Problem]]

@@ -1,26 +1,23 @@
-"""Text, CSV, JSON and HTML renderings of matrices, decisions and test failures.
+"""Text, CSV and JSON renderings of matrices, decisions and test failures.
 
 Deterministic byte for byte (golden tests compare them). The matrix writers (`write_matrix_*`)
 take any `Grid` and write one row at a time to a text stream, so a `MatrixStream` of a
 10,000-device tailnet never holds its cells (or its output) in memory; the `matrix_*`
 functions return the same text as a string. JSON is what `json.dumps(m.to_dict(),
-sort_keys=True)` gives, compact or (`pretty`) indented by 2, written cell by cell. The HTML matrix
-is one self-contained page — inline CSS, no scripts, no external resources — that a person can
-read at a glance: a green check where access exists, a dim dot where it does not, and the
-rule names in each cell's tooltip.
+sort_keys=True)` gives, compact or (`pretty`) indented by 2, written cell by cell. The HTML
+matrix is the access report's page (`compiler.report`), which `matrix --format html` renders.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Callable
 from typing import TextIO
 
 from compiler.evaluate.decision import PROVENANCE, Decision
-from compiler.evaluate.matrix import Cell, Grid, Matrix
+from compiler.evaluate.matrix import Cell, Grid
 from compiler.evaluate.policytests import TestFailure
 
 YES, NO = "✓", "·"
@@ -115,49 +112,6 @@ def matrix_csv(m: Grid) -> str:
 
 def matrix_json(m: Grid, pretty: bool = False) -> str:
     return _to_string(lambda out: write_matrix_json(m, out, pretty))
-
-
-def write_matrix_html(m: Grid, out: TextIO) -> None:
-    """The HTML page needs every cell first (its summary line counts them)."""
-    out.write(matrix_html(m if isinstance(m, Matrix) else Matrix.of(m)))
-
-
-_CSS = """
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2330;background:#fff}
-h1{font-size:20px;margin:0 0 4px}p.sub{color:#5b6478;margin:0 0 16px}
-table{border-collapse:collapse}th,td{border:1px solid #d9dde6;padding:4px 8px;text-align:center}
-thead th{background:#f2f4f8;position:sticky;top:0;writing-mode:vertical-rl;transform:rotate(180deg);
-white-space:nowrap;font-weight:600}tbody th{text-align:left;background:#f8f9fb;white-space:nowrap}
-td.y{background:#e3f6e8;color:#137333;font-weight:700}td.n{color:#b0b6c3}
-.legend span{display:inline-block;padding:2px 8px;margin-right:8px;border:1px solid #d9dde6}
-.legend .y{background:#e3f6e8;color:#137333}
-"""
-
-
-def matrix_html(m: Matrix, title: str = "tailgen access matrix") -> str:
-    allowed = sum(c.allowed for c in m.cells.values())
-    head = "".join(f"<th>{html.escape(s.label)}</th>" for s in m.services)
-    rows = "\n".join(_html_row(m, p) for p in m.principals)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
-        f"<h1>{html.escape(title)}</h1>\n"
-        f'<p class="sub">{len(m.principals)} principals × {len(m.services)} service ports; '
-        f"{allowed} allowed.</p>\n"
-        '<p class="legend"><span class="y">✓ allowed</span><span>· no access</span></p>\n'
-        f"<table><thead><tr><th></th>{head}</tr></thead><tbody>\n{rows}\n</tbody></table>\n"
-        "</body></html>\n"
-    )
-
-
-def _html_row(m: Matrix, principal: str) -> str:
-    cells = []
-    for s in m.services:
-        c = m.cell(principal, s)
-        tip = html.escape(", ".join(c.rules) if c.allowed else "no rule matched", quote=True)
-        cls, mark = ("y", YES) if c.allowed else ("n", NO)
-        cells.append(f'<td class="{cls}" title="{tip}">{mark}</td>')
-    return f"<tr><th>{html.escape(principal)}</th>{''.join(cells)}</tr>"
 
 
 def decision_text(d: Decision, site_lines: dict[int, str] | None = None) -> str:

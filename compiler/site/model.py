@@ -27,6 +27,7 @@ from pydantic import (
     IPvAnyNetwork,
     PrivateAttr,
     field_validator,
+    model_validator,
 )
 
 from compiler.errors import Span, did_you_mean
@@ -191,6 +192,48 @@ class Location(Strict):
     )
 
 
+class ExpectedListener(Strict):
+    """A listener the host runs on purpose (sshd, SMB): `tailgen audit` shows it as expected
+    and does not count it as a finding, even on a wildcard address."""
+
+    port: (
+        Annotated[int, Field(ge=1, le=65535)] | Annotated[str, Field(pattern=r"^\d+-\d+$")] | None
+    ) = Field(None, description="Port or range, e.g. 22 or 49664-49669; any port when omitted")
+    process: str | None = Field(
+        None, description="Process name as the listener table shows it, e.g. sshd; any if omitted"
+    )
+    why: str = Field("", description="What it is, for the audit's output, e.g. Remote Login")
+
+    @model_validator(mode="after")
+    def _port_or_process(self) -> ExpectedListener:
+        if self.port is None and self.process is None:
+            raise ValueError("give a port, a process, or both")
+        low, high = self.port_range()
+        if not 1 <= low <= high <= 65535:
+            raise ValueError(f"port range {self.port} is not within 1-65535, low to high")
+        return self
+
+    def port_range(self) -> tuple[int, int]:
+        if self.port is None:
+            return (1, 65535)
+        if isinstance(self.port, int):
+            return (self.port, self.port)
+        low, _, high = self.port.partition("-")
+        return (int(low), int(high))
+
+
+class Audit(Strict):
+    """What `tailgen audit` should expect on every device, besides what each device declares."""
+
+    expected: list[ExpectedListener] = Field(
+        default_factory=list, description="Expected on every device, e.g. {port: 22, process: sshd}"
+    )
+    os_defaults: bool = Field(
+        True,
+        description="Also expect each OS's own services (Windows RPC/SMB, macOS rapportd/AirPlay)",
+    )
+
+
 class Device(Strict):
     os: OS = Field(OS.LINUX, description="Operating system: decides launch target and SSH")
     location: str | None = Field(None, description="Location key where the device sits")
@@ -207,6 +250,9 @@ class Device(Strict):
         None,
         description="Launch target for its services (default from os: linux systemd, macos "
         "launchd, windows windows; none for tvos/ios/android, which cannot run services)",
+    )
+    expected_listeners: list[ExpectedListener] = Field(
+        default_factory=list, description="Listeners `tailgen audit` expects on this device"
     )
 
     @field_validator("tailscale_ip")
@@ -396,6 +442,9 @@ class Site(Strict):
     break_glass: list[BreakGlass] = Field(
         default_factory=list,
         description="Paths that must never be lost (a push losing one is unsafe)",
+    )
+    audit: Audit = Field(
+        default_factory=Audit, description="What `tailgen audit` expects besides the services"
     )
     policy: dict[str, Any] = Field(
         default_factory=dict,
