@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from compiler.cli.app import app, fail
+from compiler.cli.help import BUILD
 from compiler.errors import ExitCode, TailgenError, UsageError
 
 if TYPE_CHECKING:
@@ -44,20 +45,33 @@ def _adopt(
     return import_policy(text, name, device_list, settings, site_name)
 
 
-@app.command("import")
+@app.command("import", rich_help_panel=BUILD)
 def import_command(
     policy: Path | None = typer.Argument(None, help="A policy file (HuJSON), e.g. policy.hujson."),
-    dns: Path | None = typer.Option(None, "--dns", help="DNS settings (JSON, the API's shape)."),
+    dns: Path | None = typer.Option(
+        None, "--dns", help="DNS settings (JSON, the API's shape), e.g. --dns dns.json."
+    ),
     devices: Path | None = typer.Option(
-        None, "--devices", help="Device list: the API's devices JSON, or a topology."
+        None,
+        "--devices",
+        help="Device list: the API's devices JSON, or a topology, e.g. --devices devices.json.",
     ),
-    live: bool = typer.Option(False, "--live", help="Read the policy from the live tailnet."),
+    live: bool = typer.Option(
+        False,
+        "--live",
+        help="Read the policy from the live tailnet, e.g. --live (needs TAILSCALE_API_KEY).",
+    ),
     output: Path = typer.Option(
-        Path("site.yaml"), "--out", "-o", help="Site file to write ('-': print it)."
+        Path("site.yaml"),
+        "--out",
+        "-o",
+        help="Site file to write ('-': print it), e.g. -o site.yaml.",
     ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing site file."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing site file, e.g. --force."
+    ),
 ) -> None:
-    """Turn a tailnet policy into site.yaml and prove the site grants exactly the same access.
+    """Turn a policy into site.yaml, and prove it grants the same access.
 
     What the model cannot say stays verbatim under `policy:`. The proof evaluates the old and
     the new policy for every device × address × port either mentions (plus SSH and the
@@ -98,14 +112,22 @@ def _sources(policy: Path | None) -> dict[str, str]:
         return {}
 
 
-@app.command("init")
+@app.command("init", rich_help_panel=BUILD)
 def init_command(
-    directory: Path = typer.Argument(Path("."), help="Where to create site.yaml."),
-    from_policy: Path | None = typer.Option(None, "--from", help="Import this policy file."),
-    from_live: bool = typer.Option(False, "--from-live", help="Import the live tailnet."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing site file."),
+    directory: Path = typer.Argument(Path("."), help="Where to create site.yaml, e.g. home."),
+    from_policy: Path | None = typer.Option(
+        None, "--from", help="Import this policy file, e.g. --from policy.hujson."
+    ),
+    from_live: bool = typer.Option(
+        False,
+        "--from-live",
+        help="Import the live tailnet, e.g. --from-live (needs TAILSCALE_API_KEY).",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing site file, e.g. --force."
+    ),
 ) -> None:
-    """Create DIR/site.yaml: a commented starter site, or an import of an existing policy.
+    """Create DIR/site.yaml: a commented starter, or an import of a policy.
 
     Also writes DIR/site.schema.json so editors complete and check the file.
 

@@ -27,6 +27,7 @@ from compiler.cli.app import (
     site_sources,
     stdout_is_terminal,
 )
+from compiler.cli.help import LIVE as LIVE_PANEL
 from compiler.errors import ExitCode, TailgenError, UsageError
 
 if TYPE_CHECKING:
@@ -74,17 +75,23 @@ def desired_snapshot(site: Path) -> Any:
     return read_snapshot(site)
 
 
-@app.command("plan")
+@app.command("plan", rich_help_panel=LIVE_PANEL)
 def plan_command(
     site_arg: Path | None = typer.Argument(
-        None, help="The site file to build (default: site.yaml; or --site).", show_default=False
+        None,
+        help="The site file to build (default: site.yaml; or --site), e.g. site.yaml.",
+        show_default=False,
     ),
-    output: Path | None = typer.Option(None, "--out", "-o", help="Save the plan to this file."),
+    output: Path | None = typer.Option(
+        None, "--out", "-o", help="Save the plan to this file, e.g. -o plan.json."
+    ),
     fmt: PlanFormat = format_option(PlanFormat.TEXT),
     site_opt: Path | None = site_option(),
 ) -> None:
-    """Fetch the live tailnet (policy + ETag, DNS, devices), diff it against what SITE builds,
-    run the control plane's validate, print the plan and optionally save it for `push`.
+    """Diff the live tailnet against SITE, validate, save a plan.
+
+    Fetches the live tailnet (policy + ETag, DNS, devices), diffs it against what SITE builds,
+    runs the control plane's validate, prints the plan and optionally saves it for `push`.
 
     Exit codes: 0 nothing to do, 2 changes, 3 unsafe (push needs --force), 1 error.
 
@@ -187,25 +194,41 @@ def drift_text(drift: list[Any]) -> str:
     return "\nDevice drift (not changed by push):\n" + "".join(f"  {d}\n" for d in drift)
 
 
-@app.command("push")
+@app.command("push", rich_help_panel=LIVE_PANEL)
 def push_command(
-    plan_file: Path = typer.Argument(Path("plan.json"), help="A plan saved by `tailgen plan -o`."),
-    site: Path | None = typer.Option(
-        None, "--site", "-s", help="The site file (default: the plan's).", show_default=False
+    plan_file: Path = typer.Argument(
+        Path("plan.json"), help="A plan saved by `tailgen plan -o`, e.g. plan.json."
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Really write (without it: a dry run)."),
-    force: bool = typer.Option(False, "--force", help="Apply a plan that is unsafe."),
+    site: Path | None = typer.Option(
+        None,
+        "--site",
+        "-s",
+        help="The site file (default: the plan's), e.g. -s site.yaml.",
+        show_default=False,
+    ),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Really write (without it: a dry run), e.g. --yes."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Apply a plan that is unsafe, e.g. --force after review."
+    ),
     replace: bool = typer.Option(
         False,
         "--replace",
         help="On first adoption, replace a hand-written live policy (If-Match the plan's "
-        "ETag instead of ts-default).",
+        "ETag instead of ts-default), e.g. --replace over a policy written in the console.",
     ),
-    backup_dir: Path = typer.Option(Path("backups"), "--backup-dir", help="Where backups go."),
+    backup_dir: Path = typer.Option(
+        Path("backups"),
+        "--backup-dir",
+        help="Where backups go, e.g. --backup-dir ~/tailnet-backups.",
+    ),
     fmt: ResultFormat = format_option(ResultFormat.TEXT),
 ) -> None:
-    """Apply a saved plan: back up the live state, POST the policy with If-Match the plan's
-    ETag, write DNS after checking it is unchanged, then read everything back and verify.
+    """Apply a saved plan: back up, write with If-Match, verify.
+
+    Backs up the live state, POSTs the policy with If-Match the plan's ETag, writes DNS after
+    checking it is unchanged, then reads everything back and verifies it.
 
     Exit codes: 0 applied (or dry run), 3 unsafe (needs --force), 4 the live tailnet changed
     since the plan (nothing written), 1 error.
@@ -323,18 +346,33 @@ def _report(outcome: Outcome, fmt: ResultFormat, stats: dict[str, int]) -> None:
     typer.echo(f"written: {', '.join(written) or 'nothing'}; verified")
 
 
-@app.command("rollback")
+@app.command("rollback", rich_help_panel=LIVE_PANEL)
 def rollback_command(
-    backup: Path | None = typer.Argument(None, help="A backup directory (default: the latest)."),
-    backup_dir: Path = typer.Option(Path("backups"), "--backup-dir", help="Where backups are."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Really write (without it: a dry run)."),
+    backup: Path | None = typer.Argument(
+        None, help="A backup directory (default: the latest), e.g. backups/20261201T120000Z."
+    ),
+    backup_dir: Path = typer.Option(
+        Path("backups"),
+        "--backup-dir",
+        help="Where backups are, e.g. --backup-dir ~/tailnet-backups.",
+    ),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Really write (without it: a dry run), e.g. --yes."
+    ),
     fmt: ResultFormat = format_option(ResultFormat.TEXT),
 ) -> None:
-    """Restore a backup (default: the latest in --backup-dir): the live state is backed up
-    first, the policy is POSTed with If-Match the ETag just read, DNS is compared again right
-    before it is written, and everything is verified.
+    """Restore a backup (default: the latest), guarded like a push.
+
+    The live state is backed up first, the policy is POSTed with If-Match the ETag just read,
+    DNS is compared again right before it is written, and everything is verified.
 
     Exit codes: 0 restored (or dry run), 4 the live tailnet changed meanwhile, 1 error.
+
+    Examples:
+
+      tailgen rollback                  # dry run: what restoring the latest backup changes
+
+      tailgen rollback --yes
     """
     from compiler.remote import backup as backups
     from compiler.remote import push
@@ -366,28 +404,39 @@ def _rollback_preview(saved: Any) -> None:
     typer.echo(render(plan, "text"), nl=False)
 
 
-@app.command("serve-emulator")
+@app.command("serve-emulator", rich_help_panel=LIVE_PANEL)
 def serve_emulator_command(
     port: int = typer.Option(
-        8080, "--port", "-p", min=0, max=65535, help="TCP port on 127.0.0.1 (0: any free)."
+        8080,
+        "--port",
+        "-p",
+        min=0,
+        max=65535,
+        help="TCP port on 127.0.0.1 (0: any free), e.g. --port 8080.",
     ),
-    state: Path | None = typer.Option(None, "--state", help="Keep the tailnet in this JSON file."),
+    state: Path | None = typer.Option(
+        None, "--state", help="Keep the tailnet in this JSON file, e.g. --state tailnet.json."
+    ),
     site: Path | None = typer.Option(
         None,
         "--site",
         "-s",
-        help="Seed devices and users from a site file (default: ./site.yaml).",
+        help="Seed devices and users from a site file (default: ./site.yaml), e.g. -s site.yaml.",
         show_default=False,
     ),
-    devices: Path | None = typer.Option(None, "--devices", help="Seed from a devices JSON file."),
+    devices: Path | None = typer.Option(
+        None, "--devices", help="Seed from a devices JSON file, e.g. --devices devices.json."
+    ),
     fault: list[str] = typer.Option(
         [],
         "--fault",
-        help="Queue a fault: KIND[:OP[:COUNT]] (429, 500, slow, drop, drop-after, edit, edit-dns).",
+        help="Queue a fault: KIND[:OP[:COUNT]] (429, 500, slow, drop, drop-after, edit, edit-dns), "
+        "e.g. --fault 500:setPolicy:2.",
     ),
 ) -> None:
-    """A local emulator of the Tailscale API on loopback, to rehearse plan/push/rollback
-    without a tailnet. Any `tskey-api-…` key and any OAuth client with a `tskey-client-…`
+    """A local Tailscale API emulator, to rehearse a push.
+
+    Rehearses plan/push/rollback without a tailnet. Any `tskey-api-…` key and any OAuth client with a `tskey-client-…`
     secret is accepted with every scope.
 
     Example:
