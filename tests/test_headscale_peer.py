@@ -12,6 +12,7 @@ back between plan and push is refused (exit 4, nothing written).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,13 +122,25 @@ def server(bins: Binaries, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def provider(server: Headscale) -> HeadscaleProvider:
-    site, _ = compiled((REPO / "site.yaml").read_text())
+def provider(server: Headscale, tmp_path_factory: pytest.TempPathFactory) -> HeadscaleProvider:
+    site, text = compiled((REPO / "site.yaml").read_text())
     for name, email in site_users(site):
         server.create_user(name, email)
-    for node in site_nodes(site):  # the policy's tests need their sources to have nodes
-        if node.user is not None:
-            server.create_node(node.user, node.name)
+    users = [name for name, _ in site_users(site)]
+    # headscale tags a node only with tags the stored policy owns: store just the tag owners
+    # (and the groups they name) first; the tests below replace this bootstrap policy.
+    owners = {k: v for k, v in hujson.loads(text).items() if k in ("groups", "tagOwners")}
+    bootstrap = tmp_path_factory.mktemp("bootstrap") / "policy.hujson"
+    bootstrap.write_text(json.dumps(owners))
+    stored = server.set_policy(bootstrap)
+    assert stored.returncode == 0, stored.stderr
+    for node in site_nodes(site):  # the policy's tests need their sources and targets as nodes
+        registered = server.create_node(node.user or users[0], node.name)
+        if node.tags:  # a tagged device: registered by a user, then tagged by the admin CLI
+            tagged = server.run(
+                "nodes", "tag", "-i", str(registered["id"]), "-t", ",".join(node.tags)
+            )
+            assert tagged.returncode == 0, (registered, tagged.stdout, tagged.stderr)
     return HeadscaleProvider("http://127.0.0.1:8080", server.api_key(), server.api_client())
 
 

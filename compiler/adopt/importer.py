@@ -29,6 +29,10 @@ from compiler.site.model import POLICY_SECTIONS
 
 _STEPS: tuple[dict[str, bool], ...] = (
     {},
+    # SSH first on its own: the model gives every ssh rule its tcp:22 grant (to the rule's
+    # destinations at all their addresses), which a hand-written policy often lacks, so an
+    # ssh rule is the likeliest to change access when read into the model.
+    {"ssh": False},
     {"services": False},
     {"services": False, "routes": False},
     {"services": False, "routes": False, "ssh": False},

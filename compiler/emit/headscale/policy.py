@@ -85,7 +85,8 @@ def headscale_policy(ir: PolicyIR, site: Site) -> PolicyIR:
     out = PolicyIR(sections=sections, comments=dict(ir.comments), inlined=set(ir.inlined))
     _filter_entries(out, "nodeAttrs", _supported_attrs)
     untestable = {headscale_user(site.users[key].login) for key in deviceless_users(site)}
-    _filter_entries(out, "tests", lambda t: None if t.get("src") in untestable else t)
+    for section in ("tests", "sshTests"):
+        _filter_entries(out, section, lambda t: None if t.get("src") in untestable else t)
     return out
 
 
