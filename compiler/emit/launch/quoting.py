@@ -7,10 +7,10 @@ the runtime-address placeholder into the target's variable (or refuses it where 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shlex
-from xml.sax.saxutils import escape
 
 from compiler.emit.services.base import RUNTIME_IP
 
@@ -93,7 +93,8 @@ def xml(text: str) -> str:
     """Text inside a plist <string> element."""
     if RUNTIME_IP in text:
         raise ValueError("a runtime address cannot be written into a plist value")
-    return escape(text)
+    # &, <, > only, exactly as xml.sax.saxutils.escape, without the urllib/http/ssl it imports
+    return html.escape(text, quote=False)
 
 
 def compose(word: str) -> str:
