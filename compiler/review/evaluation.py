@@ -26,7 +26,7 @@ from typing import Any
 from compiler import evaluate
 from compiler.evaluate.addrs import V6_BASE, addr_key
 from compiler.evaluate.decision import resolve_sources
-from compiler.evaluate.matrix import Service, default_services
+from compiler.evaluate.matrix import Service, allowed_cells, default_services
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.ports import proto_number
 from compiler.review.canonical import key
@@ -130,11 +130,11 @@ def allowed_pairs(side: Evaluated, who: Mapping[str, str], targets: list[Target]
 
 def _matrix_pairs(side: Evaluated, identities: list[str], targets: list[Target]) -> Iterator[Pair]:
     services = {str(t): Service(str(t), t.host, t.port, proto_number(t.proto)) for t in targets}
-    grid = evaluate.matrix(side.evaluator, None, identities, list(services.values()))
-    for target in targets:
-        for principal in identities:
-            if grid.cell(principal, services[str(target)]).allowed:
-                yield principal, target
+    by_label: dict[str, list[Target]] = {}
+    for t in targets:
+        by_label.setdefault(str(t), []).append(t)
+    for principal, svc in allowed_cells(side.evaluator, None, identities, list(services.values())):
+        yield from ((principal, t) for t in by_label[svc.label])
 
 
 def _allowed(side: Evaluated, src: str, targets: list[Target]) -> Iterator[Target]:
