@@ -29,6 +29,7 @@ from compiler.evaluate.decision import resolve_sources
 from compiler.evaluate.matrix import Service, allowed_cells, default_services
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.ports import proto_number
+from compiler.evaluate.rules import Atom
 from compiler.review.canonical import key
 from compiler.review.universe import Target
 from compiler.site.inventory import inventory_from_site
@@ -122,9 +123,9 @@ def allowed_pairs(side: Evaluated, who: Mapping[str, str], targets: list[Target]
     identities = [p for p, src in who.items() if p == src]
     pairs = set(_matrix_pairs(side, identities, on_devices))
     asked = set(on_devices)
-    for principal, src in who.items():
-        rest = targets if principal not in identities else [t for t in targets if t not in asked]
-        pairs.update((principal, t) for t in _allowed(side, src, rest))
+    others = {p: src for p, src in who.items() if p != src}
+    pairs.update(_allowed(side, others, targets))
+    pairs.update(_allowed(side, who, [t for t in targets if t not in asked], set(others)))
     return pairs
 
 
@@ -137,25 +138,51 @@ def _matrix_pairs(side: Evaluated, identities: list[str], targets: list[Target])
         yield from ((principal, t) for t in by_label[svc.label])
 
 
-def _allowed(side: Evaluated, src: str, targets: list[Target]) -> Iterator[Target]:
-    """The targets `src` may reach: what `evaluate.allowed` answers (every device the source
-    stands for must be allowed), asked through the evaluator's own `resolve_sources` and
-    `matching` without collecting and locating each matching rule, which is what makes
-    `allowed()` too slow for thousands of cells. tests/test_diff_props.py checks the two agree."""
+def _allowed(
+    side: Evaluated, who: Mapping[str, str], targets: list[Target], skip: set[str] | None = None
+) -> Iterator[Pair]:
+    """The (principal, target) pairs of `who` (but `skip`) × `targets` the policy allows:
+    what `evaluate.allowed` answers (every device the source stands for must be allowed),
+    asked through the evaluator's own `resolve_sources`, `reaching` and `admits_from`
+    without collecting and locating each matching rule, which is what makes `allowed()` too
+    slow for thousands of cells. Target by target: its rules are looked up once for every
+    source. tests/test_diff_props.py checks the two agree."""
     ev = side.evaluator
-    sources = [keys for _, keys in resolve_sources(ev, src)]
-    if not sources:
-        return
+    sources = {
+        p: keys
+        for p, src in who.items()
+        if p not in (skip or ()) and (keys := [k for _, k in resolve_sources(ev, src)])
+    }
+    admitted = _Admitted(ev)
     for target in targets:
         d = addr_key(target.address)
-        proto = proto_number(target.proto)
-        if all(_admits(ev, keys, d, target.port, proto) for keys in sources):
-            yield target
+        atoms = ev.reaching(d, target.port, proto_number(target.proto))
+        if not atoms:
+            continue
+        for principal, keys in sources.items():
+            if all(admitted(atoms, k, d) for k in keys):
+                yield principal, target
 
 
-def _admits(ev: evaluate.Evaluator, keys: tuple[int, ...], d: int, port: int, proto: int) -> bool:
-    s = next((k for k in keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
-    return s is not None and bool(ev.matching(s, d, port, proto))
+class _Admitted:
+    """Whether some atom reaching a destination admits a source device (`Evaluator.matching`
+    is not empty), with each atom's answer for an address remembered for this call."""
+
+    def __init__(self, ev: evaluate.Evaluator) -> None:
+        self.ev = ev
+        self.inside: dict[tuple[int, int], bool] = {}  # (atom order, source) → in its sources
+
+    def __call__(self, atoms: tuple[Atom, ...], keys: tuple[int, ...], d: int) -> bool:
+        s = next((k for k in keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
+        return s is not None and any(self._admits(atom, s, d) for atom in atoms)
+
+    def _admits(self, atom: Atom, s: int, d: int) -> bool:
+        if atom.kind == "self":  # depends on the destination too: asked as it is
+            return atom.admits_from(self.ev, s, d)
+        found = self.inside.get((atom.order, s))
+        if found is None:
+            found = self.inside[(atom.order, s)] = atom.admits_from(self.ev, s, d)
+        return found
 
 
 # ---------------------------------------------------------------------------------------------
