@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -145,43 +146,63 @@ def _allowed(
     what `evaluate.allowed` answers (every device the source stands for must be allowed),
     asked through the evaluator's own `resolve_sources`, `reaching` and `admits_from`
     without collecting and locating each matching rule, which is what makes `allowed()` too
-    slow for thousands of cells. Target by target: its rules are looked up once for every
-    source. tests/test_diff_props.py checks the two agree."""
+    slow for thousands of cells. Target by target: its rules are looked up once, and the
+    source addresses each rule admits are listed once per rule (see `_Sources`).
+    tests/test_diff_props.py checks the two agree."""
     ev = side.evaluator
-    sources = {
-        p: keys
-        for p, src in who.items()
-        if p not in (skip or ()) and (keys := [k for _, k in resolve_sources(ev, src)])
-    }
-    admitted = _Admitted(ev)
+    sources = _Sources(ev, {p: src for p, src in who.items() if p not in (skip or ())})
     for target in targets:
         d = addr_key(target.address)
         atoms = ev.reaching(d, target.port, proto_number(target.proto))
-        if not atoms:
-            continue
-        for principal, keys in sources.items():
-            if all(admitted(atoms, k, d) for k in keys):
-                yield principal, target
+        if atoms:
+            yield from ((p, target) for p in sources.admitted(atoms, d))
 
 
-class _Admitted:
-    """Whether some atom reaching a destination admits a source device (`Evaluator.matching`
-    is not empty), with each atom's answer for an address remembered for this call."""
+class _Sources:
+    """The principals' source addresses (each device's first address of a family, as
+    `allowed` picks it), and per atom the ones its sources hold."""
 
-    def __init__(self, ev: evaluate.Evaluator) -> None:
+    def __init__(self, ev: evaluate.Evaluator, who: Mapping[str, str]) -> None:
         self.ev = ev
-        self.inside: dict[tuple[int, int], bool] = {}  # (atom order, source) → in its sources
+        self.keys: dict[bool, dict[str, frozenset[int] | None]] = {False: {}, True: {}}
+        for principal, src in who.items():
+            devices = [keys for _, keys in resolve_sources(ev, src)]
+            if not devices:
+                continue  # stands for nothing: reaches nothing
+            for v6 in (False, True):
+                chosen = [next((k for k in keys if (k >= V6_BASE) == v6), None) for keys in devices]
+                self.keys[v6][principal] = None if None in chosen else frozenset(chosen)  # type: ignore[arg-type]
+        self.sorted = {
+            v6: sorted({k for keys in self.keys[v6].values() if keys for k in keys})
+            for v6 in (False, True)
+        }
+        self._inside: dict[tuple[int, bool], frozenset[int]] = {}
 
-    def __call__(self, atoms: tuple[Atom, ...], keys: tuple[int, ...], d: int) -> bool:
-        s = next((k for k in keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
-        return s is not None and any(self._admits(atom, s, d) for atom in atoms)
+    def admitted(self, atoms: tuple[Atom, ...], d: int) -> Iterator[str]:
+        """The principals every one of whose addresses some atom admits towards `d`."""
+        v6 = d >= V6_BASE
+        covered = frozenset().union(*(self._in(a, v6) for a in atoms if a.kind != "self"))
+        selfish = [a for a in atoms if a.kind == "self"]
+        for principal, keys in self.keys[v6].items():
+            if keys is None:
+                continue
+            if keys <= covered or (
+                selfish and all(self._self(selfish, k, d, covered) for k in keys)
+            ):
+                yield principal
 
-    def _admits(self, atom: Atom, s: int, d: int) -> bool:
-        if atom.kind == "self":  # depends on the destination too: asked as it is
-            return atom.admits_from(self.ev, s, d)
-        found = self.inside.get((atom.order, s))
+    def _self(self, selfish: list[Atom], k: int, d: int, covered: frozenset[int]) -> bool:
+        return k in covered or any(a.admits_from(self.ev, k, d) for a in selfish)
+
+    def _in(self, atom: Atom, v6: bool) -> frozenset[int]:
+        found = self._inside.get((atom.order, v6))
         if found is None:
-            found = self.inside[(atom.order, s)] = atom.admits_from(self.ev, s, d)
+            keys = self.sorted[v6]
+            found = self._inside[(atom.order, v6)] = frozenset(
+                k
+                for lo, hi in atom.src.intervals
+                for k in keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
+            )
         return found
 
 
