@@ -31,7 +31,7 @@ from compiler.evaluate.matrix import Service, allowed_cells, default_services
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.ports import proto_number
 from compiler.evaluate.rules import Atom
-from compiler.review.canonical import key
+from compiler.review.canonical import Keys
 from compiler.review.universe import Target
 from compiler.site.inventory import inventory_from_site
 from compiler.site.model import Site
@@ -241,29 +241,32 @@ def reused_pairs(
 def _changed_destinations(new: Evaluated, old: Evaluated) -> list[Any] | None:
     """The destination address sets of the rules only one side has, or None when the sides
     differ in anything else that decides access."""
-    if new.inventory != old.inventory or _context(new.doc) != _context(old.doc):
+    keys = Keys()  # each rule's key once, though both directions ask for it
+    if new.inventory != old.inventory or _context(new.doc, keys) != _context(old.doc, keys):
         return None
     if not (new.evaluator.policy.has_rule_sections and old.evaluator.policy.has_rule_sections):
         return None
     dsts = []
     for side, other in ((new, old), (old, new)):
-        paths = _unmatched_rules(side.doc, other.doc)
+        paths = _unmatched_rules(side.doc, other.doc, keys)
         dsts += [a.dst for a in side.evaluator.atoms if tuple(a.rule.path[:2]) in paths]
     return dsts
 
 
-def _context(doc: Mapping[str, Any]) -> str:
-    return key({k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS})
+def _context(doc: Mapping[str, Any], keys: Keys) -> str:
+    return keys({k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS})
 
 
-def _unmatched_rules(doc: Mapping[str, Any], other: Mapping[str, Any]) -> set[tuple[str, int]]:
+def _unmatched_rules(
+    doc: Mapping[str, Any], other: Mapping[str, Any], keys: Keys
+) -> set[tuple[str, int]]:
     """(section, index) of each grants/acls entry of `doc` that `other` does not have."""
     found: set[tuple[str, int]] = set()
     for name in RULE_SECTIONS:
         mine, theirs = _section(doc, name), _section(other, name)
-        left = Counter(key(rule) for _, rule in theirs)
+        left = Counter(keys(rule) for _, rule in theirs)
         for (actual, index), rule in mine:
-            k = key(rule)
+            k = keys(rule)
             if left[k] > 0:
                 left[k] -= 1
             else:
