@@ -86,6 +86,10 @@ class Validation:
 class TailscaleClient:
     """One tailnet through the API. Use as a context manager (it owns an httpx.Client)."""
 
+    target = "tailscale"
+    guard = "If-Match"
+    guard_note = ""
+
     def __init__(
         self,
         credentials: Credentials,
@@ -134,6 +138,13 @@ class TailscaleClient:
         self._http.close()
 
     # -- policy ----------------------------------------------------------------------------
+
+    def stored(self, text: str) -> str:
+        """The control plane stores a posted policy in its canonical layout (§1.3)."""
+        return hujson.format(text)
+
+    def etag_for(self, text: str) -> str:
+        return predicted_etag(text)
 
     def get_policy(self) -> PolicyFile:
         """The stored HuJSON (comments and layout as stored) and its ETag."""
