@@ -58,9 +58,7 @@ class Changes:
         return bool(self.count)
 
 
-def compile_text(
-    text: str, filename: str = "site.yaml", target: str | None = None
-) -> BuildResult:
+def compile_text(text: str, filename: str = "site.yaml", target: str | None = None) -> BuildResult:
     """Site text → every artifact (and the manifest). Raises TailgenError on any error.
     `target` (tailscale | headscale) overrides the site's `target:` (`build --target`)."""
     site = loader.load_text(text, filename)

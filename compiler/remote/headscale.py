@@ -101,9 +101,7 @@ class HeadscaleProvider:
         )
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, **kwargs: Any
-    ) -> HeadscaleProvider:
+    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> HeadscaleProvider:
         url, credentials = headscale_from_env(env)
         return cls(url, credentials, **kwargs)
 
