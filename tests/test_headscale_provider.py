@@ -40,7 +40,8 @@ class FakeHeadscale:
     def __init__(self, policy: str | None = None) -> None:
         self.policy = policy
         self.puts = 0
-        self.before_put: str | None = None  # a hand edit landing just before our PUT
+        self.gets = 0
+        self.edit_on_get: tuple[int, str] | None = None  # (nth read, the text someone writes)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.headers["Authorization"] != f"Bearer {KEY}":
@@ -49,6 +50,9 @@ class FakeHeadscale:
         if path == "/api/v1/node":
             return httpx.Response(200, json={"nodes": [NODE]})
         if path == "/api/v1/policy" and method == "GET":
+            self.gets += 1
+            if self.edit_on_get and self.edit_on_get[0] == self.gets:
+                self.policy = self.edit_on_get[1]  # a hand edit landing just before this read
             if self.policy is None:
                 body = {"code": 2, "message": "loading ACL from database: acl policy not found"}
                 return httpx.Response(500, json=body)
@@ -163,6 +167,23 @@ def test_change_between_plan_and_push_is_refused(repo: Path, tmp_path: Path) -> 
         push.push(provider(server), plan, desired, tmp_path, force=True, replace=True)
     assert err.value.exit_code == ExitCode.CONFLICT
     assert server.puts == 0 and not list(tmp_path.iterdir())
+
+
+def test_change_after_the_push_read_is_caught_by_the_providers_re_read(
+    repo: Path, tmp_path: Path
+) -> None:
+    """push's own guard passed (read 1); the edit lands before set_policy's re-read (read 2):
+    the provider refuses with the Tailscale path's 412 error, amended "nothing was written"."""
+    result = headscale_site(repo)
+    desired = desired_snapshot(result.files, result.site, "site.yaml")
+    server = FakeHeadscale('{"grants": []}\n')
+    plan = liveplan.make_plan(provider(server), desired).plan
+    server.gets, server.edit_on_get = 0, (2, '{"grants": [], "hosts": {}}\n')
+    with pytest.raises(LiveChangedError) as err:
+        push.push(provider(server), plan, desired, tmp_path, force=True, replace=True)
+    assert err.value.exit_code == ExitCode.CONFLICT
+    assert "nothing was written" in str(err.value) and WEAKER_THAN_IF_MATCH in str(err.value)
+    assert server.puts == 0 and server.policy == '{"grants": [], "hosts": {}}\n'
 
 
 def test_the_review_names_users_as_headscale_does(repo: Path) -> None:
