@@ -207,8 +207,7 @@ class _Run:
             self._resolve_unknown(live, text, exc)
         self.out.policy_written = True
         guard = f"{self.provider.guard} {self.target.if_match} → {self.out.etag_after}"
-        note = self.provider.guard_note
-        self.step("policy", "ok", f"{guard} ({note})" if note else guard)
+        self.step("policy", "ok", guard)
 
     def _resolve_unknown(self, live: LiveState, text: str, exc: OutcomeUnknown) -> None:
         """The POST's answer was lost: read the policy back; the stored text decides."""
