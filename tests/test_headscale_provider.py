@@ -12,8 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from compiler import build
+from compiler.cli import app
 from compiler.errors import ExitCode, LiveChangedError, RemoteError, UsageError
 from compiler.remote import backup, liveplan, push
 from compiler.remote.credentials import Credentials, headscale_from_env
@@ -131,9 +133,7 @@ def headscale_site(repo: Path) -> build.BuildResult:
     return build.compile_text((repo / "site.yaml").read_text(), "site.yaml", "headscale")
 
 
-def test_shared_plan_and_push_write_the_builds_headscale_policy(
-    repo: Path, tmp_path: Path
-) -> None:
+def test_shared_plan_and_push_write_the_builds_headscale_policy(repo: Path, tmp_path: Path) -> None:
     result = headscale_site(repo)
     desired = desired_snapshot(result.files, result.site, "site.yaml")
     server = FakeHeadscale('{"grants": []}\n')
@@ -224,7 +224,23 @@ def test_a_wrong_key_says_which_variable() -> None:
 
 def test_credentials_need_url_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("compiler.remote.credentials._keyring", lambda name: "")
-    with pytest.raises(UsageError, match="HEADSCALE_URL .* and HEADSCALE_API_KEY"):
+    with pytest.raises(UsageError, match=r"HEADSCALE_URL .* and HEADSCALE_API_KEY"):
         headscale_from_env({"HEADSCALE_URL": URL})
     url, creds = headscale_from_env({"HEADSCALE_URL": URL, "HEADSCALE_API_KEY": KEY})
     assert (url, creds.api_key) == (URL, KEY) and KEY not in repr(creds)
+
+
+def test_plan_without_credentials_names_both_variables(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A headscale site selects the headscale provider; without its credentials: one line
+    naming the variables, exit 1, no traceback."""
+    for name in ("HEADSCALE_URL", "HEADSCALE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    site = tmp_path / "site.yaml"
+    site.write_text("target: headscale\n" + (repo / "site.yaml").read_text())
+    result = CliRunner().invoke(app, ["plan", str(site)])
+    assert result.exit_code == ExitCode.ERROR
+    lines = [line for line in result.output.splitlines() if "HEADSCALE_URL" in line]
+    assert len(lines) == 1 and "HEADSCALE_API_KEY" in lines[0]
+    assert result.exception is None or isinstance(result.exception, SystemExit)
