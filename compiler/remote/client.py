@@ -13,7 +13,7 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -83,7 +83,22 @@ class Validation:
         return not self.message and not self.data
 
 
-class TailscaleClient:
+class OwnsHttp:
+    """A client that owns an httpx.Client (`_http`): use it as a context manager."""
+
+    _http: httpx.Client
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class TailscaleClient(OwnsHttp):
     """One tailnet through the API. Use as a context manager (it owns an httpx.Client)."""
 
     target = "tailscale"
@@ -127,15 +142,6 @@ class TailscaleClient:
         base = env.get(BASE_URL, "") or DEFAULT_BASE_URL
         tailnet = env.get(TAILNET, "") or default_tailnet or "-"
         return cls(from_env(env), base, tailnet, **kwargs)
-
-    def __enter__(self) -> TailscaleClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     # -- policy ----------------------------------------------------------------------------
 

@@ -38,7 +38,14 @@ from compiler.emit.headscale import DNS as HEADSCALE_DNS
 from compiler.emit.headscale import POLICY as HEADSCALE_POLICY
 from compiler.emit.headscale.users import headscale_user
 from compiler.errors import RemoteError, TailgenError
-from compiler.remote.client import TS_DEFAULT, PolicyFile, Stats, Validation, quote_etag
+from compiler.remote.client import (
+    TS_DEFAULT,
+    OwnsHttp,
+    PolicyFile,
+    Stats,
+    Validation,
+    quote_etag,
+)
 from compiler.remote.credentials import (
     HEADSCALE_API_KEY,
     HEADSCALE_URL,
@@ -76,7 +83,7 @@ def etag_of(text: str) -> str:
     return '"' + version_of(text) + '"'
 
 
-class HeadscaleProvider:
+class HeadscaleProvider(OwnsHttp):
     """One headscale server through its API. Use as a context manager (it owns an httpx
     client)."""
 
@@ -104,15 +111,6 @@ class HeadscaleProvider:
     def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> HeadscaleProvider:
         url, credentials = headscale_from_env(env)
         return cls(url, credentials, **kwargs)
-
-    def __enter__(self) -> HeadscaleProvider:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     # -- policy ----------------------------------------------------------------------------
 
