@@ -7,7 +7,10 @@ with `target: headscale`, with the policy's tests and without them (`tests` and 
 removed from both files): the median wall seconds and the CPU seconds (user + system of the
 child process, which the neighbours on a loaded machine do not inflate) of
 
-- `tailgen validate POLICY --site site.yaml`: our offline check (policy rules, then the tests);
+- `tailgen validate POLICY --inventory inventory.json`: our offline check (policy rules, then
+  the tests) against the site's users and devices (`inventory_from_site`), run where no
+  site.yaml is, so it checks the policy only, as headscale does (with `--site` it would compile
+  the site first, self-check and its tests included, whatever the policy);
 - `headscale policy check -f headscale/policy.hujson` offline
   (`--bypass-grpc-and-access-database-directly`, a database holding the site's users and
   nodes, so headscale runs the tests too).
@@ -18,7 +21,7 @@ headscale's check grows steeply with tests (it re-parses every rule's sources fo
 assertion: 962 s at 1,000 devices when issue 20 measured it), so each headscale run is cut at
 `--peer-limit` seconds: the row then says `>N` and the ratio is a lower bound (`>R`); a case
 whose smaller size already hit the limit is not run at all (`not run`), since it could only
-take longer. A headscale run slower than `--slow` seconds is not repeated. headscale comes from
+take longer. A run (either side) slower than `--slow` seconds is not repeated. headscale comes from
 the peer cache (scripts/build-peers.sh); when it is not built, the peer column is skipped with
 a message. The default run takes a few minutes.
 """
@@ -46,6 +49,11 @@ from compiler import hujson  # noqa: E402
 from compiler.build import BuildResult, compile_text, write  # noqa: E402
 
 TEST_SECTIONS = ("tests", "sshTests")
+# `python -m compiler` from another directory must still import this checkout.
+CHILD_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+}
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,15 @@ class Timing:
         return self.wall == float("inf")
 
 
-def run_once(cmd: Sequence[str], limit: float | None) -> tuple[float, float, bool]:
+def run_once(
+    cmd: Sequence[str], limit: float | None, cwd: Path | None = None
+) -> tuple[float, float, bool]:
     """(wall, cpu, finished) of one child process; killed at `limit` seconds."""
     before = os.times()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=CHILD_ENV
+    )
     try:
         out, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
@@ -82,12 +94,18 @@ def _child_cpu(before: os.times_result) -> float:
     )
 
 
-def timed(cmd: Sequence[str], repeat: int, limit: float | None = None, slow: float = 1e9) -> Timing:
+def timed(
+    cmd: Sequence[str],
+    repeat: int,
+    limit: float | None = None,
+    slow: float = 1e9,
+    cwd: Path | None = None,
+) -> Timing:
     """Medians over `repeat` runs; stops repeating after a run slower than `slow` seconds, and
     reports `inf` wall time when a run hit `limit`."""
     walls, cpus = [], []
     for _ in range(repeat):
-        wall, cpu, finished = run_once(cmd, limit)
+        wall, cpu, finished = run_once(cmd, limit, cwd)
         if not finished:
             return Timing(float("inf"), cpu)
         walls.append(wall)
@@ -98,10 +116,13 @@ def timed(cmd: Sequence[str], repeat: int, limit: float | None = None, slow: flo
 
 
 def prepare(text: str, where: Path) -> BuildResult:
-    where.mkdir(parents=True)
-    (where / "site.yaml").write_text(text)
+    """The site built into WHERE/out, and its inventory as WHERE/inventory.json."""
+    from compiler.evaluate.site_view import inventory_from_site
+
+    (where / "cwd").mkdir(parents=True)
     result = compile_text(text, "site.yaml")
     write(result, where / "out")
+    (where / "inventory.json").write_text(json.dumps(inventory_from_site(result.site)))
     return result
 
 
@@ -115,9 +136,12 @@ def without_tests(policy: Path) -> Path:
     return copy
 
 
-def ours(where: Path, policy: Path, repeat: int) -> Timing:
+def ours(where: Path, policy: Path, repeat: int, slow: float) -> Timing:
+    """`tailgen validate` from a directory holding no site.yaml: the policy only."""
     cmd = [sys.executable, "-m", "compiler", "validate", str(policy)]
-    return timed([*cmd, "--site", str(where / "site.yaml")], repeat)
+    return timed(
+        [*cmd, "--inventory", str(where / "inventory.json")], repeat, slow=slow, cwd=where / "cwd"
+    )
 
 
 class Peer:
@@ -156,8 +180,8 @@ def ratio(peer: Timing | None, mine: Timing, limit: float, cpu: bool = False) ->
     if peer.cut:
         bound = (peer.cpu if cpu else limit) / max(mine_s, 1e-9)
         return f">{bound:.0f}x"
-    peer_s = peer.cpu if cpu else peer.wall
-    return f"{peer_s / max(mine_s, 1e-9):.1f}x"
+    value = (peer.cpu if cpu else peer.wall) / max(mine_s, 1e-9)
+    return f"{value:.2f}x" if value < 10 else f"{value:.0f}x"
 
 
 HEADER = (
@@ -207,7 +231,7 @@ def measure(label: str, text: str, where: Path, run: Run) -> bool:
         policy, theirs_file = where / "out/policy.hujson", where / "out/headscale/policy.hujson"
         if not tests:
             policy, theirs_file = without_tests(policy), without_tests(theirs_file)
-        mine = ours(where, policy, run.repeat)
+        mine = ours(where, policy, run.repeat, run.slow)
         theirs: Timing | None = None
         if tests in run.cut_at:
             peer_text = "not run"
@@ -228,7 +252,7 @@ def main() -> None:
         "--peer-limit", type=float, default=60, help="seconds per headscale run before it is cut"
     )
     parser.add_argument(
-        "--slow", type=float, default=5, help="a headscale run slower than this is not repeated"
+        "--slow", type=float, default=5, help="a run slower than this (seconds) is not repeated"
     )
     args = parser.parse_args()
     cases = [("example", (ROOT / "site.yaml").read_text())]

@@ -146,7 +146,7 @@ def plan_command(
 
       tailgen plan -o plan.json
 
-      export HEADSCALE_URL=http://127.0.0.1:8080 HEADSCALE_API_KEY=…   # target: headscale
+      export HEADSCALE_URL=http://127.0.0.1:8080 HEADSCALE_API_KEY=…
 
       tailgen plan --format markdown > plan.md
     """
