@@ -1,8 +1,8 @@
 """The headscale provider behind the one `Provider` interface, over an in-memory transport
 shaped like headscale v0.29's API (answers copied from a real v0.29.2 server; the real server
-is driven through the CLI in test_headscale_peer.py): the shared plan/push path works on it, a change between
-plan and push is refused with the Tailscale path's `PreconditionFailed` (exit 4) and nothing
-written, nodes read as devices, DNS is left alone, and the API key never shows."""
+is driven through the CLI in test_headscale_peer.py): the shared plan/push path works on it, a
+change between plan and push is refused with the Tailscale path's `PreconditionFailed` (exit
+4) and nothing written, nodes read as devices, DNS is left alone, the key never shows."""
 
 from __future__ import annotations
 
