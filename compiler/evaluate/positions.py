@@ -54,46 +54,45 @@ class _Scanner:
         self.pending: list[str] = []
         self.out = Positions()
 
-    def _position(self) -> tuple[int, int]:
-        """1-based line and column of offset `i` (columns count characters)."""
-        line = bisect_left(self.breaks, self.i)
-        return line + 1, self.i - (self.breaks[line - 1] if line else -1)
-
     def _skip_ws(self) -> None:
         text = self.text
-        while True:
-            end = _BLANK.match(text, self.i).end()  # type: ignore[union-attr]
-            self.i = end
+        end = _BLANK.match(text, self.i).end()  # type: ignore[union-attr]
+        while text.startswith("/", end):  # comments are rare between values: looked at here
             if text.startswith("//", end):
                 stop = text.find("\n", end)
                 stop = len(text) if stop < 0 else stop
                 self.pending.append(text[end + 2 : stop].strip())
-                self.i = stop
             elif text.startswith("/*", end):
                 stop = text.find("*/", end + 2)
                 stop = len(text) if stop < 0 else stop + 2
                 self.pending.append(text[end + 2 : stop - 2].strip())
-                self.i = stop
             else:
-                return
+                break
+            end = _BLANK.match(text, stop).end()  # type: ignore[union-attr]
+        self.i = end
 
-    def value(self, path: Path) -> None:
-        self._skip_ws()
-        self.out.where[path] = self._position()
+    def value(self, path: Path, skipped: bool = False) -> None:
+        """Record the value at `i` (after blanks and comments, unless the caller `skipped`
+        them already) and move past it. Its line is found from the line breaks before it."""
+        if not skipped:
+            self._skip_ws()
+        i, text = self.i, self.text
+        line = bisect_left(self.breaks, i)
+        self.out.where[path] = (line + 1, i - (self.breaks[line - 1] if line else -1))
         if self.pending:
             self.out.comments[path] = self.pending
             self.pending = []
-        if self.i >= len(self.text):
+        if i >= len(text):
             return
-        ch = self.text[self.i]
+        ch = text[i]
         if ch == "{":
             self._object(path)
         elif ch == "[":
             self._array(path)
         elif ch == '"':
-            self.i = _STRING.match(self.text, self.i).end()  # type: ignore[union-attr]
+            self.i = _STRING.match(text, i).end()  # type: ignore[union-attr]
         else:
-            self.i = _SCALAR.match(self.text, self.i).end()  # type: ignore[union-attr]
+            self.i = _SCALAR.match(text, i).end()  # type: ignore[union-attr]
 
     def _object(self, path: Path) -> None:
         self.i += 1
@@ -115,7 +114,7 @@ class _Scanner:
             if self.i >= len(self.text) or self.text[self.i] == "]":
                 self.i = min(self.i + 1, len(self.text))
                 return
-            self.value((*path, index))
+            self.value((*path, index), skipped=True)
             index += 1
 
     def _string(self) -> str:
