@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Protocol
 
 from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
@@ -313,10 +314,11 @@ class _Rows:
         found = self._in_atom.get((atom.order, v6))
         if found is None:
             keys = self.keys[v6]
-            found = [
-                k
-                for lo, hi in atom.src.intervals
-                for k in keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
-            ]
+            found = list(
+                chain.from_iterable(
+                    keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
+                    for lo, hi in atom.src.intervals
+                )
+            )
             self._in_atom[(atom.order, v6)] = found
         return found

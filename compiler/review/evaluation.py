@@ -198,10 +198,11 @@ class _Sources:
         found = self._inside.get((atom.order, v6))
         if found is None:
             keys = self.sorted[v6]
-            found = self._inside[(atom.order, v6)] = frozenset(
-                k
-                for lo, hi in atom.src.intervals
-                for k in keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
+            found = self._inside[(atom.order, v6)] = frozenset().union(
+                *(
+                    keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
+                    for lo, hi in atom.src.intervals
+                )
             )
         return found
 
@@ -232,10 +233,14 @@ def reused_pairs(
     ask = [
         t
         for t, before in targets
-        if before.address != t.address or any(addr_key(t.address) in d for d in changed)
+        if before.address != t.address or _held(addr_key(t.address), changed)
     ]
     asked = set(ask)
     return {pair for pair in old_pairs if pair[1] not in asked}, ask
+
+
+def _held(key: int, sets: list[Any]) -> bool:
+    return any(key in dst for dst in sets)
 
 
 def _changed_destinations(new: Evaluated, old: Evaluated) -> list[Any] | None:
