@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from test_evaluate_props import Dev, policies, tailnets, topology
 
 from compiler.evaluate import allowed, evaluator
-from compiler.evaluate.addrs import is_ip_or_cidr
-from compiler.evaluate.matrix import Matrix, Service, allowed_cells, matrix_stream
+from compiler.evaluate.addrs import AddrSet, is_ip_or_cidr
+from compiler.evaluate.matrix import Matrix, Service, allowed_cells, keys_within, matrix_stream
 from compiler.evaluate.render import matrix_csv, matrix_json, matrix_text, write_matrix_json
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -77,6 +77,17 @@ def test_allowed_cells_are_what_allowed_says(
     }
     found = [(p, s.label) for p, s in allowed_cells(ev, None, rows, columns)]
     assert set(found) == expected
+
+
+@given(
+    st.lists(st.integers(0, 60), unique=True).map(sorted),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8)), max_size=12),
+)
+def test_keys_within_is_membership(keys: list[int], spans: list[tuple[int, int]]) -> None:
+    addrs = AddrSet.of((lo, lo + n) for lo, n in spans)
+    assert keys_within(keys, addrs) == [
+        k for k in keys if any(lo <= k <= hi for lo, hi in addrs.intervals)
+    ]
 
 
 @SETTINGS

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Protocol
 
-from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
+from compiler.evaluate.addrs import V6_BASE, AddrSet, addr_key, is_ip_or_cidr
 from compiler.evaluate.decision import evaluator, match_of, with_stand_in
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import Policy
@@ -313,12 +313,18 @@ class _Rows:
             return [s for s in mine if atom.admits_from(self.ev, s, d)]
         found = self._in_atom.get((atom.order, v6))
         if found is None:
-            keys = self.keys[v6]
-            found = list(
-                chain.from_iterable(
-                    keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
-                    for lo, hi in atom.src.intervals
-                )
-            )
-            self._in_atom[(atom.order, v6)] = found
+            found = self._in_atom[(atom.order, v6)] = keys_within(self.keys[v6], atom.src)
         return found
+
+
+def keys_within(keys: list[int], addrs: AddrSet) -> list[int]:
+    """The sorted `keys` that `addrs` holds, walking whichever is shorter: sources are often
+    hundreds of one-address intervals (a group's devices) against a few addresses asked about,
+    or a few wide intervals against thousands."""
+    if len(keys) < len(addrs.intervals):
+        return [k for k in keys if k in addrs]
+    return list(
+        chain.from_iterable(
+            keys[bisect_left(keys, lo) : bisect_right(keys, hi)] for lo, hi in addrs.intervals
+        )
+    )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any
 from compiler import evaluate
 from compiler.evaluate.addrs import V6_BASE, addr_key
 from compiler.evaluate.decision import resolve_sources
-from compiler.evaluate.matrix import Service, allowed_cells, default_services
+from compiler.evaluate.matrix import Service, allowed_cells, default_services, keys_within
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.ports import proto_number
 from compiler.evaluate.rules import Atom
@@ -197,13 +196,8 @@ class _Sources:
     def _in(self, atom: Atom, v6: bool) -> frozenset[int]:
         found = self._inside.get((atom.order, v6))
         if found is None:
-            keys = self.sorted[v6]
-            found = self._inside[(atom.order, v6)] = frozenset().union(
-                *(
-                    keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
-                    for lo, hi in atom.src.intervals
-                )
-            )
+            found = frozenset(keys_within(self.sorted[v6], atom.src))
+            self._inside[(atom.order, v6)] = found
         return found
 
 
