@@ -42,9 +42,27 @@ class Source:
 
     keys: tuple[int, ...]
 
-    def key_like(self, d: int) -> int | None:
-        """The source address of the same family as destination `d`."""
-        return next((k for k in self.keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
+
+@dataclass(frozen=True)
+class FamilyKeys:
+    """A test source's devices as the address each has in either family: a flow to an IPv4
+    destination is asked from each device's first IPv4 address (devices with none are left
+    out), one to an IPv6 destination from its first IPv6 address."""
+
+    v4: frozenset[int]
+    v6: frozenset[int]
+
+    @classmethod
+    def of(cls, sources: list[Source]) -> FamilyKeys:
+        v4 = (next((k for k in s.keys if k < V6_BASE), None) for s in sources)
+        v6 = (next((k for k in s.keys if k >= V6_BASE), None) for s in sources)
+        return cls(
+            frozenset(k for k in v4 if k is not None), frozenset(k for k in v6 if k is not None)
+        )
+
+    def like(self, d: int) -> frozenset[int]:
+        """The source addresses of the same family as destination `d`."""
+        return self.v6 if d >= V6_BASE else self.v4
 
 
 @dataclass
@@ -52,6 +70,8 @@ class TestRunner:
     ev: Evaluator
     _ssh_cache: dict[str, Any] = field(default_factory=dict)
     _dst_cache: dict[str, list[int] | None] = field(default_factory=dict)
+    _family_cache: dict[str, FamilyKeys | None] = field(default_factory=dict)
+    _entry_cache: dict[str, tuple[list[int], int] | None] = field(default_factory=dict)
 
     @property
     def policy(self) -> Policy:
@@ -87,7 +107,7 @@ class TestRunner:
             return list(inv.devices_of.get(login, ())) if login in inv.user_by_login else None
         return None
 
-    def destinations(self, host: str, sources: list[Source]) -> list[int] | None:
+    def destinations(self, host: str) -> list[int] | None:
         """Addresses a test destination names (None: not a valid test destination).
 
         Remembered per host for this run: the generated tests name each service's device
@@ -108,59 +128,57 @@ class TestRunner:
             return None
         return [k for d in devices for k in d.keys]
 
-    def allowed(self, sources: list[Source], dsts: list[int], port: int, protos: list[int]) -> bool:
-        """Whether *every* source reaches *every* destination (on any candidate protocol)."""
-        for src in sources:
-            for d in dsts:
-                s = src.key_like(d)
-                if s is None:
-                    continue
-                if not any(self.ev.matching(s, d, port, p) for p in protos):
-                    return False
-        return True
-
-    def denied(self, sources: list[Source], dsts: list[int], port: int, protos: list[int]) -> bool:
-        for src in sources:
-            for d in dsts:
-                s = src.key_like(d)
-                if s is not None and any(self.ev.matching(s, d, port, p) for p in protos):
-                    return False
-        return True
+    def family_keys(self, src: str) -> FamilyKeys | None:
+        """Each source device's address per family (None: `src` names nothing), kept per
+        `src` for this run: a principal's tests (one per protocol) share their sources."""
+        if src not in self._family_cache:
+            sources = self.sources(src) if src else None
+            self._family_cache[src] = None if sources is None else FamilyKeys.of(sources)
+        return self._family_cache[src]
 
     def run_net(self, test: NetTest) -> TestFailure | None:
         errors = self._net_errors(test)
         return TestFailure(test.src, errors, test.path) if errors else None
 
     def _net_errors(self, test: NetTest) -> list[str]:
-        sources = self.sources(test.src) if test.src else None
-        if sources is None:
+        keys = self.family_keys(test.src)
+        if keys is None:
             return [f'src "{test.src}": unknown or invalid test source']
         if not test.accept and not test.deny:
             return ["test has neither accept nor deny"]
         try:
-            protos = [parse_proto(test.proto)] if test.proto else [TCP, UDP]
+            protos = (parse_proto(test.proto),) if test.proto else (TCP, UDP)
         except PortError as err:
             return [str(err)]
-        errors = [e for ref in test.accept for e in self._entry(ref.text, sources, protos, True)]
-        errors += [e for ref in test.deny for e in self._entry(ref.text, sources, protos, False)]
+        errors = [e for ref in test.accept if (e := self._entry(ref.text, keys, protos, True))]
+        errors += [e for ref in test.deny if (e := self._entry(ref.text, keys, protos, False))]
         return errors
 
-    def _entry(self, text: str, sources: list[Source], protos: list[int], want: bool) -> list[str]:
-        host, sep, port_text = text.rpartition(":")
-        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-        dsts = self.destinations(host, sources) if sep else None
-        if dsts is None or not port_text.isdigit() or int(port_text) > 65535:
-            return [f'address "{text}": invalid test destination']
-        port = int(port_text)
-        ok = (
-            self.allowed(sources, dsts, port, protos)
-            if want
-            else self.denied(sources, dsts, port, protos)
-        )
-        if ok:
-            return []
+    def _entry(self, text: str, keys: FamilyKeys, protos: tuple[int, ...], want: bool) -> str:
+        """The entry's error ("" when it holds): with `want`, every source must reach every
+        destination address (on any of `protos`); without, none may reach any."""
+        target = self.entry_target(text)
+        if target is None:
+            return f'address "{text}": invalid test destination'
+        dsts, port = target
+        admitted = [(self.ev.admitted(d, port, protos), keys.like(d)) for d in dsts]
+        if want and all(a.covers(ks) for a, ks in admitted):
+            return ""
+        if not want and not any(a.meets(ks) for a, ks in admitted):
+            return ""
         wanted, got = ("Accept", "Drop") if want else ("Drop", "Accept")
-        return [f'address "{text}": want: {wanted}, got: {got}']
+        return f'address "{text}": want: {wanted}, got: {got}'
+
+    def entry_target(self, text: str) -> tuple[list[int], int] | None:
+        """An entry's destination addresses and port (None: not a valid test destination),
+        kept per entry text for this run: every principal's tests name the same services."""
+        if text not in self._entry_cache:
+            host, sep, port_text = text.rpartition(":")
+            host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+            dsts = self.destinations(host) if sep else None
+            valid = dsts is not None and port_text.isdigit() and int(port_text) <= 65535
+            self._entry_cache[text] = (dsts, int(port_text)) if valid and dsts is not None else None
+        return self._entry_cache[text]
 
     def run_ssh(self, test: SshTest) -> TestFailure | None:
         errors = self._ssh_errors(test)
