@@ -13,6 +13,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 V6_BASE = 1 << 33
 """Offset of the IPv6 family on the shared line (any value above 2**32 works)."""
@@ -76,13 +77,28 @@ class AddrSet:
 
     @classmethod
     def of(cls, items: Iterable[Interval]) -> AddrSet:
-        merged: list[list[int]] = []
-        for lo, hi in sorted(items):
-            if merged and lo <= merged[-1][1] + 1 and _same_family(merged[-1][1], lo):
-                merged[-1][1] = max(merged[-1][1], hi)
+        ordered = iter(sorted(items))
+        first = next(ordered, None)
+        if first is None:
+            return cls()
+        merged: list[Interval] = []
+        lo, hi = first
+        for next_lo, next_hi in ordered:
+            if next_lo <= hi + 1 and (hi >= V6_BASE) == (next_lo >= V6_BASE):
+                hi = max(hi, next_hi)
             else:
-                merged.append([lo, hi])
-        return cls(tuple((lo, hi) for lo, hi in merged))
+                merged.append((lo, hi))
+                lo, hi = next_lo, next_hi
+        merged.append((lo, hi))
+        return cls(tuple(merged))
+
+    @classmethod
+    def union(cls, sets: Iterable[AddrSet]) -> AddrSet:
+        """The union of many sets in one merge (`a | b | c …` merges once per operator)."""
+        distinct = list({id(s): s for s in sets if s.intervals}.values())
+        if len(distinct) <= 1:
+            return distinct[0] if distinct else cls()
+        return cls.of(iv for s in distinct for iv in s.intervals)
 
     @classmethod
     def parse(cls, *texts: str) -> AddrSet:
@@ -107,9 +123,14 @@ class AddrSet:
     def __and__(self, other: AddrSet) -> AddrSet:
         return self - (self - other)
 
+    @cached_property
+    def _starts(self) -> tuple[int, ...]:
+        """The intervals' first keys, to bisect with plain integer comparisons."""
+        return tuple(lo for lo, _ in self.intervals)
+
     def __contains__(self, key: int) -> bool:
-        i = bisect.bisect_right(self.intervals, (key, V6_MAX + 1)) - 1
-        return i >= 0 and self.intervals[i][0] <= key <= self.intervals[i][1]
+        i = bisect.bisect_right(self._starts, key) - 1
+        return i >= 0 and key <= self.intervals[i][1]
 
     def overlaps(self, other: AddrSet) -> bool:
         return bool(self & other)
@@ -120,15 +141,20 @@ class AddrSet:
     def size(self) -> int:
         return sum(hi - lo + 1 for lo, hi in self.intervals)
 
+    def size_at_most(self, limit: int) -> bool:
+        """`size() <= limit`, stopping as soon as the answer is known (large sets are long)."""
+        total = 0
+        for lo, hi in self.intervals:
+            total += hi - lo + 1
+            if total > limit:
+                return False
+        return True
+
     def first_keys(self) -> Iterator[int]:
         return (lo for lo, _ in self.intervals)
 
     def __str__(self) -> str:
         return ", ".join(format_interval(iv) for iv in self.intervals)
-
-
-def _same_family(a: int, b: int) -> bool:
-    return (a >= V6_BASE) == (b >= V6_BASE)
 
 
 def _cut(lo: int, hi: int, holes: tuple[Interval, ...]) -> Iterator[Interval]:

@@ -81,13 +81,21 @@ class Admitted:
 
     keys: frozenset[int]
     wide: AddrSet
+    _covered: dict[frozenset[int], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def __contains__(self, s: int) -> bool:
         return s in self.keys or (bool(self.wide) and s in self.wide)
 
     def covers(self, sources: frozenset[int]) -> bool:
-        """Every one of `sources` is admitted."""
-        return sources <= self.keys or all(s in self for s in sources)
+        """Every one of `sources` is admitted. Answers against the intervals are kept: the
+        evaluator hands out one Admitted per distinct union, and a principal's tests ask the
+        same union about the same devices once per destination sharing it (e.g. DNS)."""
+        if sources <= self.keys:
+            return True
+        found = self._covered.get(sources)
+        if found is None:
+            found = self._covered[sources] = all(s in self for s in sources)
+        return found
 
     def meets(self, sources: frozenset[int]) -> bool:
         """At least one of `sources` is admitted."""
@@ -108,11 +116,13 @@ class Evaluator:
     wide: list[int] = field(init=False)
     _reaching: dict[tuple[int, int, int], tuple[Atom, ...]] = field(init=False, repr=False)
     _admitted: dict[tuple[int, int, tuple[int, ...]], Admitted] = field(init=False, repr=False)
+    _distinct: dict[Admitted, Admitted] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.policy, self.inventory)
         self.atoms = list(self._build_atoms())
         self.exact, self.wide, self._reaching, self._admitted = {}, [], {}, {}
+        self._distinct = {}
         for i, atom in enumerate(self.atoms):
             self._index(i, atom)
 
@@ -132,10 +142,7 @@ class Evaluator:
                     order += 1
 
     def _rule_sources(self, rule: NetRule) -> AddrSet:
-        src = AddrSet()
-        for ref in rule.srcs:
-            if ref.text != SELF:
-                src = src | self.resolver.src(ref.text)
+        src = AddrSet.union(self.resolver.src(r.text) for r in rule.srcs if r.text != SELF)
         posture = rule.src_posture if rule.src_posture is not None else ()
         posture = posture or self.policy.default_src_posture
         return self.resolver.with_posture(src, posture)
@@ -148,7 +155,7 @@ class Evaluator:
         return "addr", self.resolver.dst(selector)
 
     def _index(self, i: int, atom: Atom) -> None:
-        if atom.dst.size() > EXACT_LIMIT:
+        if not atom.dst.size_at_most(EXACT_LIMIT):
             self.wide.append(i)
             return
         for lo, hi in atom.dst.intervals:
@@ -204,7 +211,8 @@ class Evaluator:
         key = (d, port, protos)
         found = self._admitted.get(key)
         if found is None:
-            found = self._admitted[key] = self._admitted_for(d, port, protos)
+            union = self._admitted_for(d, port, protos)
+            found = self._admitted[key] = self._distinct.setdefault(union, union)
         return found
 
     def _admitted_for(self, d: int, port: int, protos: tuple[int, ...]) -> Admitted:
@@ -213,12 +221,12 @@ class Evaluator:
         for proto in protos:
             for atom in self.reaching(d, port, proto):
                 (own if atom.kind == "self" else plain).append(atom.src)
-        wide = AddrSet.of(iv for src in plain for iv in src.intervals)
+        wide = AddrSet.union(plain)
         keys: set[int] = set()
         owner = self._owner_by_key.get(d)
         if own and owner is not None:
             keys = {k for k in self._keys_by_owner[owner] if any(k in src for src in own)}
-        if wide.size() <= EXACT_LIMIT:
+        if wide.size_at_most(EXACT_LIMIT):
             keys.update(k for lo, hi in wide.intervals for k in range(lo, hi + 1))
             wide = AddrSet()
         return Admitted(frozenset(keys), wide)
