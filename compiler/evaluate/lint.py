@@ -173,19 +173,19 @@ def lint_vacuous_tests(ctx: LintCtx) -> Iterator[Problem]:
     """Tests that cannot fail: repeated entries, and entries whose sources cannot connect."""
     seen: set[tuple[str, str, str, str]] = set()
     for test in ctx.policy.tests:
-        for verdict, refs in (("accept", test.accept), ("deny", test.deny)):
-            for ref in refs:
-                key = (test.src, test.proto, verdict, ref.text)
+        for verdict, entries in (("accept", test.accept), ("deny", test.deny)):
+            for n, text in enumerate(entries.texts):
+                key = (test.src, test.proto, verdict, text)
                 if key in seen:
                     yield ctx.warn(
                         "test-duplicate",
-                        f"test {verdict} {ref.text} from {test.src} is repeated",
-                        ref.path,
+                        f"test {verdict} {text} from {test.src} is repeated",
+                        entries.path(n),
                     )
                 seen.add(key)
-                if verdict == "deny" and _no_comparable_source(ctx, test.src, ref.text):
-                    message = f"deny {ref.text} from {test.src} can never fail (no source of that address family)"
-                    yield ctx.warn("test-vacuous", message, ref.path)
+                if verdict == "deny" and _no_comparable_source(ctx, test.src, text):
+                    message = f"deny {text} from {test.src} can never fail (no source of that address family)"
+                    yield ctx.warn("test-vacuous", message, entries.path(n))
 
 
 def _no_comparable_source(ctx: LintCtx, src: str, entry: str) -> bool:

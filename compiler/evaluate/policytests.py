@@ -150,8 +150,8 @@ class TestRunner:
             protos = (parse_proto(test.proto),) if test.proto else (TCP, UDP)
         except PortError as err:
             return [str(err)]
-        errors = [e for ref in test.accept if (e := self._entry(ref.text, keys, protos, True))]
-        errors += [e for ref in test.deny if (e := self._entry(ref.text, keys, protos, False))]
+        errors = [e for t in test.accept.texts if (e := self._entry(t, keys, protos, True))]
+        errors += [e for t in test.deny.texts if (e := self._entry(t, keys, protos, False))]
         return errors
 
     def _entry(self, text: str, keys: FamilyKeys, protos: tuple[int, ...], want: bool) -> str:
