@@ -89,22 +89,25 @@ class Mentions:
     @classmethod
     def of(cls, text: str, longest: int) -> Mentions:
         pieces = text.split('"')
-        before = {p[:i] for p in pieces[1:] for i in _positions(p, ":", longest)}
-        after = {p[len(p) - i :] for p in pieces[:-1] for i in _positions(p[::-1], " ", longest)}
+        before: set[str] = set()
+        for piece in set(pieces[1:]):
+            i = piece.find(":", 0, longest + 1)
+            while i != -1:
+                before.add(piece[:i])
+                i = piece.find(":", i + 1, longest + 1)
+        after: set[str] = set()
+        for piece in set(pieces[:-1]):
+            start = max(len(piece) - 1 - longest, 0)
+            i = piece.rfind(" ", start)
+            while i != -1:
+                after.add(piece[i + 1 :])
+                i = piece.rfind(" ", start, i)
         return cls(text, frozenset(pieces[1:-1]), frozenset(before), frozenset(after))
 
     def used(self, name: str) -> bool:
         if '"' in name:
             return _used(name, self.text)
         return name in self.whole or name in self.before_colon or name in self.after_space
-
-
-def _positions(text: str, char: str, limit: int) -> Iterator[int]:
-    """Where `char` is in `text`, up to index `limit`."""
-    i = text.find(char, 0, limit + 1)
-    while i != -1:
-        yield i
-        i = text.find(char, i + 1, limit + 1)
 
 
 def lint_unused_groups(ctx: LintCtx) -> Iterator[Problem]:
