@@ -37,3 +37,31 @@ def test_mentions_agree_with_searching_policy_json(
     text = json.dumps(data)
     index = Mentions.of(text, max((len(n) for n in names), default=0))
     assert {n: index.used(n) for n in names} == {n: mentioned(n, text) for n in names}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    raw=st.dictionaries(
+        st.sampled_from(["hosts", "Hosts", "groups", "tests", 'a"b', "é"]),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(CHARS, max_size=4),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(CHARS, max_size=3), inner, max_size=3)
+            ),
+            max_leaves=6,
+        ),
+        max_size=5,
+    ),
+    skip=st.sampled_from(["hosts", "HOSTS", "groups", "tagOwners"]),
+)
+def test_mentions_text_is_the_policy_json_without_the_section(
+    raw: dict[str, object], skip: str
+) -> None:
+    from compiler.evaluate import Evaluator, as_inventory
+    from compiler.evaluate.lint import LintCtx, _mentions
+    from compiler.evaluate.model import policy_from_data
+
+    ctx = LintCtx(Evaluator(policy_from_data(raw), as_inventory({})), "policy.hujson")
+    rest = {k: v for k, v in raw.items() if k.lower() != skip.lower()}
+    assert _mentions(ctx, skip) == json.dumps(rest)

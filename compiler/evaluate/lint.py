@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from compiler.errors import Problem, Severity, Span
@@ -36,6 +37,11 @@ class LintCtx:
     def policy(self) -> Policy:
         return self.ev.policy
 
+    @cached_property
+    def section_json(self) -> dict[str, str]:
+        """Each top-level section as `json.dumps` writes it inside the policy's object."""
+        return {k: f"{json.dumps(k)}: {json.dumps(v)}" for k, v in self.policy.raw.items()}
+
     def warn(self, code: str, message: str, path: Path, hint: str = "") -> Problem:
         """A warning at the site.yaml line the rule came from (the compiler's comment above
         it says, and the hint keeps the policy place), else at the policy line."""
@@ -61,10 +67,12 @@ def site_origin(policy: Policy, path: Path) -> Span | None:
 Lint = Callable[[LintCtx], Iterator[Problem]]
 
 
-def _mentions(policy: Policy, skip_section: str) -> str:
-    """Every string in the policy outside one section, joined (for 'is it used?' lookups)."""
-    rest = {k: v for k, v in policy.raw.items() if k.lower() != skip_section.lower()}
-    return json.dumps(rest)
+def _mentions(ctx: LintCtx, skip_section: str) -> str:
+    """Every string in the policy outside one section, joined (for 'is it used?' lookups):
+    the JSON of the policy without that section, put together from each section's JSON
+    (written once per lint run, not once per lint)."""
+    skip = skip_section.lower()
+    return "{" + ", ".join(j for k, j in ctx.section_json.items() if k.lower() != skip) + "}"
 
 
 def _used(name: str, haystack: str) -> bool:
@@ -112,7 +120,7 @@ class Mentions:
 
 def lint_unused_groups(ctx: LintCtx) -> Iterator[Problem]:
     key = ctx.policy.key("groups")
-    text = _mentions(ctx.policy, "groups") + json.dumps(ctx.policy.groups)
+    text = _mentions(ctx, "groups") + json.dumps(ctx.policy.groups)
     for group in ctx.policy.groups:
         if not _used(group, text.replace(f'"{group}": ', "", 1)):
             yield ctx.warn("unused-group", f"group {group} is not used by any rule", (key, group))
@@ -120,7 +128,7 @@ def lint_unused_groups(ctx: LintCtx) -> Iterator[Problem]:
 
 def lint_unused_tags(ctx: LintCtx) -> Iterator[Problem]:
     key = ctx.policy.key("tagOwners")
-    text = _mentions(ctx.policy, "tagOwners") + json.dumps(list(ctx.policy.tag_owners.values()))
+    text = _mentions(ctx, "tagOwners") + json.dumps(list(ctx.policy.tag_owners.values()))
     carried = {t for d in ctx.ev.inventory.devices for t in d.tags}
     for tag in ctx.policy.tag_owners:
         if tag not in carried and not _used(tag, text):
@@ -131,7 +139,7 @@ def lint_unused_tags(ctx: LintCtx) -> Iterator[Problem]:
 def lint_unused_hosts(ctx: LintCtx) -> Iterator[Problem]:
     key = ctx.policy.key("hosts")
     longest = max((len(h) for h in ctx.policy.hosts), default=0)
-    mentions = Mentions.of(_mentions(ctx.policy, "hosts"), longest)
+    mentions = Mentions.of(_mentions(ctx, "hosts"), longest)
     for host in ctx.policy.hosts:
         if not mentions.used(host):
             yield ctx.warn("unused-host", f"host {host} is not used by any rule", (key, host))
