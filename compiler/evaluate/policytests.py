@@ -17,7 +17,7 @@ from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import NetTest, Policy, SshTest
 from compiler.evaluate.ports import TCP, UDP, PortError, parse_proto
-from compiler.evaluate.rules import Evaluator
+from compiler.evaluate.rules import Admitted, Evaluator
 from compiler.evaluate.ssh import compile_node_ssh, ssh_verdict
 
 NAMED_SOURCES = ("autogroup:member", "autogroup:tagged")
@@ -60,10 +60,6 @@ class FamilyKeys:
             frozenset(k for k in v4 if k is not None), frozenset(k for k in v6 if k is not None)
         )
 
-    def like(self, d: int) -> frozenset[int]:
-        """The source addresses of the same family as destination `d`."""
-        return self.v6 if d >= V6_BASE else self.v4
-
 
 @dataclass
 class TestRunner:
@@ -71,7 +67,9 @@ class TestRunner:
     _ssh_cache: dict[str, Any] = field(default_factory=dict)
     _dst_cache: dict[str, list[int] | None] = field(default_factory=dict)
     _family_cache: dict[str, FamilyKeys | None] = field(default_factory=dict)
-    _entry_cache: dict[str, tuple[list[int], int] | None] = field(default_factory=dict)
+    _questions: dict[tuple[str, tuple[int, ...]], tuple[tuple[Admitted, bool], ...] | None] = field(
+        default_factory=dict
+    )
 
     @property
     def policy(self) -> Policy:
@@ -157,28 +155,42 @@ class TestRunner:
     def _entry(self, text: str, keys: FamilyKeys, protos: tuple[int, ...], want: bool) -> str:
         """The entry's error ("" when it holds): with `want`, every source must reach every
         destination address (on any of `protos`); without, none may reach any."""
-        target = self.entry_target(text)
-        if target is None:
+        questions = self.questions(text, protos)
+        if questions is None:
             return f'address "{text}": invalid test destination'
-        dsts, port = target
-        admitted = [(self.ev.admitted(d, port, protos), keys.like(d)) for d in dsts]
-        if want and all(a.covers(ks) for a, ks in admitted):
+        if want and all(a.covers(keys.v6 if v6 else keys.v4) for a, v6 in questions):
             return ""
-        if not want and not any(a.meets(ks) for a, ks in admitted):
+        if not want and not any(a.meets(keys.v6 if v6 else keys.v4) for a, v6 in questions):
             return ""
         wanted, got = ("Accept", "Drop") if want else ("Drop", "Accept")
         return f'address "{text}": want: {wanted}, got: {got}'
 
+    def questions(
+        self, text: str, protos: tuple[int, ...]
+    ) -> tuple[tuple[Admitted, bool], ...] | None:
+        """For each address an entry names: its admitted sources, and whether it is IPv6
+        (None: not a valid test destination). Kept per entry and protocols for this run:
+        every principal's tests name the same services."""
+        key = (text, protos)
+        if key not in self._questions:
+            target = self.entry_target(text)
+            self._questions[key] = (
+                None
+                if target is None
+                else tuple(
+                    (self.ev.admitted(d, target[1], protos), d >= V6_BASE) for d in target[0]
+                )
+            )
+        return self._questions[key]
+
     def entry_target(self, text: str) -> tuple[list[int], int] | None:
-        """An entry's destination addresses and port (None: not a valid test destination),
-        kept per entry text for this run: every principal's tests name the same services."""
-        if text not in self._entry_cache:
-            host, sep, port_text = text.rpartition(":")
-            host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-            dsts = self.destinations(host) if sep else None
-            valid = dsts is not None and port_text.isdigit() and int(port_text) <= 65535
-            self._entry_cache[text] = (dsts, int(port_text)) if valid and dsts is not None else None
-        return self._entry_cache[text]
+        """An entry's destination addresses and port (None: not a valid test destination)."""
+        host, sep, port_text = text.rpartition(":")
+        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        dsts = self.destinations(host) if sep else None
+        if dsts is None or not port_text.isdigit() or int(port_text) > 65535:
+            return None
+        return dsts, int(port_text)
 
     def run_ssh(self, test: SshTest) -> TestFailure | None:
         errors = self._ssh_errors(test)
