@@ -27,8 +27,33 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 def addr_key(text: str | IPAddress) -> int:
     """The position of one address on the shared line."""
+    if isinstance(text, str):
+        key = _ipv4_key(text)
+        if key is not None:
+            return key
     ip = ipaddress.ip_address(text) if isinstance(text, str) else text
     return int(ip) if ip.version == 4 else V6_BASE + int(ip)
+
+
+def _ipv4_key(text: str) -> int | None:
+    """A dotted-quad IPv4 address read by `ipaddress`'s own rules (four ASCII decimal octets
+    of at most three digits, ≤ 255, no leading zero), without building an address object;
+    None for anything else, which `ipaddress` then reads or refuses with its own message.
+    Every device and host address is parsed here, several times per build."""
+    octets = text.split(".")
+    if len(octets) != 4:
+        return None
+    key = 0
+    for octet in octets:
+        if not (octet.isascii() and octet.isdigit()) or len(octet) > 3:
+            return None
+        if octet[0] == "0" and octet != "0":
+            return None
+        value = int(octet)
+        if value > 255:
+            return None
+        key = key << 8 | value
+    return key
 
 
 def key_addr(key: int) -> IPAddress:
