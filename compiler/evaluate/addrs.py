@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from compiler.numerals import is_decimal
+
 V6_BASE = 1 << 33
 """Offset of the IPv6 family on the shared line (any value above 2**32 works)."""
 
@@ -45,7 +47,7 @@ def _ipv4_key(text: str) -> int | None:
         return None
     key = 0
     for octet in octets:
-        if not (octet.isascii() and octet.isdigit()) or len(octet) > 3:
+        if not is_decimal(octet) or len(octet) > 3:
             return None
         if octet[0] == "0" and octet != "0":
             return None

@@ -19,6 +19,7 @@ from compiler.evaluate.model import NetTest, Policy, SshTest
 from compiler.evaluate.ports import TCP, UDP, PortError, parse_proto
 from compiler.evaluate.rules import Admitted, Evaluator
 from compiler.evaluate.ssh import compile_node_ssh, ssh_verdict
+from compiler.numerals import is_decimal
 
 NAMED_SOURCES = ("autogroup:member", "autogroup:tagged")
 
@@ -188,7 +189,7 @@ class TestRunner:
         host, sep, port_text = text.rpartition(":")
         host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
         dsts = self.destinations(host) if sep else None
-        if dsts is None or not port_text.isdigit() or int(port_text) > 65535:
+        if dsts is None or not is_decimal(port_text) or int(port_text) > 65535:
             return None
         return dsts, int(port_text)
 
