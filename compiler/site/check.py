@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from compiler.errors import Problem, Severity, did_you_mean
 from compiler.site import dns as site_dns
 from compiler.site.access import Reached, access
+from compiler.site.collector import paused_gc
 from compiler.site.model import OS, Site, contains, overlap
 
 SSH_CAPABLE = {OS.LINUX, OS.MACOS, OS.FREEBSD}
@@ -433,6 +434,7 @@ def check_plan(site: Site) -> Iterator[Problem]:
         )
 
 
+@paused_gc()
 def check(site: Site) -> list[Problem]:
     """Run every check; problems sorted by place. Reference errors make later checks noisy
     (they assume every name resolves), so those stop the run early."""

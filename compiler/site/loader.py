@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from compiler.errors import InputError, Problem, SiteError, Span, did_you_mean
+from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 from compiler.site.source import Path_, SourceMap
 
@@ -239,6 +240,7 @@ def position(text: str, index: int) -> tuple[int, int]:
     return line, index - start + 1
 
 
+@paused_gc()
 def load_text(text: str, filename: str = "site.yaml") -> Site:
     """Validate site.yaml text into a Site; raises SiteError with every problem found."""
     text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is not part of the YAML
