@@ -22,6 +22,7 @@ from typing import Literal
 
 from compiler.site.access import access
 from compiler.site.model import IP, Site, contains
+from compiler.site.netindex import NetworkIndex
 
 LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 MAGIC_DNS_RESOLVER = "100.100.100.100"
@@ -311,13 +312,33 @@ def route_to(site: Site, address: IP) -> Route:
     the location's router advertises. tailgen's policy auto-approves every route a device
     advertises (autoApprovers.routes, for the device's tags or owner), so advertised here
     means approved too."""
-    for dname, dev in site.devices.items():
-        if dev.tailscale_ip == address:
-            return Route(address, dev.location, None, dname)
-    for lname, loc in site.locations.items():
-        if any(contains(net, address) for net in loc.subnets):
-            return _through_router(site, address, lname)
+    routes = site_routes(site)
+    dname = routes.pinned.get(address)
+    if dname is not None:
+        return Route(address, site.devices[dname].location, None, dname)
+    found = routes.subnets.containing(address)
+    if found:
+        return _through_router(site, address, routes.subnets.entries[found[0]][1])
     return Route(address, problem="it is in no location's subnets")
+
+
+def site_routes(site: Site) -> Routes:
+    """The site's `Routes`, indexed once per Site value."""
+    return site.derived("routes", Routes)
+
+
+class Routes:
+    """What `route_to` looks up, indexed once per Site value: the device each tailnet address
+    is pinned to (the first, in file order), and every location subnet by location."""
+
+    def __init__(self, site: Site) -> None:
+        self.pinned: dict[IP, str] = {}
+        for dname, dev in site.devices.items():
+            if dev.tailscale_ip is not None:
+                self.pinned.setdefault(dev.tailscale_ip, dname)
+        self.subnets = NetworkIndex(
+            (net, lname) for lname, loc in site.locations.items() for net in loc.subnets
+        )
 
 
 def _through_router(site: Site, address: IP, lname: str) -> Route:
