@@ -127,7 +127,12 @@ def _shared_zone(site: Site, i: int) -> Zone:
 
 
 def zones(site: Site) -> dict[str, Zone]:
-    """Usable zones by ASCII name; the first declaration of a name wins."""
+    """Usable zones by ASCII name; the first declaration of a name wins (computed once per
+    Site value: checks, emitters and tests all ask; do not modify the answer)."""
+    return site.derived("zones", _zones)
+
+
+def _zones(site: Site) -> dict[str, Zone]:
     out: dict[str, Zone] = {}
     for zone in zone_declarations(site):
         name = ascii_or_none(zone.name)
@@ -185,7 +190,12 @@ def ns_names(zone: Zone) -> list[str]:
 
 def declared_names(site: Site) -> list[Declared]:
     """Every name the DNS records publish, in file order: nameservers, devices, services,
-    then dns.records. Duplicates are kept so the checks can name both places."""
+    then dns.records. Duplicates are kept so the checks can name both places. Computed once
+    per Site value (the checks and the records both walk it; do not modify the answer)."""
+    return site.derived("declared_names", _declared_names)
+
+
+def _declared_names(site: Site) -> list[Declared]:
     return [*_ns_decls(site), *_device_decls(site), *_service_decls(site), *_record_decls(site)]
 
 
@@ -269,7 +279,12 @@ def service_target(site: Site, sname: str) -> tuple[RType, str] | None:
 
 
 def records(site: Site) -> list[Record]:
-    """The usable records: valid names inside a zone, with a target; first declaration wins."""
+    """The usable records: valid names inside a zone, with a target; first declaration wins
+    (computed once per Site value; do not modify the answer)."""
+    return site.derived("records", _records)
+
+
+def _records(site: Site) -> list[Record]:
     zone_names = zones(site)
     seen: set[str] = set()
     out: list[Record] = []

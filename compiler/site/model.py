@@ -14,6 +14,7 @@ Names used as references:
 from __future__ import annotations
 
 import ipaddress
+import operator
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar, cast
@@ -484,7 +485,7 @@ class Site(Strict):
         """
         key = tuple(self.__dict__.values())  # the field values, in field order
         hit = self._derived.get(name)
-        same = hit is not None and all(a is b for a, b in zip(hit[0], key, strict=True))
+        same = hit is not None and all(map(operator.is_, hit[0], key))  # same field count
         if hit is not None and same:
             return cast(T, hit[1])
         value = compute(self)
