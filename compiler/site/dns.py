@@ -259,7 +259,7 @@ def magic_name(site: Site, device: str) -> str | None:
 
 def address_record(address: IP | str) -> tuple[RType, str]:
     """An address as a record: A for IPv4, AAAA for IPv6."""
-    ip = ipaddress.ip_address(address)
+    ip = address if isinstance(address, IP) else ipaddress.ip_address(address)  # no re-parse
     return ("AAAA" if ip.version == 6 else "A", str(ip))
 
 
