@@ -110,7 +110,13 @@ class _Renderer:
     def sequence(
         self, items: list[Any] | tuple[Any, ...], depth: int, path: str
     ) -> tuple[str, int]:
-        rendered = [self.child(item, depth, path, i) for i, item in enumerate(items)]
+        if all(type(item) is str for item in items):  # the common case, one call fewer each
+            rendered = [
+                (text, len(text) if text.isascii() else len(text.encode("utf-8")))
+                for text in map(_encode_string, items)
+            ]
+        else:
+            rendered = [self.child(item, depth, path, i) for i, item in enumerate(items)]
         indent = "\t" * (depth + 1)
         notes = self.notes(path, range(len(items)), indent)
         measure = _inline_measure(depth, rendered, notes, 0)
