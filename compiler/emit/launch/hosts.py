@@ -87,6 +87,8 @@ def classify(host: str, tailnet: Collection[str] = ()) -> HostClass | None:
 def is_wildcard_literal(value: str) -> bool:
     """A value that is, on its own, a wildcard IP (`0.0.0.0`, `[::]:80`, `::`); `*` alone is
     not, because non-bind settings use it too (`OLLAMA_ORIGINS=*`)."""
+    if "0" not in value and ":" not in value:  # every unspecified address has one of them
+        return False
     ips = [_ip(h) for h in hosts_of(value)]
     return bool(ips) and all(ip is not None and ip.is_unspecified for ip in ips)
 
