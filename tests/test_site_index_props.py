@@ -1,7 +1,8 @@
-"""NetworkIndex answers exactly what scanning every network would (hypothesis).
+"""Indexed look-ups answer exactly what a scan would (hypothesis).
 
-The oracle is the scan written here with `ipaddress` alone: `value in net` / `subnet_of` /
-`overlaps`, never across IP versions, in the order the networks were given.
+NetworkIndex: the oracle is the scan written here with `ipaddress` alone: `value in net` /
+`subnet_of` / `overlaps`, never across IP versions, in the order the networks were given.
+`users_of`: the oracle expands the references by hand and keeps the users in site order.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compiler.site.access import users_of
+from compiler.site.model import Site
 from compiler.site.netindex import NetworkIndex
 
 # Small address spaces, so that containment and overlap are common.
@@ -64,3 +67,30 @@ def test_labels_once_each_in_order() -> None:
     index = NetworkIndex(zip(nets, ["a", "b", "a"], strict=True))
     address = ipaddress.ip_address("10.1.2.3")
     assert index.labels(index.containing(address)) == ["a", "b"]
+
+
+# -- users_of: the user keys a list of references stands for, in site order -----------------
+
+user_keys = st.lists(st.sampled_from([f"u{i}" for i in range(8)]), unique=True, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(user_keys, st.lists(user_keys, max_size=3), st.data())
+def test_users_of_is_the_scan(users: list[str], groups: list[list[str]], data: Any) -> None:
+    site = Site.model_validate(
+        {
+            "users": {u: {"login": f"{u}@example.com"} for u in users},
+            "groups": {f"g{i}": members for i, members in enumerate(groups)},
+        }
+    )
+    choices = [*users, "u9", "autogroup:member", *(f"group:g{i}" for i in range(4))]
+    refs = data.draw(st.lists(st.sampled_from(choices), max_size=5))
+    named: set[str] = set()
+    for ref in refs:
+        if ref == "autogroup:member":
+            named.update(users)
+        elif ref.startswith("group:"):
+            named.update(dict(enumerate(groups)).get(int(ref[7:]), []))
+        else:
+            named.add(ref)
+    assert users_of(site, refs) == tuple(u for u in users if u in named)
