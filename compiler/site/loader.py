@@ -68,12 +68,14 @@ class _SiteLoader(_Loader):  # type: ignore[misc, valid-type]
     it runs for every scalar of the document."""
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode and implicit[0] and value[:1] not in _TYPED_FIRST:
-            return _STR
-        return str(super().resolve(kind, value, implicit))
+        if kind is yaml.ScalarNode:
+            if implicit[0] and value[:1] not in _TYPED_FIRST:
+                return _STR
+            return str(super().resolve(kind, value, implicit))
+        return _SEQ if kind is yaml.SequenceNode else _MAP  # untagged: no path resolvers
 
 
-_STR = f"{_YAML}str"
+_STR, _SEQ, _MAP = f"{_YAML}str", f"{_YAML}seq", f"{_YAML}map"
 _TYPED_FIRST = frozenset(_Loader.yaml_implicit_resolvers) | {""}
 """First characters an implicit resolver (int, float, bool, null, timestamp…) may claim;
 `""` stands for the empty scalar (null)."""
