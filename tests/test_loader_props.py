@@ -9,6 +9,7 @@ and the pure-Python composer's node marks for every key's and scalar's place.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import yaml
@@ -17,6 +18,10 @@ from hypothesis import strategies as st
 
 from compiler.site.loader import parse_yaml
 
+# A bare `!` (the non-specific tag) on a plain scalar: libyaml reports it as not plain, so
+# the C loader reads `!` alone as "" where PyYAML's pure-Python parser reads null. That is a
+# difference between the two parsers (the loader has always used libyaml), not the walk's.
+NON_SPECIFIC_TAG = re.compile(r"(^|[\s\[{,])!(\s|$|[\]},])", re.MULTILINE)
 SETTINGS = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 
 # Plain scalars whose type YAML 1.1 decides by their text: each first character the implicit
@@ -89,6 +94,8 @@ def _oracle_places(text: str) -> tuple[dict[Any, tuple[int, int]], dict[Any, tup
 
 
 def _check_same(text: str) -> None:
+    if NON_SPECIFIC_TAG.search(text):
+        return  # libyaml and PyYAML's own parser type `!` alone differently (see above)
     try:
         expected = yaml.load(text, Loader=_NamesLoader)
     except (yaml.YAMLError, ValueError):  # a plain text the hand-writing made invalid
