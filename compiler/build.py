@@ -60,9 +60,12 @@ class Changes:
 
 
 @paused_gc()
-def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
-    """Site text → every artifact (and the manifest). Raises TailgenError on any error."""
+def compile_text(text: str, filename: str = "site.yaml", target: str | None = None) -> BuildResult:
+    """Site text → every artifact (and the manifest). Raises TailgenError on any error.
+    `target` (tailscale | headscale) overrides the site's `target:` (`build --target`)."""
     site = loader.load_text(text, filename)
+    if target is not None and target != site.target:
+        site = site.model_copy(update={"target": target})
     problems = check.check(site)
     if errors_only(problems):
         raise TailgenError(problems)
@@ -106,10 +109,10 @@ def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
     return lint(ev, None, "out/policy.hujson", (), site_must_keep(site))
 
 
-def build(site_path: str | Path) -> tuple[BuildResult, str]:
+def build(site_path: str | Path, target: str | None = None) -> tuple[BuildResult, str]:
     """Read and compile a site file; returns the result and the site text (for excerpts)."""
     text = loader.read_text(site_path)
-    return compile_text(text, loader.display_name(Path(site_path))), text
+    return compile_text(text, loader.display_name(Path(site_path)), target), text
 
 
 def compare(new: dict[str, bytes], old: dict[str, bytes]) -> Changes:
