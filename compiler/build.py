@@ -18,6 +18,7 @@ from compiler.emit.artifacts import POLICY_FILE, Artifacts, compile_site, render
 from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
+from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 
 
@@ -58,6 +59,7 @@ class Changes:
         return bool(self.count)
 
 
+@paused_gc()
 def compile_text(text: str, filename: str = "site.yaml", target: str | None = None) -> BuildResult:
     """Site text → every artifact (and the manifest). Raises TailgenError on any error.
     `target` (tailscale | headscale) overrides the site's `target:` (`build --target`)."""

@@ -19,6 +19,7 @@ from compiler.emit.dns import DnsConfig
 from compiler.emit.launch.plan import Plan
 from compiler.emit.policy import PolicyIR
 from compiler.errors import Problem, errors_only
+from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 
 POLICY_FILE = "policy.hujson"
@@ -42,6 +43,7 @@ class Artifacts:
         return self.policy.document()
 
 
+@paused_gc()
 def compile_site(site: Site) -> Artifacts:
     """Compile every artifact kind; launch problems that are errors leave no launch files."""
     policy = policy_emit.compile_policy(site)
@@ -63,6 +65,7 @@ def rendered(artifacts: Artifacts) -> Artifacts:
     return replace(artifacts, files=render(artifacts))
 
 
+@paused_gc()
 def render(artifacts: Artifacts) -> dict[str, bytes]:
     """Every artifact's bytes, keyed by path relative to out/ (paths never collide)."""
     site = artifacts.site
