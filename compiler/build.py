@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.emit.artifacts import POLICY_FILE, Artifacts, compile_site, rendered
+from compiler.emit.artifacts import (
+    POLICY_FILE,
+    Artifacts,
+    compile_site,
+    policy_rendered,
+    rendered,
+)
 from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
@@ -60,6 +66,31 @@ class Changes:
 
 def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
     """Site text → every artifact (and the manifest). Raises TailgenError on any error."""
+    artifacts, problems = compile_checked(text, filename)
+    artifacts = rendered(artifacts)
+    problems = verified(artifacts, problems)
+    files = dict(artifacts.files)
+    files[MANIFEST] = manifest(files, Path(filename).name, text.encode())
+    return BuildResult(
+        artifacts.site, dict(sorted(files.items())), problems, artifacts.summary, artifacts
+    )
+
+
+def compile_policy(text: str, filename: str = "site.yaml") -> tuple[Artifacts, list[Problem]]:
+    """`compile_text` for the evaluating commands: the same steps and the same errors, but of
+    the files only the policy is rendered (they read nothing else) and there is no manifest."""
+    artifacts, problems = compile_checked(text, filename)
+    artifacts = policy_rendered(artifacts)
+    return artifacts, verified(artifacts, problems)
+
+
+def compile_checked(text: str, filename: str = "site.yaml") -> tuple[Artifacts, list[Problem]]:
+    """Site text → the compiled artifacts as data (not yet rendered) and the warnings so far:
+    the steps of `compile_text` up to rendering. Raises TailgenError on any error.
+
+    The evaluating commands (`compiler.workspace`) stop here and render only the policy they
+    read, so they fail on exactly the site errors a build fails on without paying for the
+    launch templates and DNS files they never look at."""
     site = loader.load_text(text, filename)
     problems = check.check(site)
     if errors_only(problems):
@@ -68,13 +99,15 @@ def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
     problems = sorted(problems + artifacts.problems, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
-    artifacts = rendered(artifacts)
-    problems = sorted(problems + self_check(site, artifacts), key=Problem.sort_key)
+    return artifacts, problems
+
+
+def verified(artifacts: Artifacts, problems: list[Problem]) -> list[Problem]:
+    """`problems` with the self-check's added, in file order; raises TailgenError on an error."""
+    problems = sorted(problems + self_check(artifacts.site, artifacts), key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
-    files = dict(artifacts.files)
-    files[MANIFEST] = manifest(files, Path(filename).name, text.encode())
-    return BuildResult(site, dict(sorted(files.items())), problems, artifacts.summary, artifacts)
+    return problems
 
 
 def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:

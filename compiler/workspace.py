@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import build as pipeline
+from compiler.emit.artifacts import Artifacts
 from compiler.errors import InputError, Problem, Severity, Span, TailgenError
-from compiler.site.loader import display_name
+from compiler.site.loader import display_name, read_text
 from compiler.site.model import Site
 
 DEFAULT_SITE = Path("site.yaml")
@@ -28,11 +29,12 @@ class Workspace:
 
     path: Path
     text: str
-    result: pipeline.BuildResult
+    artifacts: Artifacts
+    problems: list[Problem]
 
     @property
     def site(self) -> Site:
-        return self.result.site
+        return self.artifacts.site
 
     @property
     def name(self) -> str:
@@ -40,12 +42,12 @@ class Workspace:
 
     @property
     def warnings(self) -> list[Problem]:
-        return self.result.warnings
+        return [p for p in self.problems if not p.is_error]
 
     @property
     def policy_text(self) -> str:
         """The policy the site builds (the bytes `tailgen build` would write)."""
-        return self.result.files[POLICY_FILE].decode("utf-8")
+        return self.artifacts.files[POLICY_FILE].decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,9 @@ def load_workspace(site: Path) -> Workspace:
         raise InputError(f"{display_name(site)}: is a directory, not a site file")
     if not site.exists():
         raise InputError(f"{display_name(site)}: no such site file")
-    result, text = pipeline.build(site)
-    return Workspace(site, text, result)
+    text = read_text(site)
+    artifacts, problems = pipeline.compile_policy(text, display_name(site))
+    return Workspace(site, text, artifacts, problems)
 
 
 def find_workspace(site: Path | None, needed: bool) -> Workspace | None:
