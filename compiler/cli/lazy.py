@@ -75,6 +75,11 @@ class LazyCommands(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self._infos)
 
+    @property
+    def built(self) -> list[str]:
+        """The names of the commands built so far."""
+        return list(self._built)
+
     def outline(self, name: str) -> Any:
         """The command itself once built, else its outline (nothing is built for a list)."""
         info = self._infos[name]
