@@ -15,16 +15,15 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
 
 
-@dataclass(frozen=True)
-class Outline:
+class Outline(NamedTuple):
     """What a command list needs of a command: the attributes of the click command typer
-    would build (`help`, `rich_help_panel`, `hidden`)."""
+    would build (`help`, `rich_help_panel`, `hidden`). A NamedTuple, not a dataclass: it is
+    defined at every start, and a dataclass costs several times as much to define."""
 
     help: str | None
     rich_help_panel: str | None
