@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.emit.artifacts import (
     POLICY_FILE,
@@ -25,6 +25,9 @@ from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
 from compiler.site.model import Site
+
+if TYPE_CHECKING:
+    from compiler.evaluate import Evaluator
 
 
 @dataclass
@@ -76,12 +79,15 @@ def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
     )
 
 
-def compile_policy(text: str, filename: str = "site.yaml") -> tuple[Artifacts, list[Problem]]:
+def compile_policy(text: str, filename: str = "site.yaml") -> Artifacts:
     """`compile_text` for the evaluating commands: the same steps and the same errors, but of
-    the files only the policy is rendered (they read nothing else) and there is no manifest."""
+    the files only the policy is rendered (they read nothing else), there is no manifest, and
+    the self-check stops at its errors: its lints give warnings only, which these commands
+    never show (`tailgen lint` is where they are asked for)."""
     artifacts, problems = compile_checked(text, filename)
     artifacts = policy_rendered(artifacts)
-    return artifacts, verified(artifacts, problems)
+    verified(artifacts, problems, lints=False)
+    return artifacts
 
 
 def compile_checked(text: str, filename: str = "site.yaml") -> tuple[Artifacts, list[Problem]]:
@@ -102,9 +108,12 @@ def compile_checked(text: str, filename: str = "site.yaml") -> tuple[Artifacts, 
     return artifacts, problems
 
 
-def verified(artifacts: Artifacts, problems: list[Problem]) -> list[Problem]:
-    """`problems` with the self-check's added, in file order; raises TailgenError on an error."""
-    problems = sorted(problems + self_check(artifacts.site, artifacts), key=Problem.sort_key)
+def verified(artifacts: Artifacts, problems: list[Problem], lints: bool = True) -> list[Problem]:
+    """`problems` with the self-check's added, in file order; raises TailgenError on an error.
+    Without `lints`, the self-check stops at its errors (`self_validate`)."""
+    site = artifacts.site
+    found = self_check(site, artifacts) if lints else self_validate(site, artifacts)[1]
+    problems = sorted(problems + found, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
     return problems
@@ -117,10 +126,23 @@ def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
 
     The policy is the compiled document itself; the rendered text rides along only so that a
     problem can name its line (positions are found only when one is reported)."""
-    from compiler.evaluate import Evaluator, as_inventory, lint, validate
+    from compiler.evaluate import lint
+    from compiler.evaluate.site_view import site_must_keep
+
+    ev, problems = self_validate(site, artifacts)
+    if errors_only(problems):
+        return problems
+    # No service columns: "nobody can reach it" needs the whole matrix, and the generated
+    # tests (just run by validate) already prove every allowed user reaches every service.
+    return lint(ev, None, "out/policy.hujson", (), site_must_keep(site))
+
+
+def self_validate(site: Site, artifacts: Artifacts) -> tuple[Evaluator, list[Problem]]:
+    """The self-check's errors (the control plane's checks and the generated tests, run on
+    the compiled policy), with the Evaluator they ran on for the lints that follow."""
+    from compiler.evaluate import Evaluator, as_inventory, validate
     from compiler.evaluate.model import policy_from_data
     from compiler.evaluate.policytests import with_stand_ins
-    from compiler.evaluate.site_view import site_must_keep
     from compiler.site.inventory import inventory_from_site
 
     text = artifacts.files[POLICY_FILE].decode()
@@ -129,12 +151,7 @@ def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
     # share one Evaluator instead of building one per question about such a user.
     inventory = with_stand_ins(policy, as_inventory(inventory_from_site(site)))
     ev = Evaluator(policy, inventory)
-    problems = validate(ev, inventory, "out/policy.hujson")
-    if errors_only(problems):
-        return problems
-    # No service columns: "nobody can reach it" needs the whole matrix, and the generated
-    # tests (just run by validate) already prove every allowed user reaches every service.
-    return lint(ev, None, "out/policy.hujson", (), site_must_keep(site))
+    return ev, validate(ev, inventory, "out/policy.hujson")
 
 
 def build(site_path: str | Path) -> tuple[BuildResult, str]:

@@ -31,7 +31,6 @@ class Workspace:
     path: Path
     text: str
     artifacts: Artifacts
-    problems: list[Problem]
 
     @property
     def site(self) -> Site:
@@ -42,10 +41,6 @@ class Workspace:
         from compiler.site.loader import display_name
 
         return display_name(self.path)
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
 
     @property
     def policy_text(self) -> str:
@@ -73,8 +68,7 @@ def load_workspace(site: Path) -> Workspace:
     if not site.exists():
         raise InputError(f"{display_name(site)}: no such site file")
     text = read_text(site)
-    artifacts, problems = pipeline.compile_policy(text, display_name(site))
-    return Workspace(site, text, artifacts, problems)
+    return Workspace(site, text, pipeline.compile_policy(text, display_name(site)))
 
 
 def find_workspace(site: Path | None, needed: bool) -> Workspace | None:
