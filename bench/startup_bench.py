@@ -17,9 +17,11 @@ Two columns of conditions:
   compiled from source at every start).
 
 The floor rows are what no tailgen command can go below, whatever tailgen does: `import typer`
-(the CLI framework, under `--help`), and loading the example site (pydantic, our site model's
-classes, PyYAML, validating the file) with typer beside it (under `validate` and `explain`,
-which must load and validate the site). Their gap to the tailgen rows is tailgen's own cost.
+(the CLI framework, under `--help`); typer with the pydantic it uses to convert the arguments
+of any command it runs (under `validate FILE`); loading the example site (pydantic, our site
+model's classes, PyYAML, validating the file), alone and with typer beside it (under
+`validate` and `explain`, which must load and validate the site). Their gap to the tailgen
+rows is tailgen's own cost.
 
 Targets: `--version` <= 2x bare Python; the rest well under 150 ms. Then, per command, where
 the import time goes (`python -X importtime` self time summed per top-level package).
@@ -43,12 +45,16 @@ from bench.measure import Run, best_child
 
 REPO = Path(__file__).resolve().parents[1]
 LOAD_SITE = "from compiler.site.loader import load; load('site.yaml')"
+# typer (0.29) converts every parameter of the command it runs through a pydantic TypeAdapter
+# (its `_adapters` module): whatever the command, running one imports pydantic.
+TYPER_RUN = "import typer, typer._adapters"
 POLICY_ALONE = "tailgen validate FILE"  # runs in the scratch directory (`policy_alone_dir`)
 COMMANDS: dict[str, list[str]] = {
     "python -c pass": ["-c", "pass"],
     "floor: import typer": ["-c", "import typer"],
+    "floor: typer+pydantic": ["-c", TYPER_RUN],
     "floor: load site": ["-c", LOAD_SITE],
-    "floor: typer+site": ["-c", f"import typer; {LOAD_SITE}"],
+    "floor: typer+site": ["-c", f"{TYPER_RUN}; {LOAD_SITE}"],
     "tailgen --version": ["-m", "compiler", "--version"],
     "tailgen --help": ["-m", "compiler", "--help"],
     "tailgen validate": ["-m", "compiler", "validate"],
