@@ -67,9 +67,10 @@ class Changes:
         return bool(self.count)
 
 
-def compile_text(text: str, filename: str = "site.yaml") -> BuildResult:
-    """Site text → every artifact (and the manifest). Raises TailgenError on any error."""
-    artifacts, problems = compile_checked(text, filename)
+def compile_text(text: str, filename: str = "site.yaml", target: str | None = None) -> BuildResult:
+    """Site text → every artifact (and the manifest). Raises TailgenError on any error.
+    `target` (tailscale | headscale) overrides the site's `target:` (`build --target`)."""
+    artifacts, problems = compile_checked(text, filename, target)
     artifacts = rendered(artifacts)
     problems = verified(artifacts, problems)
     files = dict(artifacts.files)
@@ -90,14 +91,19 @@ def compile_policy(text: str, filename: str = "site.yaml") -> Artifacts:
     return artifacts
 
 
-def compile_checked(text: str, filename: str = "site.yaml") -> tuple[Artifacts, list[Problem]]:
+def compile_checked(
+    text: str, filename: str = "site.yaml", target: str | None = None
+) -> tuple[Artifacts, list[Problem]]:
     """Site text → the compiled artifacts as data (not yet rendered) and the warnings so far:
-    the steps of `compile_text` up to rendering. Raises TailgenError on any error.
+    the steps of `compile_text` up to rendering (`target` as there). Raises TailgenError on
+    any error.
 
     The evaluating commands (`compiler.workspace`) stop here and render only the policy they
     read, so they fail on exactly the site errors a build fails on without paying for the
     launch templates and DNS files they never look at."""
     site = loader.load_text(text, filename)
+    if target is not None and target != site.target:
+        site = site.model_copy(update={"target": target})
     problems = check.check(site)
     if errors_only(problems):
         raise TailgenError(problems)
@@ -154,10 +160,10 @@ def self_validate(site: Site, artifacts: Artifacts) -> tuple[Evaluator, list[Pro
     return ev, validate(ev, inventory, "out/policy.hujson")
 
 
-def build(site_path: str | Path) -> tuple[BuildResult, str]:
+def build(site_path: str | Path, target: str | None = None) -> tuple[BuildResult, str]:
     """Read and compile a site file; returns the result and the site text (for excerpts)."""
     text = loader.read_text(site_path)
-    return compile_text(text, loader.display_name(Path(site_path))), text
+    return compile_text(text, loader.display_name(Path(site_path)), target), text
 
 
 def compare(new: dict[str, bytes], old: dict[str, bytes]) -> Changes:

@@ -308,9 +308,21 @@ class Netns:
             )
         self.children.append(proc)
 
-    def run(self, argv: Sequence[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        argv: Sequence[str],
+        timeout: float = 30,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.cmd(argv), capture_output=True, text=True, timeout=timeout, check=False
+            self.cmd(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=env,
+            cwd=cwd,
         )
 
     def close(self) -> None:
@@ -390,13 +402,15 @@ class Headscale:
     def nodes(self) -> list[dict[str, Any]]:
         return list(self.json("nodes", "list"))
 
-    def api_client(self) -> httpx.Client:
-        """An httpx client whose requests reach the API inside the namespace (via a relay)."""
+    def api_transport(self) -> httpx.HTTPTransport:
+        """An httpx transport whose requests reach the API inside the namespace (via a relay),
+        for a provider in the test process."""
         uds = self.workdir / "api.sock"
-        argv = [sys.executable, "-c", RELAY, str(uds), "8080"]
-        self.netns.start(argv, self.workdir / "relay.log")
-        wait_for("the API relay", uds.exists, timeout=20)
-        return httpx.Client(transport=httpx.HTTPTransport(uds=str(uds)), timeout=30)
+        if not uds.exists():
+            argv = [sys.executable, "-c", RELAY, str(uds), "8080"]
+            self.netns.start(argv, self.workdir / "relay.log")
+            wait_for("the API relay", uds.exists, timeout=20)
+        return httpx.HTTPTransport(uds=str(uds))
 
 
 @dataclass

@@ -47,10 +47,10 @@ def test_site_with_a_schema_error_is_reported(command: str, site_dir: Path) -> N
 
 
 @pytest.mark.parametrize("command", EVALUATING)
-def test_no_site_and_no_policy_is_an_error(command: str, tmp_path: Path) -> None:
-    import os
-
-    os.chdir(tmp_path)
+def test_no_site_and_no_policy_is_an_error(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     result = invoke(command, *EXPLAIN_ARGS.get(command, []))
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error: site.yaml: no such site file")

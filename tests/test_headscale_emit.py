@@ -189,3 +189,34 @@ def test_random_sites_give_headscale_policies(site: dict[str, Any]) -> None:
     assert set(doc) <= HEADSCALE_KEYS
     users = {s for s in strings(doc) if "@" in s and ":" not in s}
     assert all(TOKEN.match(u) for u in users), users
+
+
+def test_build_target_option_adds_or_drops_out_headscale(repo: Path, tmp_path: Path) -> None:
+    """`build --target` overrides the site's `target:`; only out/headscale/ (and the manifest
+    listing it) differ, and `check` agrees only when given the same --target."""
+    from typer.testing import CliRunner
+
+    from compiler.cli import app
+
+    runner = CliRunner()
+    plain, hs = tmp_path / "plain", tmp_path / "hs"
+    site = str(repo / "site.yaml")
+    assert runner.invoke(app, ["build", site, "--out", str(plain)]).exit_code == 0
+    made = runner.invoke(app, ["build", site, "--out", str(hs), "--target", "headscale"])
+    assert made.exit_code == 0, made.output
+    files = {p.relative_to(hs).as_posix() for p in hs.rglob("*") if p.is_file()}
+    base = {p.relative_to(plain).as_posix() for p in plain.rglob("*") if p.is_file()}
+    assert files - base == {"headscale/policy.hujson", "headscale/dns.yaml"} and base <= files
+    for name in base - {"manifest.json"}:
+        assert (hs / name).read_bytes() == (plain / name).read_bytes(), name
+    assert runner.invoke(app, ["check", site, "--out", str(hs)]).exit_code == 2
+    again = ["check", site, "--out", str(hs), "--target", "headscale"]
+    assert runner.invoke(app, again).exit_code == 0
+    back = tmp_path / "site.yaml"  # the same site saying `target: headscale` (on a new last line)
+    back.write_text((repo / "site.yaml").read_text() + "\ntarget: headscale\n")
+    dropped = tmp_path / "dropped"
+    made = runner.invoke(app, ["build", str(back), "--out", str(dropped), "--target", "tailscale"])
+    assert made.exit_code == 0, made.output
+    assert {p.relative_to(dropped).as_posix() for p in dropped.rglob("*") if p.is_file()} == base
+    for name in base - {"manifest.json"}:
+        assert (dropped / name).read_bytes() == (plain / name).read_bytes(), name

@@ -5,32 +5,33 @@ passes the real `headscale policy check` — offline, against a database holding
 users, so the policy's `tests` run too — and a broken one fails with headscale's message, which
 tailgen shows through the provider.
 
-Layer 2: against a real `headscale serve` (in a namespace the test creates), plan, push and
-rollback work end to end through headscale's REST API, and a policy changed behind tailgen's
-back between plan and push is refused (exit 4, nothing written).
+Layer 2: against a real `headscale serve` (in a namespace the test creates), `tailgen plan`,
+`push --yes` and `rollback --yes` — the CLI, run as a process inside that namespace with
+HEADSCALE_URL and HEADSCALE_API_KEY — work end to end through headscale's REST API, on the same
+plan/push/rollback path as Tailscale; a policy changed behind tailgen's back between plan and
+push is refused (exit 4, nothing written).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from compiler import build, hujson
-from compiler.emit.headscale import headscale_text
-from compiler.errors import ExitCode, LiveChangedError, PolicyError
-from compiler.remote.headscale import (
-    WEAKER_THAN_IF_MATCH,
-    HeadscaleProvider,
-    plan,
-    push,
-    rollback,
-)
+from compiler.errors import ExitCode
+from compiler.remote.credentials import Credentials
+from compiler.remote.headscale import GUARD, WEAKER_THAN_IF_MATCH, HeadscaleProvider
 from compiler.site.model import Site
 from peers import (
     REPO,
+    SERVER,
     Binaries,
     Headscale,
     Netns,
@@ -109,20 +110,31 @@ def test_broken_policy_fails_offline(bins: Binaries, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# layer 2: a live headscale
+# layer 2: a live headscale, driven through the tailgen CLI
+
+
+@dataclass
+class Live:
+    """A running headscale with the example site's users and nodes, its API key, a bootstrap
+    policy (tag owners only) and a provider the test reads the server through."""
+
+    server: Headscale
+    key: str
+    provider: HeadscaleProvider
+    bootstrap: str
 
 
 @pytest.fixture(scope="module")
-def server(bins: Binaries, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Headscale]:
+def live(bins: Binaries, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     ns = Netns()
     try:
-        yield Headscale(bins, ns, tmp_path_factory.mktemp("headscale"))
+        server = Headscale(bins, ns, tmp_path_factory.mktemp("headscale"))
+        yield registered(server, tmp_path_factory.mktemp("bootstrap"))
     finally:
         ns.close()
 
 
-@pytest.fixture(scope="module")
-def provider(server: Headscale, tmp_path_factory: pytest.TempPathFactory) -> HeadscaleProvider:
+def registered(server: Headscale, where: Path) -> Live:
     site, text = compiled((REPO / "site.yaml").read_text())
     for name, email in site_users(site):
         server.create_user(name, email)
@@ -130,65 +142,114 @@ def provider(server: Headscale, tmp_path_factory: pytest.TempPathFactory) -> Hea
     # headscale tags a node only with tags the stored policy owns: store just the tag owners
     # (and the groups they name) first; the tests below replace this bootstrap policy.
     owners = {k: v for k, v in hujson.loads(text).items() if k in ("groups", "tagOwners")}
-    bootstrap = tmp_path_factory.mktemp("bootstrap") / "policy.hujson"
+    bootstrap = where / "policy.hujson"
     bootstrap.write_text(json.dumps(owners))
     stored = server.set_policy(bootstrap)
     assert stored.returncode == 0, stored.stderr
     for node in site_nodes(site):  # the policy's tests need their sources and targets as nodes
-        registered = server.create_node(node.user or users[0], node.name)
+        made = server.create_node(node.user or users[0], node.name)
         if node.tags:  # a tagged device: registered by a user, then tagged by the admin CLI
-            tagged = server.run(
-                "nodes", "tag", "-i", str(registered["id"]), "-t", ",".join(node.tags)
-            )
-            assert tagged.returncode == 0, (registered, tagged.stdout, tagged.stderr)
-    return HeadscaleProvider("http://127.0.0.1:8080", server.api_key(), server.api_client())
+            tagged = server.run("nodes", "tag", "-i", str(made["id"]), "-t", ",".join(node.tags))
+            assert tagged.returncode == 0, (made, tagged.stdout, tagged.stderr)
+    key = server.api_key()
+    provider = HeadscaleProvider(SERVER, Credentials(api_key=key), transport=server.api_transport())
+    return Live(server, key, provider, bootstrap.read_text())
 
 
-def with_extra_grant(text: str) -> str:
-    """A real rule change that keeps the generated tests passing: emory gains icon:8080."""
-    extra = '\n\t\t{"src": ["emory@"], "dst": ["icon"], "ip": ["tcp:8080"]},'
-    return text.replace('"grants": [', '"grants": [' + extra, 1)
+def tailgen(live: Live, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`tailgen ARGS` as a process inside headscale's namespace, credentials in its env."""
+    env = {
+        **os.environ,
+        "HEADSCALE_URL": SERVER,
+        "HEADSCALE_API_KEY": live.key,
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+    }
+    proc = live.server.netns.run(
+        [sys.executable, "-m", "compiler", *args], timeout=300, env=env, cwd=cwd
+    )
+    assert live.key not in proc.stdout + proc.stderr, "the API key was printed"
+    return proc
 
 
-def test_broken_policy_shows_headscales_message(provider: HeadscaleProvider) -> None:
-    with pytest.raises(PolicyError) as err:
-        provider.check_policy(BROKEN)
-    assert BROKEN_MESSAGE in str(err.value)
-    assert err.value.exit_code == ExitCode.ERROR
+def site_dir(tmp_path: Path) -> Path:
+    """The example site targeting headscale, built by `tailgen build` into out/."""
+    (tmp_path / "site.yaml").write_text("target: headscale\n" + (REPO / "site.yaml").read_text())
+    return tmp_path
 
 
-def test_plan_push_rollback(provider: HeadscaleProvider, repo: Path, tmp_path: Path) -> None:
-    site = build.compile_text((repo / "site.yaml").read_text(), "site.yaml").site
-    first = headscale_text(site)
-    reviewed = plan(provider, first)
-    assert reviewed.changed
-    backup = push(provider, reviewed, tmp_path)
-    assert provider.fetch_policy().text == first
-    assert plan(provider, first).changed is False
-
-    second = with_extra_grant(first)
-    assert second != first
-    backup = push(provider, plan(provider, second), tmp_path)
-    assert backup.read_text() == first
-    assert provider.fetch_policy().text == second
-
-    restored = rollback(provider, backup)
-    assert restored.text == first == provider.fetch_policy().text
-    assert second in [p.read_text() for p in tmp_path.iterdir()]  # what rollback replaced
+def backups(where: Path) -> list[Path]:
+    return sorted(p for p in where.glob("*") if (p / "backup.json").is_file())
 
 
-def test_change_behind_our_back_is_refused(
-    provider: HeadscaleProvider, server: Headscale, repo: Path, tmp_path: Path
-) -> None:
-    site = build.compile_text((repo / "site.yaml").read_text(), "site.yaml").site
-    desired = with_extra_grant(headscale_text(site))
-    reviewed = plan(provider, desired)
+def test_broken_policy_shows_headscales_message(live: Live) -> None:
+    verdict = live.provider.validate_policy(BROKEN)
+    assert BROKEN_MESSAGE in verdict.message
+
+
+def test_plan_push_rollback_through_the_cli(live: Live, tmp_path: Path) -> None:
+    work = site_dir(tmp_path)
+    built = tailgen(live, work, "build", "site.yaml")
+    assert built.returncode == 0, built.stderr
+    desired = (work / "out/headscale/policy.hujson").read_text()
+    before = live.provider.get_policy().text
+
+    planned = tailgen(live, work, "plan", "site.yaml", "-o", "plan.json")
+    assert planned.returncode == ExitCode.UNSAFE, planned.stdout + planned.stderr
+    assert f"live headscale at {SERVER}" in planned.stdout
+    assert "guard: re-read-and-compare" in planned.stdout
+    assert WEAKER_THAN_IF_MATCH in planned.stdout
+    assert "DNS is not managed here" in planned.stdout
+    plan = json.loads((work / "plan.json").read_text())
+    assert (plan["target"], plan["guard"], plan["adopt"]) == (
+        "headscale",
+        "re-read-and-compare",
+        True,
+    )
+
+    # first adoption over a policy someone wrote: refused unless --replace (as on Tailscale,
+    # the refusal comes from the guarded write, after the backup; nothing is written)
+    adopt = tailgen(live, work, "push", "plan.json", "--yes", "--force", "--backup-dir", "b0")
+    assert adopt.returncode == ExitCode.CONFLICT, adopt.stdout + adopt.stderr
+    assert "first adoption" in adopt.stderr and "nothing was written" in adopt.stderr
+    assert live.provider.get_policy().text == before
+
+    pushed = tailgen(live, work, "push", "plan.json", "--yes", "--force", "--replace")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    print(planned.stdout.split("\n\n")[0], pushed.stderr, pushed.stdout, sep="\n")  # pytest -s
+    assert live.provider.get_policy().text == desired
+    (first,) = backups(work / "backups")
+    assert (first / "policy.hujson").read_text() == before
+    meta = json.loads((first / "backup.json").read_text())
+    assert (meta["target"], meta["guard"], meta["api"]) == ("headscale", GUARD, SERVER)
+    assert f"note: {WEAKER_THAN_IF_MATCH}" in pushed.stdout
+    assert "re-read-and-compare" in pushed.stderr  # the policy step says how it was guarded
+
+    again = tailgen(live, work, "plan", "site.yaml")
+    assert again.returncode == 0, again.stdout + again.stderr  # nothing to do
+    review = tailgen(live, work, "diff", "site.yaml", "--against", "live")
+    assert "No changes: site.yaml and live" in review.stdout, review.stdout
+    # headscale's nodes are the live devices: it gave them its own addresses
+    assert "address: icon: site pins 100.101.7.22, live has 100.64." in review.stdout
+    assert review.returncode == ExitCode.ATTENTION, review.stderr  # 2: the device drift
+
+    rolled = tailgen(live, work, "rollback", "--yes", "--backup-dir", "backups", str(first))
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert live.provider.get_policy().text == before
+    replaced = [b for b in backups(work / "backups") if b != first]
+    assert [(b / "policy.hujson").read_text() for b in replaced] == [desired]
+
+
+def test_change_behind_our_back_is_refused(live: Live, tmp_path: Path) -> None:
+    work = site_dir(tmp_path)
+    planned = tailgen(live, work, "plan", "site.yaml", "-o", "plan.json")
+    assert planned.returncode in (ExitCode.ATTENTION, ExitCode.UNSAFE), planned.stderr
     sneaky = tmp_path / "sneaky.hujson"
-    sneaky.write_text(provider.fetch_policy().text + "\n// edited by hand\n")
-    assert server.set_policy(sneaky).returncode == 0, "headscale policy set failed"
-    with pytest.raises(LiveChangedError) as err:
-        push(provider, reviewed, tmp_path / "backups")
-    assert err.value.exit_code == ExitCode.CONFLICT
-    assert WEAKER_THAN_IF_MATCH in str(err.value)
-    assert provider.fetch_policy().text == sneaky.read_text()
-    assert not (tmp_path / "backups").exists()
+    sneaky.write_text(live.provider.get_policy().text + "\n// edited by hand\n")
+    assert live.server.set_policy(sneaky).returncode == 0, "headscale policy set failed"
+
+    pushed = tailgen(live, work, "push", "plan.json", "--yes", "--force", "--replace")
+    assert pushed.returncode == ExitCode.CONFLICT, pushed.stdout + pushed.stderr
+    assert "changed since the plan" in pushed.stderr and "nothing was written" in pushed.stderr
+    assert live.provider.get_policy().text == sneaky.read_text()
+    assert not backups(work / "backups")

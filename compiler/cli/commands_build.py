@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,13 +32,36 @@ SITE_ARG = typer.Argument(
 OUT_OPT = typer.Option(Path("out"), "--out", "-o", help="Output directory, e.g. --out build/.")
 
 
+class Target(StrEnum):
+    """The control server a site is built (or a backup restored) for."""
+
+    TAILSCALE = "tailscale"
+    HEADSCALE = "headscale"
+
+
+TARGET_OPT = typer.Option(
+    None,
+    "--target",
+    help="Override the site's `target:`. headscale adds OUT/headscale/policy.hujson and "
+    "OUT/headscale/dns.yaml and warns about what headscale cannot express; tailscale leaves "
+    "them out. Every other file is the same either way, e.g. --target headscale.",
+    show_default=False,
+)
+
+
 @app.command(rich_help_panel=BUILD)
 def build(
-    site_arg: Path | None = SITE_ARG, out: Path = OUT_OPT, site_opt: Path | None = site_option()
+    site_arg: Path | None = SITE_ARG,
+    out: Path = OUT_OPT,
+    site_opt: Path | None = site_option(),
+    target: Target | None = TARGET_OPT,
 ) -> None:
     """Compile SITE into OUT: policy, DNS, zone files, launch configs.
 
-    OUT gets policy.hujson, dns.json, dns/*.zone, launch/ and manifest.json.
+    OUT gets policy.hujson, dns.json, dns/*.zone, launch/ and manifest.json; with
+    `target: headscale` (or --target headscale) also headscale/policy.hujson and
+    headscale/dns.yaml. `tailgen check` compares OUT with what SITE builds for its own target
+    (give it the same --target).
 
     A failing build leaves the previous OUT untouched.
 
@@ -46,6 +70,8 @@ def build(
       tailgen build
 
       tailgen build sites/home.yaml --out build/
+
+      tailgen build --target headscale --out build/
     """
     from compiler import build as pipeline
     from compiler.cli.commands_diff import build_plan
@@ -53,7 +79,7 @@ def build(
 
     site = pick_site(site_arg, site_opt)
     try:
-        result, _ = pipeline.build(site)
+        result, _ = pipeline.build(site, target)
         previous = read_tree(out)  # read once: for the file list and for the plan
         changes = pipeline.write(result, out, previous)
     except TailgenError as exc:
@@ -83,7 +109,10 @@ def _echo_files(
 
 @app.command(rich_help_panel=BUILD)
 def check(
-    site_arg: Path | None = SITE_ARG, out: Path = OUT_OPT, site_opt: Path | None = site_option()
+    site_arg: Path | None = SITE_ARG,
+    out: Path = OUT_OPT,
+    site_opt: Path | None = site_option(),
+    target: Target | None = TARGET_OPT,
 ) -> None:
     """Exit 2 when OUT is not exactly what SITE builds (a CI gate); else 0.
 
@@ -93,7 +122,7 @@ def check(
 
     site = pick_site(site_arg, site_opt)
     try:
-        result, _ = pipeline.build(site)
+        result, _ = pipeline.build(site, target)
         changes = pipeline.stale(result, out)
     except TailgenError as exc:
         fail(exc, site_sources(site))
@@ -103,7 +132,8 @@ def check(
         typer.echo(f"{out}/ is exactly what {site} builds")
         return
     _echo_files(changes, out, ("missing", "differs", "extra"), err=True)
-    typer.echo(f"{out}/ is stale: run `tailgen build {site}`", err=True)
+    again = f"{site} --target {target.value}" if target is not None else str(site)
+    typer.echo(f"{out}/ is stale: run `tailgen build {again}`", err=True)
     raise typer.Exit(ExitCode.ATTENTION)
 
 

@@ -78,8 +78,8 @@ def diff_command(
     site = pick_site(site_arg, site_opt)
     try:
         desired = read_snapshot(site)
-        current, drift = (
-            live_side(desired) if str(against) == LIVE else (read_snapshot(against), [])
+        desired, current, drift = (
+            live_side(desired) if str(against) == LIVE else (desired, read_snapshot(against), [])
         )
         plan = diff(desired, current)
     except TailgenError as exc:

@@ -1,8 +1,13 @@
 """`tailgen plan`, `push`, `rollback` and `serve-emulator`: the live tailnet, safely.
 
+The control plane is the site's `target:` (a plan and a backup record theirs; `rollback
+--target` overrides a backup's): Tailscale, or a headscale server. Both go through the same
+plan/push/rollback code (`compiler.remote`); only the provider differs.
+
 Credentials and the tailnet come from the environment (`TAILSCALE_API_KEY`, or
 `TAILSCALE_OAUTH_CLIENT_ID` + `TAILSCALE_OAUTH_CLIENT_SECRET`; `TAILSCALE_TAILNET`,
-`TAILSCALE_BASE_URL`), never from the command line (it would land in shell history and `ps`).
+`TAILSCALE_BASE_URL`; for headscale `HEADSCALE_URL` + `HEADSCALE_API_KEY`, the key also from
+the keyring), never from the command line (it would land in shell history and `ps`).
 HTTP tuning, for slow links and for tests: `TAILGEN_HTTP_TIMEOUT` (seconds, 30),
 `TAILGEN_HTTP_RETRIES` (tries per idempotent call, 4), `TAILGEN_HTTP_BACKOFF` (first wait,
 0.5 s), `TAILGEN_HTTP_MAX_RETRY_AFTER` (cap on a server-requested wait, 300 s).
@@ -27,13 +32,15 @@ from compiler.cli.app import (
     site_sources,
     stdout_is_terminal,
 )
+from compiler.cli.commands_build import Target
 from compiler.cli.help import LIVE as LIVE_PANEL
 from compiler.errors import ExitCode, TailgenError, UsageError
 
 if TYPE_CHECKING:
-    from compiler.remote.client import TailscaleClient
     from compiler.remote.liveplan import Planned
+    from compiler.remote.provider import Provider
     from compiler.remote.push import Outcome, Step
+    from compiler.review import Snapshot
 
 
 class PlanFormat(StrEnum):
@@ -47,32 +54,64 @@ class ResultFormat(StrEnum):
     JSON = "json"
 
 
-def connect(tailnet: str = "-") -> TailscaleClient:
-    """The API client the environment describes (see the module docstring); `tailnet` is
-    used when TAILSCALE_TAILNET is not set."""
+def connect(tailnet: str = "-", target: str = Target.TAILSCALE) -> Provider:
+    """The control plane's client the environment describes (see the module docstring):
+    Tailscale's API (`tailnet` is used when TAILSCALE_TAILNET is not set), or, for
+    `target` headscale, the headscale server at HEADSCALE_URL."""
     from compiler.remote.client import RetryPolicy, TailscaleClient
 
     env = os.environ
+    if target == Target.HEADSCALE:
+        from compiler.remote.headscale import HeadscaleProvider
+
+        return HeadscaleProvider.from_env(env, timeout=_timeout(env))
     try:
         retry = RetryPolicy(
             attempts=int(env.get("TAILGEN_HTTP_RETRIES", "4")),
             backoff=float(env.get("TAILGEN_HTTP_BACKOFF", "0.5")),
             max_retry_after=float(env.get("TAILGEN_HTTP_MAX_RETRY_AFTER", "300")),
         )
-        timeout = float(env.get("TAILGEN_HTTP_TIMEOUT", "30"))
     except ValueError as exc:
         raise UsageError(f"TAILGEN_HTTP_*: {exc}") from None
-    return TailscaleClient.from_env(env, tailnet, timeout=timeout, retry=retry)
+    return TailscaleClient.from_env(env, tailnet, timeout=_timeout(env), retry=retry)
+
+
+def _timeout(env: Any) -> float:
+    try:
+        return float(env.get("TAILGEN_HTTP_TIMEOUT", "30"))
+    except ValueError as exc:
+        raise UsageError(f"TAILGEN_HTTP_TIMEOUT: {exc}") from None
 
 
 def _site_tailnet(desired: Any) -> str:
     return str(desired.site.tailnet) if desired.site is not None else "-"
 
 
-def desired_snapshot(site: Path) -> Any:
+def _site_target(desired: Any) -> str:
+    return str(desired.site.target) if desired.site is not None else Target.TAILSCALE
+
+
+def desired_snapshot(site: Path, target: str | None = None) -> Snapshot:
+    """What a push makes live: SITE's build, as the review reads it. For a headscale site, the
+    same build's `headscale/policy.hujson` (`compiler.remote.headscale.desired_snapshot`).
+    `target` is the plan's: a site that now builds for another target is refused."""
     from compiler.review.read import read_snapshot
 
-    return read_snapshot(site)
+    desired = read_snapshot(site)
+    built = _site_target(desired)
+    if target is not None and built != target:
+        raise UsageError(f"{desired.label} targets {built}; the plan was made for {target}")
+    return as_pushed(desired)
+
+
+def as_pushed(desired: Snapshot) -> Snapshot:
+    """A site's build as its target's push makes it live: for headscale, the same build's
+    headscale/policy.hujson, reviewed with the users as headscale names them."""
+    if _site_target(desired) != Target.HEADSCALE or desired.site is None:
+        return desired
+    from compiler.remote import headscale
+
+    return headscale.desired_snapshot(desired.files, desired.site, desired.label)
 
 
 @app.command("plan", rich_help_panel=LIVE_PANEL)
@@ -93,6 +132,12 @@ def plan_command(
     Fetches the live tailnet (policy + ETag, DNS, devices), diffs it against what SITE builds,
     runs the control plane's validate, prints the plan and optionally saves it for `push`.
 
+    With `target: headscale` in SITE: the headscale server at HEADSCALE_URL, its policy
+    against the build's headscale/policy.hujson, validated by headscale's own policy check.
+    headscale has no ETag: the plan pins the SHA-256 of the policy text, and push re-reads and
+    compares it just before writing, which is weaker than If-Match (a change in that moment is
+    not caught). DNS is left alone: headscale reads it from its config.yaml.
+
     Exit codes: 0 nothing to do, 2 changes, 3 unsafe (push needs --force), 1 error.
 
     Examples:
@@ -101,6 +146,8 @@ def plan_command(
 
       tailgen plan -o plan.json
 
+      export HEADSCALE_URL=http://127.0.0.1:8080 HEADSCALE_API_KEY=…
+
       tailgen plan --format markdown > plan.md
     """
     from compiler.remote import liveplan
@@ -108,7 +155,7 @@ def plan_command(
     site = pick_site(site_arg, site_opt)
     try:
         desired = desired_snapshot(site)
-        with connect(_site_tailnet(desired)) as client:
+        with connect(_site_tailnet(desired), _site_target(desired)) as client:
             planned = liveplan.make_plan(client, desired)
         _refuse_invalid(planned)
         if output is not None:
@@ -149,29 +196,43 @@ def _render_plan(planned: Planned, fmt: PlanFormat) -> str:
     if fmt is PlanFormat.JSON:
         return json.dumps(plan.to_json(), indent=2) + "\n"
     color = fmt is PlanFormat.TEXT and stdout_is_terminal() and "NO_COLOR" not in os.environ
-    head = (
-        f"live tailnet {plan.tailnet!r} at {plan.api}: policy ETag {plan.live_etag}"
-        f"{' (first adoption: not written by tailgen)' if plan.adopt else ''}\n"
-        f"to apply: policy {'changes' if plan.policy_changed else 'unchanged'}, "
-        f"DNS {'changes' if plan.dns_changed else 'unchanged'}\n"
-    )
-    return head + with_drift(
+    return plan_head(plan) + with_drift(
         render(planned.review, fmt.value, color=color), fmt.value, planned.drift
+    )
+
+
+def plan_head(plan: Any) -> str:
+    """Where the plan applies, what it writes, and how the write is guarded."""
+    adopt = " (first adoption: not written by tailgen)" if plan.adopt else ""
+    policy = "changes" if plan.policy_changed else "unchanged"
+    if plan.target != Target.HEADSCALE:
+        return (
+            f"live tailnet {plan.tailnet!r} at {plan.api}: policy ETag {plan.live_etag}{adopt}\n"
+            f"to apply: policy {policy}, DNS {'changes' if plan.dns_changed else 'unchanged'}\n"
+        )
+    from compiler.remote.headscale import DNS_NOTE, WEAKER_THAN_IF_MATCH
+
+    return (
+        f"live headscale at {plan.api}: policy version {plan.live_etag}{adopt}\n"
+        f"to apply: policy {policy}; {DNS_NOTE}\n"
+        f"guard: {plan.guard}. {WEAKER_THAN_IF_MATCH}\n"
     )
 
 
 LIVE = "live"
 
 
-def live_side(desired: Any) -> tuple[Any, list[Any]]:
-    """`diff --against live`: the tailnet as the current side, and its device drift."""
+def live_side(desired: Any) -> tuple[Any, Any, list[Any]]:
+    """`diff --against live`: the desired side as a push would make it live (a headscale site:
+    its headscale policy), the tailnet as the current side, and its device drift."""
     from compiler.remote import live
 
-    with connect(_site_tailnet(desired)) as client:
+    desired = as_pushed(desired)
+    with connect(_site_tailnet(desired), _site_target(desired)) as client:
         state = live.fetch(client)
         label = f"live ({client.tailnet})"
     drift = live.drift(desired.site, state.devices) if desired.site else []
-    return live.snapshot(state, label), drift
+    return desired, live.snapshot(state, label), drift
 
 
 def with_drift(rendered: str, fmt: str, drift: list[Any]) -> str:
@@ -230,6 +291,12 @@ def push_command(
     Backs up the live state, POSTs the policy with If-Match the plan's ETag, writes DNS after
     checking it is unchanged, then reads everything back and verifies it.
 
+    A headscale plan (the site's `target: headscale`; HEADSCALE_URL, HEADSCALE_API_KEY): the
+    same steps, but headscale has no ETag, so the policy is re-read and compared with the
+    plan's version just before the PUT. That is weaker than If-Match: a change made in the
+    moment between that read and the write is not detected. DNS is not written (headscale
+    reads it from its config.yaml).
+
     Exit codes: 0 applied (or dry run), 3 unsafe (needs --force), 4 the live tailnet changed
     since the plan (nothing written), 1 error.
 
@@ -243,8 +310,8 @@ def push_command(
 
     try:
         plan = liveplan.load(plan_file)
-        desired = desired_snapshot(site or Path(plan.site))
-        with connect(plan.tailnet) as client:
+        desired = desired_snapshot(site or Path(plan.site), plan.target)
+        with connect(plan.tailnet, plan.target) as client:
             if not yes:
                 push.check_plan(plan, desired, client, force)
                 _dry_run(plan, backup_dir, fmt, replace)
@@ -260,16 +327,24 @@ def push_command(
                     progress=progress,
                 )
             stats = client.stats
+            note = client.guard_note
     except TailgenError as exc:
         fail(exc, code=exc.exit_code)
-    _report(outcome, fmt, {"requests": stats.requests, "retries": stats.retries})
+    _report(outcome, fmt, {"requests": stats.requests, "retries": stats.retries}, note)
 
 
 def _dry_run(plan: Any, backup_dir: Path, fmt: ResultFormat, replace: bool) -> None:
     steps = [f"back up the live state to {backup_dir}/"]
     if plan.policy_changed:
         match = "ts-default (first adoption)" if plan.adopt and not replace else plan.live_etag
-        steps.append(f"POST the policy with If-Match {match}")
+        if plan.target == Target.HEADSCALE:
+            from compiler.remote.headscale import WEAKER_THAN_IF_MATCH
+
+            match = "none stored (first adoption)" if "ts-default" in match else match
+            steps.append(f"re-read the policy, compare with {match}, PUT the policy")
+            steps.append(WEAKER_THAN_IF_MATCH)
+        else:
+            steps.append(f"POST the policy with If-Match {match}")
     if plan.dns_changed:
         steps.append("re-read DNS, compare with the plan, write the DNS configuration")
     steps.append("read back and verify")
@@ -330,9 +405,11 @@ class Progress:
             self.status = None
 
 
-def _report(outcome: Outcome, fmt: ResultFormat, stats: dict[str, int]) -> None:
+def _report(outcome: Outcome, fmt: ResultFormat, stats: dict[str, int], note: str = "") -> None:
+    """The outcome; `note` is what the provider's write guard cannot catch (headscale)."""
     if fmt is ResultFormat.JSON:
-        typer.echo(json.dumps({**outcome.to_json(), **stats}, indent=2))
+        extra = {"guard_note": note} if note else {}
+        typer.echo(json.dumps({**outcome.to_json(), **stats, **extra}, indent=2))
         return
     skipped = [s.detail for s in outcome.steps if s.status == "skipped"]
     if skipped:
@@ -344,6 +421,8 @@ def _report(outcome: Outcome, fmt: ResultFormat, stats: dict[str, int]) -> None:
     if outcome.routes_written:
         written.append(f"routes of {outcome.routes_written} device(s)")
     typer.echo(f"written: {', '.join(written) or 'nothing'}; verified")
+    if note and outcome.policy_written:
+        typer.echo(f"note: {note}")
 
 
 @app.command("rollback", rich_help_panel=LIVE_PANEL)
@@ -359,12 +438,21 @@ def rollback_command(
     yes: bool = typer.Option(
         False, "--yes", "-y", help="Really write (without it: a dry run), e.g. --yes."
     ),
+    target: Target | None = typer.Option(
+        None,
+        "--target",
+        help="The control plane to restore to (default: the backup's, which it records), "
+        "e.g. --target headscale.",
+        show_default=False,
+    ),
     fmt: ResultFormat = format_option(ResultFormat.TEXT),
 ) -> None:
     """Restore a backup (default: the latest), guarded like a push.
 
     The live state is backed up first, the policy is POSTed with If-Match the ETag just read,
-    DNS is compared again right before it is written, and everything is verified.
+    DNS is compared again right before it is written, and everything is verified. headscale
+    (a backup push made of a headscale server, or --target headscale): the policy is re-read
+    and compared just before the PUT instead, which is weaker than If-Match.
 
     Exit codes: 0 restored (or dry run), 4 the live tailnet changed meanwhile, 1 error.
 
@@ -379,25 +467,27 @@ def rollback_command(
 
     try:
         saved = backups.read(backup or backups.latest(backup_dir))
+        where = target or str(saved.meta.get("target") or Target.TAILSCALE)
         if not yes:
-            _rollback_preview(saved)
+            _rollback_preview(saved, where)
             return
-        with connect() as client:
+        with connect(target=where) as client:
             with Progress(fmt) as progress:
                 outcome = push.rollback(client, saved, backup_dir, progress=progress)
             stats = client.stats
+            note = client.guard_note
     except TailgenError as exc:
         fail(exc, code=exc.exit_code)
-    _report(outcome, fmt, {"requests": stats.requests, "retries": stats.retries})
+    _report(outcome, fmt, {"requests": stats.requests, "retries": stats.retries}, note)
 
 
-def _rollback_preview(saved: Any) -> None:
+def _rollback_preview(saved: Any, target: str) -> None:
     """What restoring `saved` would change, as the review shows it (nothing is written)."""
     from compiler.remote import live
     from compiler.review import diff
     from compiler.review.planfmt import render
 
-    with connect() as client:
+    with connect(target=target) as client:
         current = live.snapshot(live.fetch(client, devices=False), f"live ({client.tailnet})")
     plan = diff(live.snapshot(saved.live, str(saved.path)), current)
     typer.echo(f"dry run: would restore {saved.path} (ETag {saved.live.policy.etag}); add --yes")

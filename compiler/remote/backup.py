@@ -7,7 +7,8 @@ and renamed into place (a backup is complete or absent):
   it byte for byte);
 - `dns.json`: the live DNS configuration (canonical form), when the control plane has one;
 - `devices.json`: each device's id, hostname, tags, advertised and enabled routes;
-- `backup.json`: version, time, API, tailnet, the policy's ETag, the DNS digest.
+- `backup.json`: version, time, target (tailscale | headscale), API, tailnet, the write guard,
+  the policy's ETag (headscale: the quoted SHA-256 of its text), the DNS digest.
 
 No credentials are ever part of it.
 """
@@ -27,6 +28,7 @@ from compiler.errors import InputError, IOFailure
 from compiler.remote import dnsconfig
 from compiler.remote.client import PolicyFile
 from compiler.remote.live import LiveState
+from compiler.remote.provider import Provider
 
 VERSION = 1
 META = "backup.json"
@@ -40,15 +42,19 @@ class Backup:
     meta: dict[str, Any]
 
 
-def write(live: LiveState, directory: Path, api: str, tailnet: str) -> Path:
-    """Back `live` up under `directory`; returns the new backup's path."""
+def write(live: LiveState, directory: Path, provider: Provider) -> Path:
+    """Back `live` up under `directory`; returns the new backup's path. The meta names the
+    control plane (`target`, API, tailnet) so `rollback` knows where it belongs, and the
+    guard its writes had."""
     now = dt.datetime.now(dt.UTC)
     name = now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + live.policy.etag.strip('"')[:12]
     meta = {
         "version": VERSION,
         "created": now.isoformat(timespec="seconds"),
-        "api": api,
-        "tailnet": tailnet,
+        "target": provider.target,
+        "api": provider.base_url,
+        "tailnet": provider.tailnet,
+        "guard": provider.guard,
         "etag": live.policy.etag,
         "dns_sha256": live.dns_digest,
     }

@@ -13,7 +13,7 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -83,8 +83,27 @@ class Validation:
         return not self.message and not self.data
 
 
-class TailscaleClient:
+class OwnsHttp:
+    """A client that owns an httpx.Client (`_http`): use it as a context manager."""
+
+    _http: httpx.Client
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class TailscaleClient(OwnsHttp):
     """One tailnet through the API. Use as a context manager (it owns an httpx.Client)."""
+
+    target = "tailscale"
+    guard = "If-Match"
+    guard_note = ""
 
     def __init__(
         self,
@@ -124,16 +143,14 @@ class TailscaleClient:
         tailnet = env.get(TAILNET, "") or default_tailnet or "-"
         return cls(from_env(env), base, tailnet, **kwargs)
 
-    def __enter__(self) -> TailscaleClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
     # -- policy ----------------------------------------------------------------------------
+
+    def stored(self, text: str) -> str:
+        """The control plane stores a posted policy in its canonical layout (§1.3)."""
+        return hujson.format(text)
+
+    def etag_for(self, text: str) -> str:
+        return predicted_etag(text)
 
     def get_policy(self) -> PolicyFile:
         """The stored HuJSON (comments and layout as stored) and its ETag."""

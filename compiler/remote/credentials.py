@@ -23,6 +23,8 @@ BASE_URL = "TAILSCALE_BASE_URL"
 TAILNET = "TAILSCALE_TAILNET"
 DEFAULT_BASE_URL = "https://api.tailscale.com"
 KEYRING_SERVICE = "tailgen"
+HEADSCALE_URL = "HEADSCALE_URL"
+HEADSCALE_API_KEY = "HEADSCALE_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,21 @@ def from_env(env: Mapping[str, str] | None = None) -> Credentials:
             f"{OAUTH_ID} and {OAUTH_SECRET} (an OAuth client)"
         )
     return Credentials(api_key=key, scheme=scheme)
+
+
+def headscale_from_env(env: Mapping[str, str] | None = None) -> tuple[str, Credentials]:
+    """headscale's API URL and key: `HEADSCALE_URL` and `HEADSCALE_API_KEY` (the key from
+    `headscale apikeys create`), the key falling back to the OS keyring (service `tailgen`,
+    name `headscale-api-key`). A bearer token, as headscale's API wants."""
+    env = os.environ if env is None else env
+    url = env.get(HEADSCALE_URL, "")
+    key = env.get(HEADSCALE_API_KEY, "") or (_keyring("headscale-api-key") if url else "")
+    if not url or not key:
+        raise UsageError(
+            f"no headscale credentials: set {HEADSCALE_URL} (e.g. http://127.0.0.1:8080) and "
+            f"{HEADSCALE_API_KEY} (from `headscale apikeys create`)"
+        )
+    return url, Credentials(api_key=key, scheme="bearer")
 
 
 def _keyring(name: str) -> str:

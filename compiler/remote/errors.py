@@ -24,12 +24,13 @@ class ApiError(RemoteError):
         message: str,
         hint: str = "",
         data: Any = None,
+        what: str = "",
     ) -> None:
         self.endpoint = endpoint
         self.status = status
         self.message = message
         self.data = data
-        what = f"HTTP {status}" if status else "no answer"
+        what = what or (f"HTTP {status}" if status else "no answer")
         super().__init__([Problem(f"remote-{status}", f"{endpoint}: {what}: {message}", hint=hint)])
 
 
@@ -39,7 +40,8 @@ class OutcomeUnknown(ApiError):
 
 
 class PreconditionFailed(ApiError, LiveChangedError):
-    """412: the policy's ETag is no longer the one the plan was reviewed against."""
+    """412: the policy's ETag is no longer the one the plan was reviewed against (headscale,
+    which has no ETag: the policy re-read just before the write differs from the plan's)."""
 
 
 def hint_for(op: Operation, status: int, oauth: bool) -> str:

@@ -2,7 +2,9 @@
 
 The plan pins what was reviewed: the live policy's ETag and a digest of the live DNS (the
 tailnet at review time), and the checksum of the desired artifacts (what will be applied).
-`push` applies a plan only while all three still hold. The file's schema is documented in
+`push` applies a plan only while all three still hold. The plan also names the control plane
+(`target`) and how its writes are guarded (`guard`: If-Match, or headscale's weaker
+re-read-and-compare, `compiler.remote.headscale`). The file's schema is documented in
 docs/plan-schema.md ("The live plan file"); it holds no secrets (no credentials, no headers).
 """
 
@@ -15,10 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler import hujson
 from compiler.errors import InputError, IOFailure
 from compiler.remote import dnsconfig
-from compiler.remote.client import Validation, predicted_etag
+from compiler.remote.client import Validation
 from compiler.remote.live import Drift, LiveState, drift, snapshot
 from compiler.remote.provider import Provider
 from compiler.review import Plan, Snapshot, diff
@@ -46,6 +47,8 @@ class LivePlan:
     validation: dict[str, Any] = field(default_factory=dict)
     drift: list[dict[str, str]] = field(default_factory=list)
     review: dict[str, Any] = field(default_factory=dict)
+    target: str = "tailscale"  # the control plane: tailscale | headscale
+    guard: str = "If-Match"  # how push refuses a stale write (headscale: re-read-and-compare)
 
     @property
     def changed(self) -> bool:
@@ -75,7 +78,7 @@ def make_plan(provider: Provider, desired: Snapshot, validate: bool = True) -> P
     review = diff(desired, snapshot(live, f"live ({provider.tailnet})"))
     policy_text = desired.text(POLICY) or ""
     desired_dns = _dns_digest(desired) if live.dns is not None else ""
-    policy_changed = hujson.format(policy_text) != live.policy.text
+    policy_changed = provider.stored(policy_text) != live.policy.text
     verdict = Validation()
     if validate and policy_changed:
         verdict = provider.validate_policy(policy_text)
@@ -90,13 +93,15 @@ def make_plan(provider: Provider, desired: Snapshot, validate: bool = True) -> P
         adopt=not live.written_by_tailgen,
         policy_changed=policy_changed,
         dns_changed=bool(desired_dns) and desired_dns != live.dns_digest,
-        desired_etag=predicted_etag(policy_text),
+        desired_etag=provider.etag_for(policy_text),
         desired_dns=desired_dns,
         safe=review.safe,
         reasons=[{"code": r.code, "message": r.message} for r in review.verdict.reasons],
         validation={"message": verdict.message, "data": verdict.data},
         drift=[d.to_dict() for d in drifted],
         review=jsonfmt.to_dict(review),
+        target=provider.target,
+        guard=provider.guard,
     )
     return Planned(plan, review, live, drifted, verdict)
 

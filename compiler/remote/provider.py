@@ -1,22 +1,44 @@
 """What plan, push and rollback need from a control plane: a small structural interface.
 
-`TailscaleClient` implements it; a headscale provider (`compiler.remote.headscale`) can too.
-A control plane without a DNS API (headscale configures DNS in its config file) returns
-`None` from `get_dns` and plan/push then leave DNS alone.
+Two implement it: `TailscaleClient` (`compiler.remote.client`, the Tailscale API v2) and
+`HeadscaleProvider` (`compiler.remote.headscale`, headscale's API v1). plan/push/rollback,
+backups and the plan file are the same code for both; what differs is said by the provider:
+
+- `stored(text)` / `etag_for(text)`: what the server keeps for a posted policy and the version
+  it will then report (Tailscale reformats and hashes; headscale keeps the text verbatim);
+- `guard` / `guard_note`: how `set_policy` refuses a stale write (`If-Match`; headscale has no
+  ETag, so `re-read-and-compare`, which leaves a race window `guard_note` states);
+- `get_dns() -> None`: a control plane without a DNS API (headscale configures DNS in its
+  config file); plan/push then leave DNS alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from compiler.remote.client import PolicyFile, Stats, Validation
 
 
 class Provider(Protocol):
+    target: str  # "tailscale" | "headscale": recorded in plans and backups
     base_url: str
     tailnet: str
     stats: Stats
+    guard: str  # how a stale write is refused, in two words ("If-Match")
+    guard_note: str  # what that guard cannot catch ("" when nothing)
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def stored(self, text: str) -> str:
+        """The text the server will hold after `set_policy(text)` (its canonical form)."""
+        ...
+
+    def etag_for(self, text: str) -> str:
+        """The ETag `get_policy` will report once `text` is stored."""
+        ...
 
     def get_policy(self) -> PolicyFile:
         """The stored policy text and its ETag (quoted)."""

@@ -6,7 +6,8 @@ The order is what makes it safe:
    nothing written);
 2. the live state is backed up (policy verbatim + ETag, DNS, routes) before any write;
 3. the policy is POSTed with `If-Match` the plan's ETag (`ts-default` on first adoption); a
-   412 stops everything (exit 4). A write whose outcome is unknown (connection dropped, 5xx)
+   412 stops everything (exit 4). headscale has no ETag: its provider re-reads the policy just
+   before the write and refuses the same way (weaker: `Provider.guard_note` says why). A write whose outcome is unknown (connection dropped, 5xx)
    is never repeated blindly: the policy is read back and the stored text decides;
 4. DNS (no ETags) is read again and compared with the plan right before it is written;
 5. if anything fails after the policy was written, the policy is restored from the backup
@@ -23,7 +24,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler import hujson
 from compiler.errors import LiveChangedError, Problem, RemoteError, TailgenError, UnsafePlanError
 from compiler.remote import backup as backups
 from compiler.remote import dnsconfig
@@ -76,10 +76,11 @@ class Target:
 def check_plan(plan: LivePlan, desired: Snapshot, provider: Provider, force: bool) -> None:
     """Refuse a plan that is not the one to apply: another tailnet, a changed site, a
     policy the control plane rejected, or an unsafe plan without --force."""
-    if (plan.api.rstrip("/"), plan.tailnet) != (provider.base_url.rstrip("/"), provider.tailnet):
+    made_for = (plan.target, plan.api.rstrip("/"), plan.tailnet)
+    if made_for != (provider.target, provider.base_url.rstrip("/"), provider.tailnet):
         raise TailgenError(
-            f"the plan was made for {plan.api} tailnet {plan.tailnet!r}, not "
-            f"{provider.base_url} tailnet {provider.tailnet!r}"
+            f"the plan was made for {plan.target} {plan.api} tailnet {plan.tailnet!r}, not "
+            f"{provider.target} {provider.base_url} tailnet {provider.tailnet!r}"
         )
     if checksum(desired.files) != plan.checksum:
         raise TailgenError(
@@ -205,12 +206,13 @@ class _Run:
         except OutcomeUnknown as exc:
             self._resolve_unknown(live, text, exc)
         self.out.policy_written = True
-        self.step("policy", "ok", f"If-Match {self.target.if_match} → {self.out.etag_after}")
+        guard = f"{self.provider.guard} {self.target.if_match} → {self.out.etag_after}"
+        self.step("policy", "ok", guard)
 
     def _resolve_unknown(self, live: LiveState, text: str, exc: OutcomeUnknown) -> None:
         """The POST's answer was lost: read the policy back; the stored text decides."""
         now = self.provider.get_policy()
-        if now.text == hujson.format(text):
+        if now.text == self.provider.stored(text):
             self.out.etag_after = now.etag
             return
         if now.etag == live.policy.etag:
@@ -259,7 +261,9 @@ class _Run:
 
     def verify(self) -> None:
         t = self.target
-        if t.policy is not None and self.provider.get_policy().text != hujson.format(t.policy):
+        if t.policy is not None and self.provider.get_policy().text != self.provider.stored(
+            t.policy
+        ):
             raise RemoteError("verify: the live policy is not what was written")
         if t.dns is not None:
             now = self.provider.get_dns()
@@ -284,7 +288,7 @@ def apply(
         run.out.etag_before = run.out.etag_after = live.policy.etag
         return run.out
     run.guard(live)
-    run.out.backup = str(backups.write(live, backup_dir, provider.base_url, provider.tailnet))
+    run.out.backup = str(backups.write(live, backup_dir, provider))
     run.step("backup", "ok", run.out.backup)
     if target.policy is not None:
         run.write_policy(live, target.policy)
