@@ -17,6 +17,7 @@ import pytest
 import typer
 
 from compiler.cli import app
+from compiler.cli.help import WorkflowGroup
 from compiler.cli.lazy import Outline, command_name, outline, root_command
 
 HEAVY = ("pydantic", "yaml", "jinja2", "rich", "httpx", "deepdiff")
@@ -123,3 +124,24 @@ def test_listing_the_commands_builds_none(capsys: pytest.CaptureFixture[str]) ->
 def test_an_outline_is_what_typer_builds(info: Any) -> None:
     built = typer.main.get_command(app).commands[command_name(info)]  # type: ignore[attr-defined]
     assert outline(info) == Outline(built.help, built.rich_help_panel, built.hidden)
+
+
+def test_a_sub_app_keeps_its_place_after_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    """Commands registered with `add_typer` are built by typer with the root, after the
+    commands, as its own group lists them."""
+    small = typer.Typer(cls=WorkflowGroup, add_completion=False)
+    sub = typer.Typer(help="A group of commands.")
+
+    @small.command(rich_help_panel="Build")
+    def first() -> None:
+        """The first command."""
+        typer.echo("first ran")
+
+    @sub.command("inner")
+    def inner() -> None:
+        typer.echo("inner ran")
+
+    small.add_typer(sub, name="group", rich_help_panel="Review")
+    for args in (["--help"], ["group", "inner"], ["first"]):
+        lazy = _main(root_command(small), args, capsys)
+        assert lazy == _main(typer.main.get_command(small), args, capsys), args

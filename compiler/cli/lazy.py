@@ -92,5 +92,8 @@ def root_command(app: typer.Typer) -> Any:
     shell = copy.copy(app)
     shell.registered_commands = []
     group = typer.main.get_command(shell)
-    group.commands = LazyCommands(app)  # type: ignore[attr-defined]
+    commands = LazyCommands(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        commands[name] = command  # sub-apps (`add_typer`), built by typer after the commands
+    group.commands = commands  # type: ignore[attr-defined]
     return group
