@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from compiler.emit.launch.hosts import HostClass, classify
+from compiler.numerals import is_decimal
 from compiler.site.access import LOOPBACK, access
 from compiler.site.listeners import Expected, expected_listeners
 from compiler.site.model import Expose, Protocol, Site
@@ -86,7 +87,7 @@ def host_port(text: str, sep: str = ":") -> tuple[str, str, int]:
     """`ADDR:PORT` (or `ADDR.PORT` for BSD netstat) → (address, scope, port); split on the last
     separator, as IPv6 addresses contain colons."""
     addr, found, port = text.rpartition(sep)
-    if not found or not port.isdigit() or not addr:
+    if not found or not is_decimal(port) or not addr:
         raise ParseError(f"not an address:port: {text!r}")
     host, scope = split_scope(addr)
     if host != "*":
@@ -157,7 +158,7 @@ def parse_ss_line(line: str, number: int) -> Listener | None:
         if fields[0] != "tcp":
             return None
         fields = fields[1:]
-    if len(fields) < 5 or not fields[1].isdigit() or not fields[2].isdigit():
+    if len(fields) < 5 or not is_decimal(fields[1]) or not is_decimal(fields[2]):
         raise ParseError("expected State Recv-Q Send-Q Local Peer [Process]")
     if fields[0] != "LISTEN":
         return None
@@ -207,7 +208,7 @@ def parse_lsof_line(line: str, number: int) -> Listener | None:
     fields = line.split()
     if fields[-1] != "(LISTEN)":
         return None  # UDP and connected sockets (from `lsof -i` without -sTCP:LISTEN)
-    if len(fields) < 10 or not fields[1].isdigit() or fields[-3] != "TCP":
+    if len(fields) < 10 or not is_decimal(fields[1]) or fields[-3] != "TCP":
         raise ParseError("expected COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME")
     host, scope, port = host_port(fields[-2])
     family = {"IPv4": "4", "IPv6": "6"}.get(fields[4], "")
@@ -254,7 +255,7 @@ class _LsofFields:
     def read(self, tag: str, value: str, number: int) -> None:
         if tag == "p":
             self.flush()
-            self.pid, self.command = (int(value) if value.isdigit() else None), ""
+            self.pid, self.command = (int(value) if is_decimal(value) else None), ""
         elif tag == "c":
             self.command = value
         elif tag == "f" or (tag == "P" and (self.file is None or {"P", "n"} & self.file.keys())):
@@ -290,7 +291,7 @@ def parse_netstat_line(line: str, number: int) -> Listener | None:
     proto = fields[0]
     if not proto.startswith("tcp"):
         return None
-    if len(fields) < 6 or not fields[1].isdigit():
+    if len(fields) < 6 or not is_decimal(fields[1]):
         raise ParseError("expected Proto Recv-Q Send-Q Local Foreign (state) …")
     if fields[5] != "LISTEN":
         return None
@@ -316,7 +317,7 @@ def parse_windows_netstat_line(line: str, number: int) -> Listener | None:
     fields = line.split()
     if fields[0] != "TCP":
         return None
-    if len(fields) != 5 or not fields[4].isdigit():
+    if len(fields) != 5 or not is_decimal(fields[4]):
         raise ParseError("expected TCP Local Foreign State PID")
     if not fields[2].endswith(":0"):  # key on layout: the state word is localised
         return None
@@ -344,7 +345,7 @@ def windows_record(record: Any, number: int) -> Listener | None:
     _check_ip(host)
     port = int(str(record["LocalPort"]).strip())
     owner = str(record.get("OwningProcess") or "").strip()
-    pid = int(owner) if owner.isdigit() else None
+    pid = int(owner) if is_decimal(owner) else None
     name = str(record.get("Process") or record.get("ProcessName") or "")
     return Listener(host, port, family_of(host), scope, name, pid, number)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.adopt.names import Names
+from compiler.numerals import is_decimal
 
 MAX_EXPANDED_RANGE = 16
 """A port range this short is written as its ports (the model lists ports one by one)."""
@@ -50,7 +51,7 @@ def _ports(text: str) -> tuple[int, ...] | None:
     ports: list[int] = []
     for part in text.split(","):
         first, sep, last = part.partition("-")
-        if not first.isdigit() or (sep and not last.isdigit()):
+        if not is_decimal(first) or (sep and not is_decimal(last)):
             return None
         lo, hi = int(first), int(last) if sep else int(first)
         if not 1 <= lo <= hi <= 65535 or hi - lo >= MAX_EXPANDED_RANGE:

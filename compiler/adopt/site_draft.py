@@ -21,6 +21,7 @@ from compiler.adopt.inputs import DnsSettings, PolicySource
 from compiler.adopt.names import Names, is_login, valid_tag_name
 from compiler.adopt.rules import NetReading, ServicePorts, read_acl, read_grant, read_ssh
 from compiler.evaluate.positions import Path
+from compiler.numerals import is_decimal
 
 RULE_SECTIONS = ("acls", "grants", "ssh")
 HATCH = (
@@ -77,7 +78,7 @@ def collect_logins(data: Any, names: Names) -> None:
     elif isinstance(data, str):
         text = data
         head, sep, tail = text.rpartition(":")
-        if sep and (tail == "*" or tail.replace(",", "").replace("-", "").isdigit()):
+        if sep and (tail == "*" or is_decimal(tail.replace(",", "").replace("-", ""))):
             text = head
         if is_login(text):
             names.add_login(text)

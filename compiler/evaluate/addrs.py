@@ -13,6 +13,9 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
+
+from compiler.numerals import is_decimal
 
 V6_BASE = 1 << 33
 """Offset of the IPv6 family on the shared line (any value above 2**32 works)."""
@@ -26,8 +29,33 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 def addr_key(text: str | IPAddress) -> int:
     """The position of one address on the shared line."""
+    if isinstance(text, str):
+        key = _ipv4_key(text)
+        if key is not None:
+            return key
     ip = ipaddress.ip_address(text) if isinstance(text, str) else text
     return int(ip) if ip.version == 4 else V6_BASE + int(ip)
+
+
+def _ipv4_key(text: str) -> int | None:
+    """A dotted-quad IPv4 address read by `ipaddress`'s own rules (four ASCII decimal octets
+    of at most three digits, ≤ 255, no leading zero), without building an address object;
+    None for anything else, which `ipaddress` then reads or refuses with its own message.
+    Every device and host address is parsed here, several times per build."""
+    octets = text.split(".")
+    if len(octets) != 4:
+        return None
+    key = 0
+    for octet in octets:
+        if not is_decimal(octet) or len(octet) > 3:
+            return None
+        if octet[0] == "0" and octet != "0":
+            return None
+        value = int(octet)
+        if value > 255:
+            return None
+        key = key << 8 | value
+    return key
 
 
 def key_addr(key: int) -> IPAddress:
@@ -42,6 +70,10 @@ def parse_interval(text: str) -> Interval:
     if "-" in text:
         first, last = text.split("-", 1)
         return addr_key(first), addr_key(last)
+    if "/" not in text:
+        key = _plain_key(text)
+        if key is not None:
+            return key, key
     net = ipaddress.ip_network(text, strict=False)
     lo = addr_key(net.network_address)
     return lo, lo + net.num_addresses - 1
@@ -61,11 +93,22 @@ def is_ip_or_cidr(text: str) -> bool:
         ("." not in text and ":" not in text) or _NOT_IN_AN_ADDRESS.search(text)
     ):
         return False
+    if "/" not in text:
+        return _plain_key(text) is not None
     try:
         ipaddress.ip_network(text, strict=False)
     except ValueError:
         return False
     return True
+
+
+def _plain_key(text: str) -> int | None:
+    """The key of an address written without a prefix (None: not an address). Parsing it as
+    an address accepts exactly what parsing it as a network does, at a third of the cost."""
+    try:
+        return addr_key(text)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -76,13 +119,28 @@ class AddrSet:
 
     @classmethod
     def of(cls, items: Iterable[Interval]) -> AddrSet:
-        merged: list[list[int]] = []
-        for lo, hi in sorted(items):
-            if merged and lo <= merged[-1][1] + 1 and _same_family(merged[-1][1], lo):
-                merged[-1][1] = max(merged[-1][1], hi)
+        ordered = iter(sorted(items))
+        first = next(ordered, None)
+        if first is None:
+            return cls()
+        merged: list[Interval] = []
+        lo, hi = first
+        for next_lo, next_hi in ordered:
+            if next_lo <= hi + 1 and (hi >= V6_BASE) == (next_lo >= V6_BASE):
+                hi = max(hi, next_hi)
             else:
-                merged.append([lo, hi])
-        return cls(tuple((lo, hi) for lo, hi in merged))
+                merged.append((lo, hi))
+                lo, hi = next_lo, next_hi
+        merged.append((lo, hi))
+        return cls(tuple(merged))
+
+    @classmethod
+    def union(cls, sets: Iterable[AddrSet]) -> AddrSet:
+        """The union of many sets in one merge (`a | b | c …` merges once per operator)."""
+        distinct = list({id(s): s for s in sets if s.intervals}.values())
+        if len(distinct) <= 1:
+            return distinct[0] if distinct else cls()
+        return cls.of(iv for s in distinct for iv in s.intervals)
 
     @classmethod
     def parse(cls, *texts: str) -> AddrSet:
@@ -107,9 +165,14 @@ class AddrSet:
     def __and__(self, other: AddrSet) -> AddrSet:
         return self - (self - other)
 
+    @cached_property
+    def _starts(self) -> tuple[int, ...]:
+        """The intervals' first keys, to bisect with plain integer comparisons."""
+        return tuple(lo for lo, _ in self.intervals)
+
     def __contains__(self, key: int) -> bool:
-        i = bisect.bisect_right(self.intervals, (key, V6_MAX + 1)) - 1
-        return i >= 0 and self.intervals[i][0] <= key <= self.intervals[i][1]
+        i = bisect.bisect_right(self._starts, key) - 1
+        return i >= 0 and key <= self.intervals[i][1]
 
     def overlaps(self, other: AddrSet) -> bool:
         return bool(self & other)
@@ -120,15 +183,20 @@ class AddrSet:
     def size(self) -> int:
         return sum(hi - lo + 1 for lo, hi in self.intervals)
 
+    def size_at_most(self, limit: int) -> bool:
+        """`size() <= limit`, stopping as soon as the answer is known (large sets are long)."""
+        total = 0
+        for lo, hi in self.intervals:
+            total += hi - lo + 1
+            if total > limit:
+                return False
+        return True
+
     def first_keys(self) -> Iterator[int]:
         return (lo for lo, _ in self.intervals)
 
     def __str__(self) -> str:
         return ", ".join(format_interval(iv) for iv in self.intervals)
-
-
-def _same_family(a: int, b: int) -> bool:
-    return (a >= V6_BASE) == (b >= V6_BASE)
 
 
 def _cut(lo: int, hi: int, holes: tuple[Interval, ...]) -> Iterator[Interval]:

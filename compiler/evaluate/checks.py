@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from compiler.errors import Problem, Span
@@ -39,8 +40,9 @@ class Ctx:
     inventory: Inventory
     file: str
 
-    @property
+    @cached_property
     def selectors(self) -> SelectorCheck:
+        """Made once per check run (every selector in the policy is checked with it)."""
         return SelectorCheck(self.policy, self.inventory.tailnet_domains)
 
     def problem(self, code: str, message: str, path: Path, hint: str = "") -> Problem:

@@ -52,7 +52,11 @@ class Device:
 
     @cached_property
     def addrs(self) -> AddrSet:
-        return AddrSet.parse(*self.addresses)
+        """The device's addresses as a set (from `keys`, parsed once, when all are plain
+        addresses, as a device's are; a prefix or range is parsed as one)."""
+        if any("/" in a or "-" in a for a in self.addresses):
+            return AddrSet.parse(*self.addresses)
+        return AddrSet.of((k, k) for k in self.keys)
 
     @property
     def subnet_routes(self) -> tuple[str, ...]:
@@ -100,7 +104,7 @@ class Inventory:
         """Every approved, non-exit route in the tailnet (part of `*` as a source)."""
         return AddrSet.parse(*(r for d in self.devices for r in d.subnet_routes))
 
-    @property
+    @cached_property
     def tailnet_domains(self) -> tuple[str, ...]:
         if self.domains:
             return self.domains

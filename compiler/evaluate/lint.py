@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from compiler.errors import Problem, Severity, Span
@@ -36,6 +37,11 @@ class LintCtx:
     def policy(self) -> Policy:
         return self.ev.policy
 
+    @cached_property
+    def section_json(self) -> dict[str, str]:
+        """Each top-level section as `json.dumps` writes it inside the policy's object."""
+        return {k: f"{json.dumps(k)}: {json.dumps(v)}" for k, v in self.policy.raw.items()}
+
     def warn(self, code: str, message: str, path: Path, hint: str = "") -> Problem:
         """A warning at the site.yaml line the rule came from (the compiler's comment above
         it says, and the hint keeps the policy place), else at the policy line."""
@@ -61,19 +67,60 @@ def site_origin(policy: Policy, path: Path) -> Span | None:
 Lint = Callable[[LintCtx], Iterator[Problem]]
 
 
-def _mentions(policy: Policy, skip_section: str) -> str:
-    """Every string in the policy outside one section, joined (for 'is it used?' lookups)."""
-    rest = {k: v for k, v in policy.raw.items() if k.lower() != skip_section.lower()}
-    return json.dumps(rest)
+def _mentions(ctx: LintCtx, skip_section: str) -> str:
+    """Every string in the policy outside one section, joined (for 'is it used?' lookups):
+    the JSON of the policy without that section, put together from each section's JSON
+    (written once per lint run, not once per lint)."""
+    skip = skip_section.lower()
+    return "{" + ", ".join(j for k, j in ctx.section_json.items() if k.lower() != skip) + "}"
 
 
 def _used(name: str, haystack: str) -> bool:
     return f'"{name}"' in haystack or f'"{name}:' in haystack or f' {name}"' in haystack
 
 
+@dataclass(frozen=True)
+class Mentions:
+    """`_used(name, text)` for many names over one text, without a scan of the text per name
+    (hosts grow with the tailnet, and so does the text: that was quadratic).
+
+    For a name without a quote, each of `_used`'s three patterns is a fact about the pieces
+    of the text between consecutive quotes: `"name"` is such a piece, `"name:` the part of
+    one before a colon, ` name"` the part of one after a space. Only parts as long as the
+    longest name are kept; a name with a quote is looked for in the text as before."""
+
+    text: str
+    whole: frozenset[str]
+    before_colon: frozenset[str]
+    after_space: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str, longest: int) -> Mentions:
+        pieces = text.split('"')
+        before: set[str] = set()
+        for piece in set(pieces[1:]):
+            i = piece.find(":", 0, longest + 1)
+            while i != -1:
+                before.add(piece[:i])
+                i = piece.find(":", i + 1, longest + 1)
+        after: set[str] = set()
+        for piece in set(pieces[:-1]):
+            start = max(len(piece) - 1 - longest, 0)
+            i = piece.rfind(" ", start)
+            while i != -1:
+                after.add(piece[i + 1 :])
+                i = piece.rfind(" ", start, i)
+        return cls(text, frozenset(pieces[1:-1]), frozenset(before), frozenset(after))
+
+    def used(self, name: str) -> bool:
+        if '"' in name:
+            return _used(name, self.text)
+        return name in self.whole or name in self.before_colon or name in self.after_space
+
+
 def lint_unused_groups(ctx: LintCtx) -> Iterator[Problem]:
     key = ctx.policy.key("groups")
-    text = _mentions(ctx.policy, "groups") + json.dumps(ctx.policy.groups)
+    text = _mentions(ctx, "groups") + json.dumps(ctx.policy.groups)
     for group in ctx.policy.groups:
         if not _used(group, text.replace(f'"{group}": ', "", 1)):
             yield ctx.warn("unused-group", f"group {group} is not used by any rule", (key, group))
@@ -81,7 +128,7 @@ def lint_unused_groups(ctx: LintCtx) -> Iterator[Problem]:
 
 def lint_unused_tags(ctx: LintCtx) -> Iterator[Problem]:
     key = ctx.policy.key("tagOwners")
-    text = _mentions(ctx.policy, "tagOwners") + json.dumps(list(ctx.policy.tag_owners.values()))
+    text = _mentions(ctx, "tagOwners") + json.dumps(list(ctx.policy.tag_owners.values()))
     carried = {t for d in ctx.ev.inventory.devices for t in d.tags}
     for tag in ctx.policy.tag_owners:
         if tag not in carried and not _used(tag, text):
@@ -91,9 +138,10 @@ def lint_unused_tags(ctx: LintCtx) -> Iterator[Problem]:
 
 def lint_unused_hosts(ctx: LintCtx) -> Iterator[Problem]:
     key = ctx.policy.key("hosts")
-    text = _mentions(ctx.policy, "hosts")
+    longest = max((len(h) for h in ctx.policy.hosts), default=0)
+    mentions = Mentions.of(_mentions(ctx, "hosts"), longest)
     for host in ctx.policy.hosts:
-        if not _used(host, text):
+        if not mentions.used(host):
             yield ctx.warn("unused-host", f"host {host} is not used by any rule", (key, host))
 
 
@@ -173,19 +221,19 @@ def lint_vacuous_tests(ctx: LintCtx) -> Iterator[Problem]:
     """Tests that cannot fail: repeated entries, and entries whose sources cannot connect."""
     seen: set[tuple[str, str, str, str]] = set()
     for test in ctx.policy.tests:
-        for verdict, refs in (("accept", test.accept), ("deny", test.deny)):
-            for ref in refs:
-                key = (test.src, test.proto, verdict, ref.text)
+        for verdict, entries in (("accept", test.accept), ("deny", test.deny)):
+            for n, text in enumerate(entries.texts):
+                key = (test.src, test.proto, verdict, text)
                 if key in seen:
                     yield ctx.warn(
                         "test-duplicate",
-                        f"test {verdict} {ref.text} from {test.src} is repeated",
-                        ref.path,
+                        f"test {verdict} {text} from {test.src} is repeated",
+                        entries.path(n),
                     )
                 seen.add(key)
-                if verdict == "deny" and _no_comparable_source(ctx, test.src, ref.text):
-                    message = f"deny {ref.text} from {test.src} can never fail (no source of that address family)"
-                    yield ctx.warn("test-vacuous", message, ref.path)
+                if verdict == "deny" and _no_comparable_source(ctx, test.src, text):
+                    message = f"deny {text} from {test.src} can never fail (no source of that address family)"
+                    yield ctx.warn("test-vacuous", message, entries.path(n))
 
 
 def _no_comparable_source(ctx: LintCtx, src: str, entry: str) -> bool:

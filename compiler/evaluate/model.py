@@ -10,7 +10,7 @@ tests) are read as their modern equivalents.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,13 +84,45 @@ class SshRule:
 
 
 @dataclass(frozen=True)
+class Entries:
+    """The strings of one list in the policy, each at `(*base, i)`: a test's accept or deny
+    entries. Paths are made only for the entries asked about (a problem to place); the
+    generated tests of a large tailnet hold ~10 entries per device, and a `Ref` apiece was
+    most of reading the policy."""
+
+    base: Path = ()
+    texts: tuple[str, ...] = ()
+    indexes: tuple[int, ...] | None = None
+    """Each text's index in the list; None when the list held nothing but strings."""
+
+    @classmethod
+    def of(cls, base: Path, value: Any) -> Entries:
+        if not isinstance(value, list):
+            return cls(base)
+        texts = tuple(v for v in value if isinstance(v, str))
+        if len(texts) == len(value):
+            return cls(base, texts)
+        return cls(base, texts, tuple(i for i, v in enumerate(value) if isinstance(v, str)))
+
+    def path(self, n: int) -> Path:
+        """Where the `n`th text is written."""
+        return (*self.base, n if self.indexes is None else self.indexes[n])
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __iter__(self) -> Iterator[Ref]:
+        return (Ref(text, self.path(n)) for n, text in enumerate(self.texts))
+
+
+@dataclass(frozen=True)
 class NetTest:
     index: int
     path: Path
     src: str
     proto: str
-    accept: tuple[Ref, ...]
-    deny: tuple[Ref, ...]
+    accept: Entries
+    deny: Entries
     posture_attrs: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -194,6 +226,11 @@ def _refs(entry: Mapping[str, Any], path: Path, *names: str) -> tuple[Ref, ...]:
     return tuple(Ref(v, (*path, key, i)) for i, v in enumerate(value) if isinstance(v, str))
 
 
+def _entry_list(entry: Mapping[str, Any], path: Path, *names: str) -> Entries:
+    key, value = field_of(entry, *names)
+    return Entries.of((*path, key), value)
+
+
 def _posture(entry: Mapping[str, Any]) -> tuple[str, ...] | None:
     _, value = field_of(entry, "srcPosture")
     return None if value is None else tuple(str_list(value))
@@ -274,8 +311,8 @@ def _tests(key: str, value: Any) -> list[NetTest]:
                 path=path,
                 src=src if isinstance(src, str) else "",
                 proto=str(proto) if proto is not None else "",
-                accept=_refs(entry, path, "accept", "allow"),
-                deny=_refs(entry, path, "deny"),
+                accept=_entry_list(entry, path, "accept", "allow"),
+                deny=_entry_list(entry, path, "deny"),
                 posture_attrs=dict(_mapping(field_of(entry, "srcPostureAttrs")[1])),
             )
         )

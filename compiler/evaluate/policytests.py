@@ -17,8 +17,9 @@ from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import NetTest, Policy, SshTest
 from compiler.evaluate.ports import TCP, UDP, PortError, parse_proto
-from compiler.evaluate.rules import Evaluator
+from compiler.evaluate.rules import Admitted, Evaluator
 from compiler.evaluate.ssh import compile_node_ssh, ssh_verdict
+from compiler.numerals import is_decimal
 
 NAMED_SOURCES = ("autogroup:member", "autogroup:tagged")
 
@@ -42,9 +43,23 @@ class Source:
 
     keys: tuple[int, ...]
 
-    def key_like(self, d: int) -> int | None:
-        """The source address of the same family as destination `d`."""
-        return next((k for k in self.keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
+
+@dataclass(frozen=True)
+class FamilyKeys:
+    """A test source's devices as the address each has in either family: a flow to an IPv4
+    destination is asked from each device's first IPv4 address (devices with none are left
+    out), one to an IPv6 destination from its first IPv6 address."""
+
+    v4: frozenset[int]
+    v6: frozenset[int]
+
+    @classmethod
+    def of(cls, sources: list[Source]) -> FamilyKeys:
+        v4 = (next((k for k in s.keys if k < V6_BASE), None) for s in sources)
+        v6 = (next((k for k in s.keys if k >= V6_BASE), None) for s in sources)
+        return cls(
+            frozenset(k for k in v4 if k is not None), frozenset(k for k in v6 if k is not None)
+        )
 
 
 @dataclass
@@ -52,6 +67,10 @@ class TestRunner:
     ev: Evaluator
     _ssh_cache: dict[str, Any] = field(default_factory=dict)
     _dst_cache: dict[str, list[int] | None] = field(default_factory=dict)
+    _family_cache: dict[str, FamilyKeys | None] = field(default_factory=dict)
+    _questions: dict[tuple[str, tuple[int, ...]], tuple[tuple[Admitted, bool], ...] | None] = field(
+        default_factory=dict
+    )
 
     @property
     def policy(self) -> Policy:
@@ -87,7 +106,7 @@ class TestRunner:
             return list(inv.devices_of.get(login, ())) if login in inv.user_by_login else None
         return None
 
-    def destinations(self, host: str, sources: list[Source]) -> list[int] | None:
+    def destinations(self, host: str) -> list[int] | None:
         """Addresses a test destination names (None: not a valid test destination).
 
         Remembered per host for this run: the generated tests name each service's device
@@ -108,59 +127,71 @@ class TestRunner:
             return None
         return [k for d in devices for k in d.keys]
 
-    def allowed(self, sources: list[Source], dsts: list[int], port: int, protos: list[int]) -> bool:
-        """Whether *every* source reaches *every* destination (on any candidate protocol)."""
-        for src in sources:
-            for d in dsts:
-                s = src.key_like(d)
-                if s is None:
-                    continue
-                if not any(self.ev.matching(s, d, port, p) for p in protos):
-                    return False
-        return True
-
-    def denied(self, sources: list[Source], dsts: list[int], port: int, protos: list[int]) -> bool:
-        for src in sources:
-            for d in dsts:
-                s = src.key_like(d)
-                if s is not None and any(self.ev.matching(s, d, port, p) for p in protos):
-                    return False
-        return True
+    def family_keys(self, src: str) -> FamilyKeys | None:
+        """Each source device's address per family (None: `src` names nothing), kept per
+        `src` for this run: a principal's tests (one per protocol) share their sources."""
+        if src not in self._family_cache:
+            sources = self.sources(src) if src else None
+            self._family_cache[src] = None if sources is None else FamilyKeys.of(sources)
+        return self._family_cache[src]
 
     def run_net(self, test: NetTest) -> TestFailure | None:
         errors = self._net_errors(test)
         return TestFailure(test.src, errors, test.path) if errors else None
 
     def _net_errors(self, test: NetTest) -> list[str]:
-        sources = self.sources(test.src) if test.src else None
-        if sources is None:
+        keys = self.family_keys(test.src)
+        if keys is None:
             return [f'src "{test.src}": unknown or invalid test source']
         if not test.accept and not test.deny:
             return ["test has neither accept nor deny"]
         try:
-            protos = [parse_proto(test.proto)] if test.proto else [TCP, UDP]
+            protos = (parse_proto(test.proto),) if test.proto else (TCP, UDP)
         except PortError as err:
             return [str(err)]
-        errors = [e for ref in test.accept for e in self._entry(ref.text, sources, protos, True)]
-        errors += [e for ref in test.deny for e in self._entry(ref.text, sources, protos, False)]
+        errors = [e for t in test.accept.texts if (e := self._entry(t, keys, protos, True))]
+        errors += [e for t in test.deny.texts if (e := self._entry(t, keys, protos, False))]
         return errors
 
-    def _entry(self, text: str, sources: list[Source], protos: list[int], want: bool) -> list[str]:
+    def _entry(self, text: str, keys: FamilyKeys, protos: tuple[int, ...], want: bool) -> str:
+        """The entry's error ("" when it holds): with `want`, every source must reach every
+        destination address (on any of `protos`); without, none may reach any."""
+        questions = self.questions(text, protos)
+        if questions is None:
+            return f'address "{text}": invalid test destination'
+        if want and all(a.covers(keys.v6 if v6 else keys.v4) for a, v6 in questions):
+            return ""
+        if not want and not any(a.meets(keys.v6 if v6 else keys.v4) for a, v6 in questions):
+            return ""
+        wanted, got = ("Accept", "Drop") if want else ("Drop", "Accept")
+        return f'address "{text}": want: {wanted}, got: {got}'
+
+    def questions(
+        self, text: str, protos: tuple[int, ...]
+    ) -> tuple[tuple[Admitted, bool], ...] | None:
+        """For each address an entry names: its admitted sources, and whether it is IPv6
+        (None: not a valid test destination). Kept per entry and protocols for this run:
+        every principal's tests name the same services."""
+        key = (text, protos)
+        if key not in self._questions:
+            target = self.entry_target(text)
+            self._questions[key] = (
+                None
+                if target is None
+                else tuple(
+                    (self.ev.admitted(d, target[1], protos), d >= V6_BASE) for d in target[0]
+                )
+            )
+        return self._questions[key]
+
+    def entry_target(self, text: str) -> tuple[list[int], int] | None:
+        """An entry's destination addresses and port (None: not a valid test destination)."""
         host, sep, port_text = text.rpartition(":")
         host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-        dsts = self.destinations(host, sources) if sep else None
-        if dsts is None or not port_text.isdigit() or int(port_text) > 65535:
-            return [f'address "{text}": invalid test destination']
-        port = int(port_text)
-        ok = (
-            self.allowed(sources, dsts, port, protos)
-            if want
-            else self.denied(sources, dsts, port, protos)
-        )
-        if ok:
-            return []
-        wanted, got = ("Accept", "Drop") if want else ("Drop", "Accept")
-        return [f'address "{text}": want: {wanted}, got: {got}']
+        dsts = self.destinations(host) if sep else None
+        if dsts is None or not is_decimal(port_text) or int(port_text) > 65535:
+            return None
+        return dsts, int(port_text)
 
     def run_ssh(self, test: SshTest) -> TestFailure | None:
         errors = self._ssh_errors(test)

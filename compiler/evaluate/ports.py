@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compiler.numerals import is_decimal
+
 PortRange = tuple[int, int]
 ALL_PORTS: tuple[PortRange, ...] = ((0, 65535),)
 
@@ -90,7 +92,7 @@ def _parse_range(part: str, whole: str) -> PortRange:
 
 
 def _port(text: str, whole: str, which: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
+    if not is_decimal(text) or int(text) > 65535:
         raise PortError(f'port range "{whole}": invalid {which} integer')
     return int(text)
 
@@ -100,7 +102,7 @@ def parse_proto(text: str) -> int:
     lowered = text.lower()
     if lowered in PROTOCOLS:
         return PROTOCOLS[lowered]
-    if lowered.isdigit() and 1 <= int(lowered) <= 255 and not lowered.startswith("0"):
+    if is_decimal(lowered) and 1 <= int(lowered) <= 255 and not lowered.startswith("0"):
         return int(lowered)
     raise PortError(f'proto "{text}": unknown protocol')
 

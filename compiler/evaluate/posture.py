@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compiler.evaluate.inventory import Device
+from compiler.numerals import is_decimal
 
 _COND = re.compile(
     r"^\s*(?P<attr>[\w:.-]+)\s*(?P<op>==|!=|<=|>=|<|>|NOT IN|IN|IS SET|NOT SET)?\s*(?P<value>.*?)\s*$",
@@ -58,7 +59,7 @@ def _compare(attr: str, actual: Any, op: str, wanted: Any) -> bool:
 
 def _ordered(attr: str, value: Any) -> Any:
     if attr.lower() in _VERSIONED:
-        return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.\-]", str(value)))
+        return tuple(int(p) if is_decimal(p) else 0 for p in re.split(r"[.\-]", str(value)))
     try:
         return float(value)
     except (TypeError, ValueError):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from compiler.errors import Problem, UsageError, did_you_mean
 from compiler.evaluate.ports import PortError, parse_proto
 from compiler.evaluate.rules import Evaluator
+from compiler.numerals import is_decimal
 from compiler.site.names import Named
 
 MAX_PORT = 65535
@@ -41,7 +42,7 @@ def _host(host: str, text: str) -> str:
 
 
 def _port(port: str, text: str) -> int:
-    if not port.isascii() or not port.isdigit():
+    if not is_decimal(port):
         raise UsageError(
             f"destination {text!r}: port {port!r} is not a number from 1 to {MAX_PORT}"
         )

@@ -73,6 +73,37 @@ class Atom:
         return node.is_exit_node and d in INTERNET
 
 
+@dataclass(frozen=True)
+class Admitted:
+    """Every source address one (destination, port, protocols) question admits: the union of
+    the reaching atoms' sources, so asking it for many sources costs a set operation instead
+    of a pass over the atoms per source. Small unions are exact keys, large ones intervals."""
+
+    keys: frozenset[int]
+    wide: AddrSet
+    _covered: dict[frozenset[int], bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def __contains__(self, s: int) -> bool:
+        return s in self.keys or (bool(self.wide) and s in self.wide)
+
+    def covers(self, sources: frozenset[int]) -> bool:
+        """Every one of `sources` is admitted. Answers against the intervals are kept: the
+        evaluator hands out one Admitted per distinct union, and a principal's tests ask the
+        same union about the same devices once per destination sharing it (e.g. DNS)."""
+        if sources <= self.keys:
+            return True
+        found = self._covered.get(sources)
+        if found is None:
+            found = self._covered[sources] = all(s in self for s in sources)
+        return found
+
+    def meets(self, sources: frozenset[int]) -> bool:
+        """At least one of `sources` is admitted."""
+        if not self.keys.isdisjoint(sources):
+            return True
+        return bool(self.wide) and any(s in self.wide for s in sources)
+
+
 @dataclass
 class Evaluator:
     """A policy and an inventory, resolved once and indexed for fast questions."""
@@ -84,11 +115,14 @@ class Evaluator:
     exact: dict[int, list[int]] = field(init=False)
     wide: list[int] = field(init=False)
     _reaching: dict[tuple[int, int, int], tuple[Atom, ...]] = field(init=False, repr=False)
+    _admitted: dict[tuple[int, int, tuple[int, ...]], Admitted] = field(init=False, repr=False)
+    _distinct: dict[Admitted, Admitted] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.policy, self.inventory)
         self.atoms = list(self._build_atoms())
-        self.exact, self.wide, self._reaching = {}, [], {}
+        self.exact, self.wide, self._reaching, self._admitted = {}, [], {}, {}
+        self._distinct = {}
         for i, atom in enumerate(self.atoms):
             self._index(i, atom)
 
@@ -108,10 +142,7 @@ class Evaluator:
                     order += 1
 
     def _rule_sources(self, rule: NetRule) -> AddrSet:
-        src = AddrSet()
-        for ref in rule.srcs:
-            if ref.text != SELF:
-                src = src | self.resolver.src(ref.text)
+        src = AddrSet.union(self.resolver.src(r.text) for r in rule.srcs if r.text != SELF)
         posture = rule.src_posture if rule.src_posture is not None else ()
         posture = posture or self.policy.default_src_posture
         return self.resolver.with_posture(src, posture)
@@ -124,7 +155,7 @@ class Evaluator:
         return "addr", self.resolver.dst(selector)
 
     def _index(self, i: int, atom: Atom) -> None:
-        if atom.dst.size() > EXACT_LIMIT:
+        if not atom.dst.size_at_most(EXACT_LIMIT):
             self.wide.append(i)
             return
         for lo, hi in atom.dst.intervals:
@@ -143,6 +174,13 @@ class Evaluator:
     @cached_property
     def _owner_by_key(self) -> dict[int, str]:
         return {k: d.owner for d in self.inventory.devices if not d.tagged for k in d.keys}
+
+    @cached_property
+    def _keys_by_owner(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for key, owner in self._owner_by_key.items():
+            out.setdefault(owner, []).append(key)
+        return out
 
     def same_owner(self, s: int, d: int) -> bool:
         owner = self._owner_by_key.get(d)
@@ -165,6 +203,33 @@ class Evaluator:
     def matching(self, s: int, d: int, port: int, proto: int) -> list[Atom]:
         """Every atom that allows the flow, in policy order (policy-level view)."""
         return [a for a in self.reaching(d, port, proto) if a.admits_from(self, s, d)]
+
+    def admitted(self, d: int, port: int, protos: tuple[int, ...]) -> Admitted:
+        """The sources `matching` finds an atom for on any of `protos` to `d`:`port`
+        (`s in admitted(d, port, (p,))` ⇔ `bool(matching(s, d, port, p))`), kept per question
+        for this evaluator's life: the policy tests ask each one from many sources."""
+        key = (d, port, protos)
+        found = self._admitted.get(key)
+        if found is None:
+            union = self._admitted_for(d, port, protos)
+            found = self._admitted[key] = self._distinct.setdefault(union, union)
+        return found
+
+    def _admitted_for(self, d: int, port: int, protos: tuple[int, ...]) -> Admitted:
+        plain: list[AddrSet] = []
+        own: list[AddrSet] = []
+        for proto in protos:
+            for atom in self.reaching(d, port, proto):
+                (own if atom.kind == "self" else plain).append(atom.src)
+        wide = AddrSet.union(plain)
+        keys: set[int] = set()
+        owner = self._owner_by_key.get(d)
+        if own and owner is not None:
+            keys = {k for k in self._keys_by_owner[owner] if any(k in src for src in own)}
+        if wide.size_at_most(EXACT_LIMIT):
+            keys.update(k for lo, hi in wide.intervals for k in range(lo, hi + 1))
+            wide = AddrSet()
+        return Admitted(frozenset(keys), wide)
 
     def matching_pair(self, s: int, d: int) -> list[Atom]:
         """Every atom that admits the address pair at all, any protocol or port (what the

@@ -18,6 +18,7 @@ from typing import Any, Self
 import httpx
 
 from compiler import hujson
+from compiler.numerals import is_decimal
 from compiler.remote import operations as ops
 from compiler.remote.credentials import (
     BASE_URL,
@@ -303,7 +304,7 @@ class TailscaleClient(OwnsHttp):
     def _retry_after(self, resp: httpx.Response, tries: int) -> float:
         """`Retry-After` in seconds or as an HTTP date, capped; backoff when absent."""
         value = resp.headers.get("Retry-After", "").strip()
-        seconds = float(value) if value.isdigit() else _seconds_until(value)
+        seconds = float(value) if is_decimal(value) else _seconds_until(value)
         if seconds is None:
             seconds = self._backoff(tries)
         return min(seconds, self.retry.max_retry_after)
