@@ -24,6 +24,7 @@ from compiler.emit.artifacts import (
 from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
+from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class Changes:
         return bool(self.count)
 
 
+@paused_gc()
 def compile_text(text: str, filename: str = "site.yaml", target: str | None = None) -> BuildResult:
     """Site text → every artifact (and the manifest). Raises TailgenError on any error.
     `target` (tailscale | headscale) overrides the site's `target:` (`build --target`)."""
@@ -80,6 +82,7 @@ def compile_text(text: str, filename: str = "site.yaml", target: str | None = No
     )
 
 
+@paused_gc()
 def compile_policy(text: str, filename: str = "site.yaml") -> Artifacts:
     """`compile_text` for the evaluating commands: the same steps and the same errors, but of
     the files only the policy is rendered (they read nothing else), there is no manifest, and

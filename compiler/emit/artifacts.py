@@ -19,6 +19,7 @@ from compiler.emit.dns import DnsConfig
 from compiler.emit.launch.plan import Plan
 from compiler.emit.policy import PolicyIR
 from compiler.errors import Problem, errors_only
+from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 
 POLICY_FILE = "policy.hujson"
@@ -42,6 +43,7 @@ class Artifacts:
         return self.policy.document()
 
 
+@paused_gc()
 def compile_site(site: Site) -> Artifacts:
     """Compile every artifact kind; launch problems that are errors leave no launch files."""
     policy = policy_emit.compile_policy(site)
@@ -69,11 +71,13 @@ def policy_rendered(artifacts: Artifacts) -> Artifacts:
     return replace(artifacts, files={POLICY_FILE: policy_file(artifacts)})
 
 
+@paused_gc()
 def policy_file(artifacts: Artifacts) -> bytes:
     """The bytes of out/policy.hujson."""
     return policy_emit.render(artifacts.policy, artifacts.site).encode()
 
 
+@paused_gc()
 def render(artifacts: Artifacts) -> dict[str, bytes]:
     """Every artifact's bytes, keyed by path relative to out/ (paths never collide)."""
     site = artifacts.site

@@ -292,7 +292,7 @@ def _referenced(ir: PolicyIR) -> set[str]:
     for test in ir.sections.get("tests", []):
         names.add(test["src"])
         names.update(
-            entry.rsplit(":", 1)[0] for entry in test.get("accept", []) + test.get("deny", [])
+            [entry.rsplit(":", 1)[0] for entry in test.get("accept", []) + test.get("deny", [])]
         )
     return names
 

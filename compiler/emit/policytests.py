@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from compiler.emit.emitted import Rule
 from compiler.emit.selectors import device_selector, endpoint_selector, login, origin, ssh_tags
@@ -153,18 +154,19 @@ def _denies(site: Site, tests: dict[str, _UserTests]) -> None:
     scan stops once the limit and the few names shown as left out are found; the left-out
     count comes from set arithmetic, so large sites stay linear in users + endpoints."""
     gives, candidates, limit = granted(site), _candidates(site), per_user_limit(site)
-    by_where: dict[str, list[_Candidate]] = {}
-    for c in candidates:
-        by_where.setdefault(c.key[0], []).append(c)
+    by_where: dict[str, list[int]] = {}  # where → positions in `candidates`
+    for pos, c in enumerate(candidates):
+        by_where.setdefault(c.key[0], []).append(pos)
     all_keys = {c.key for c in candidates}
-    order = {c: i for i, c in enumerate(candidates)}
     for user, t in tests.items():
         accepted = {e for items in t.accept.values() for e in items}
         reached = sorted({k[0] for k in gives[user]} & by_where.keys())
-        nearest = [c for w in reached for c in by_where[w]]
+        nearest = sorted(pos for w in reached for pos in by_where[w])
         chosen: dict[str, _Candidate] = {}
         shown: list[str] = []
-        for c in [*sorted(nearest, key=order.__getitem__), *candidates]:
+        # lazily: the scan stops early, and the whole list per user would grow with
+        # users x endpoints
+        for c in chain((candidates[pos] for pos in nearest), candidates):
             if c.key in gives[user] or c.entry in accepted or c.entry in chosen:
                 continue
             if len(chosen) < limit:
@@ -176,7 +178,8 @@ def _denies(site: Site, tests: dict[str, _UserTests]) -> None:
         for entry, c in chosen.items():
             t.add(t.deny, c.endpoint.proto, entry)
         t.left_out = shown
-        t.left_out_count = max(0, len(all_keys - gives[user]) - len(chosen))
+        # |all_keys - gives| without walking all_keys for every user
+        t.left_out_count = max(0, len(all_keys) - len(all_keys & gives[user]) - len(chosen))
 
 
 def _comment(user: str, t: _UserTests) -> str:

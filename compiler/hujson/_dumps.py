@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compiler.hujson._ast import MAX_DEPTH
@@ -64,6 +64,9 @@ class _Renderer:
     def __init__(self, comments: Mapping[str, str]) -> None:
         self.comments = comments
         self.used: set[str] = set()
+        # The containers with a comment on a child: elsewhere no child's pointer is built
+        # unless the child is a container itself (a policy's lists are mostly strings).
+        self.commented = {path.rpartition("/")[0] for path in comments if path}
 
     def comment(self, path: str, indent: str) -> str:
         text = self.comments.get(path)
@@ -91,32 +94,55 @@ class _Renderer:
             raise TypeError(f"{type(value).__name__} at {path or '/'} is not JSON serializable")
         return text, _byte_len(text)
 
+    def child(self, item: Any, depth: int, path: str, token: str | int) -> tuple[str, int]:
+        """`value` of a child; a string needs no pointer (it holds no comment of its own)."""
+        if isinstance(item, str):
+            text = _encode_string(item)
+            return text, _byte_len(text)
+        return self.value(item, depth + 1, f"{path}/{token}")
+
+    def notes(self, path: str, tokens: Sequence[str | int], indent: str) -> list[str]:
+        """The comment lines before each child (all empty for most containers)."""
+        if path not in self.commented:
+            return [""] * len(tokens)
+        return [self.comment(f"{path}/{token}", indent) for token in tokens]
+
     def sequence(
         self, items: list[Any] | tuple[Any, ...], depth: int, path: str
     ) -> tuple[str, int]:
-        rendered = [self.value(item, depth + 1, f"{path}/{i}") for i, item in enumerate(items)]
-        notes = [self.comment(f"{path}/{i}", "\t" * (depth + 1)) for i in range(len(items))]
+        if all(type(item) is str for item in items):  # the common case, one call fewer each
+            rendered = [
+                (text, len(text) if text.isascii() else len(text.encode("utf-8")))
+                for text in map(_encode_string, items)
+            ]
+        else:
+            rendered = [self.child(item, depth, path, i) for i, item in enumerate(items)]
+        indent = "\t" * (depth + 1)
+        notes = self.notes(path, range(len(items)), indent)
         measure = _inline_measure(depth, rendered, notes, 0)
         if measure != _MULTILINE:
             return "[" + ", ".join(text for text, _ in rendered) + "]", measure
-        indent = "\t" * (depth + 1)
-        body = "".join(
-            f"{note}{indent}{text},\n" for note, (text, _) in zip(notes, rendered, strict=True)
-        )
+        if not any(notes):
+            body = "".join(f"{indent}{text},\n" for text, _ in rendered)
+        else:
+            body = "".join(
+                f"{note}{indent}{text},\n" for note, (text, _) in zip(notes, rendered, strict=True)
+            )
         return f"[\n{body}{indent[:-1]}]", _MULTILINE
 
     def mapping(self, obj: Mapping[Any, Any], depth: int, path: str) -> tuple[str, int]:
         names: list[str] = []
+        tokens: list[str] = []
         rendered: list[tuple[str, int]] = []
-        notes: list[str] = []
         indent = "\t" * (depth + 1)
         for key, item in obj.items():
             if not isinstance(key, str):
                 raise TypeError(f"object name {key!r} at {path or '/'} is not a string")
-            child = f"{path}/{_escape_pointer(key)}"
+            token = _escape_pointer(key)
             names.append(_encode_string(key))
-            rendered.append(self.value(item, depth + 1, child))
-            notes.append(self.comment(child, indent))
+            tokens.append(token)
+            rendered.append(self.child(item, depth, path, token))
+        notes = self.notes(path, tokens, indent)
         extra = sum(_byte_len(name) + 2 for name in names)
         measure = _inline_measure(depth, rendered, notes, extra)
         if measure != _MULTILINE:

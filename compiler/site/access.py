@@ -197,7 +197,12 @@ def members(site: Site, ref: str) -> list[str]:
 def users_of(site: Site, refs: Iterable[str]) -> tuple[str, ...]:
     """The user keys a list of references stands for, each once, in site order."""
     found = {u for ref in refs for u in members(site, ref)}
-    return tuple(u for u in site.users if u in found)
+    order = site.derived("user_order", _user_order)  # not a scan of every user per list
+    return tuple(sorted((u for u in found if u in order), key=order.__getitem__))
+
+
+def _user_order(site: Site) -> dict[str, int]:
+    return {user: i for i, user in enumerate(site.users)}
 
 
 def break_glass_paths(site: Site) -> list[BreakGlassPath]:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from compiler.errors import Problem, Severity, did_you_mean
 from compiler.site import dns as site_dns
 from compiler.site.access import Reached, access
-from compiler.site.model import OS, Site, contains, overlap
+from compiler.site.collector import paused_gc
+from compiler.site.model import OS, Site, contains
 
 SSH_CAPABLE = {OS.LINUX, OS.MACOS, OS.FREEBSD}
 MULLVAD_DEVICE_LIMIT = 5
@@ -180,31 +181,38 @@ def check_names(site: Site) -> Iterator[Problem]:
 
 def check_subnets(site: Site) -> Iterator[Problem]:
     """Location subnets do not overlap; routers advertise their own location's subnets."""
-    seen: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = []
+    subnets = site_dns.site_routes(site).subnets  # in this order: position `pos`
+    pos = 0
     for lname, loc in site.locations.items():
         for i, net in enumerate(loc.subnets):
-            for other, oname in seen:
-                if overlap(net, other):
-                    yield _error(
-                        site,
-                        "subnet-overlap",
-                        f"location {lname!r}: {net} overlaps {other} of location {oname!r}",
-                        "locations",
-                        lname,
-                        "subnets",
-                        i,
-                    )
-            seen.append((net, lname))
+            for earlier in subnets.overlapping(net):
+                if earlier >= pos:
+                    break
+                other, oname = subnets.entries[earlier]
+                yield _error(
+                    site,
+                    "subnet-overlap",
+                    f"location {lname!r}: {net} overlaps {other} of location {oname!r}",
+                    "locations",
+                    lname,
+                    "subnets",
+                    i,
+                )
+            pos += 1
+    routers: dict[str, list[str]] = {}
+    for lname, loc in site.locations.items():
+        if loc.router is not None:
+            routers.setdefault(loc.router, []).append(lname)
     for dname in site.devices:
-        yield from _check_routes(site, dname)
+        yield from _check_routes(site, dname, routers.get(dname, []))
 
 
-def _check_routes(site: Site, dname: str) -> Iterator[Problem]:
+def _check_routes(site: Site, dname: str, routed: list[str]) -> Iterator[Problem]:
+    """The routes `dname` advertises, and the subnets of the locations it routes (`routed`)."""
     dev = site.devices[dname]
+    subnets = site_dns.site_routes(site).subnets
     for i, route in enumerate(dev.routes):
-        owners = [
-            ln for ln, loc in site.locations.items() if any(contains(n, route) for n in loc.subnets)
-        ]
+        owners = subnets.labels(subnets.containing(route))
         if not owners:
             yield _error(
                 site,
@@ -225,19 +233,19 @@ def _check_routes(site: Site, dname: str) -> Iterator[Problem]:
                 "routes",
                 i,
             )
-    for lname, loc in site.locations.items():
-        if loc.router == dname:
-            missing = [str(n) for n in loc.subnets if not any(contains(r, n) for r in dev.routes)]
-            if missing:
-                yield _error(
-                    site,
-                    "router-missing-route",
-                    f"location {lname!r}: router {dname!r} does not advertise {', '.join(missing)}",
-                    "locations",
-                    lname,
-                    "router",
-                    hint="add them to the device's routes:",
-                )
+    for lname in routed:
+        loc = site.locations[lname]
+        missing = [str(n) for n in loc.subnets if not any(contains(r, n) for r in dev.routes)]
+        if missing:
+            yield _error(
+                site,
+                "router-missing-route",
+                f"location {lname!r}: router {dname!r} does not advertise {', '.join(missing)}",
+                "locations",
+                lname,
+                "router",
+                hint="add them to the device's routes:",
+            )
 
 
 def _route_outside_message(
@@ -433,6 +441,7 @@ def check_plan(site: Site) -> Iterator[Problem]:
         )
 
 
+@paused_gc()
 def check(site: Site) -> list[Problem]:
     """Run every check; problems sorted by place. Reference errors make later checks noisy
     (they assume every name resolves), so those stop the run early."""

@@ -22,6 +22,7 @@ from typing import Literal
 
 from compiler.site.access import access
 from compiler.site.model import IP, Site, contains
+from compiler.site.netindex import NetworkIndex
 
 LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 MAGIC_DNS_RESOLVER = "100.100.100.100"
@@ -126,7 +127,12 @@ def _shared_zone(site: Site, i: int) -> Zone:
 
 
 def zones(site: Site) -> dict[str, Zone]:
-    """Usable zones by ASCII name; the first declaration of a name wins."""
+    """Usable zones by ASCII name; the first declaration of a name wins (computed once per
+    Site value: checks, emitters and tests all ask; do not modify the answer)."""
+    return site.derived("zones", _zones)
+
+
+def _zones(site: Site) -> dict[str, Zone]:
     out: dict[str, Zone] = {}
     for zone in zone_declarations(site):
         name = ascii_or_none(zone.name)
@@ -184,7 +190,12 @@ def ns_names(zone: Zone) -> list[str]:
 
 def declared_names(site: Site) -> list[Declared]:
     """Every name the DNS records publish, in file order: nameservers, devices, services,
-    then dns.records. Duplicates are kept so the checks can name both places."""
+    then dns.records. Duplicates are kept so the checks can name both places. Computed once
+    per Site value (the checks and the records both walk it; do not modify the answer)."""
+    return site.derived("declared_names", _declared_names)
+
+
+def _declared_names(site: Site) -> list[Declared]:
     return [*_ns_decls(site), *_device_decls(site), *_service_decls(site), *_record_decls(site)]
 
 
@@ -248,7 +259,7 @@ def magic_name(site: Site, device: str) -> str | None:
 
 def address_record(address: IP | str) -> tuple[RType, str]:
     """An address as a record: A for IPv4, AAAA for IPv6."""
-    ip = ipaddress.ip_address(address)
+    ip = address if isinstance(address, IP) else ipaddress.ip_address(address)  # no re-parse
     return ("AAAA" if ip.version == 6 else "A", str(ip))
 
 
@@ -268,7 +279,12 @@ def service_target(site: Site, sname: str) -> tuple[RType, str] | None:
 
 
 def records(site: Site) -> list[Record]:
-    """The usable records: valid names inside a zone, with a target; first declaration wins."""
+    """The usable records: valid names inside a zone, with a target; first declaration wins
+    (computed once per Site value; do not modify the answer)."""
+    return site.derived("records", _records)
+
+
+def _records(site: Site) -> list[Record]:
     zone_names = zones(site)
     seen: set[str] = set()
     out: list[Record] = []
@@ -311,13 +327,33 @@ def route_to(site: Site, address: IP) -> Route:
     the location's router advertises. tailgen's policy auto-approves every route a device
     advertises (autoApprovers.routes, for the device's tags or owner), so advertised here
     means approved too."""
-    for dname, dev in site.devices.items():
-        if dev.tailscale_ip == address:
-            return Route(address, dev.location, None, dname)
-    for lname, loc in site.locations.items():
-        if any(contains(net, address) for net in loc.subnets):
-            return _through_router(site, address, lname)
+    routes = site_routes(site)
+    dname = routes.pinned.get(address)
+    if dname is not None:
+        return Route(address, site.devices[dname].location, None, dname)
+    found = routes.subnets.containing(address)
+    if found:
+        return _through_router(site, address, routes.subnets.entries[found[0]][1])
     return Route(address, problem="it is in no location's subnets")
+
+
+def site_routes(site: Site) -> Routes:
+    """The site's `Routes`, indexed once per Site value."""
+    return site.derived("routes", Routes)
+
+
+class Routes:
+    """What `route_to` looks up, indexed once per Site value: the device each tailnet address
+    is pinned to (the first, in file order), and every location subnet by location."""
+
+    def __init__(self, site: Site) -> None:
+        self.pinned: dict[IP, str] = {}
+        for dname, dev in site.devices.items():
+            if dev.tailscale_ip is not None:
+                self.pinned.setdefault(dev.tailscale_ip, dname)
+        self.subnets = NetworkIndex(
+            (net, lname) for lname, loc in site.locations.items() for net in loc.subnets
+        )
 
 
 def _through_router(site: Site, address: IP, lname: str) -> Route:

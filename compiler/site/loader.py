@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from compiler.errors import InputError, Problem, SiteError, Span, did_you_mean
+from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 from compiler.site.source import Path_, SourceMap
 
@@ -59,9 +60,31 @@ class _Refused(Exception):
         self.problem = problem
 
 
+class _SiteLoader(_Loader):  # type: ignore[misc, valid-type]
+    """The C loader, answering the composer's tag question for a plain scalar that no
+    implicit resolver could claim without running the regexes: a scalar whose first
+    character starts no YAML 1.1 type (`u0@example.com`, `linux`, `d17`) is a string. The
+    answer is the one `resolve` would give (no path resolvers are registered), only sooner:
+    it runs for every scalar of the document."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0] and value[:1] not in _TYPED_FIRST:
+                return _STR
+            return str(super().resolve(kind, value, implicit))
+        return _SEQ if kind is yaml.SequenceNode else _MAP  # untagged: no path resolvers
+
+
+_STR, _SEQ, _MAP = f"{_YAML}str", f"{_YAML}seq", f"{_YAML}map"
+_TYPED_FIRST = frozenset(_Loader.yaml_implicit_resolvers) | {""}
+"""First characters an implicit resolver (int, float, bool, null, timestamp…) may claim;
+`""` stands for the empty scalar (null)."""
+
+
 @dataclass
 class _Builder:
-    """Turns composed YAML nodes into plain data, filling a SourceMap and collecting problems.
+    """Turns composed YAML nodes into plain data in one walk, filling a SourceMap (with the
+    composer's own marks, made into spans only when asked) and collecting problems.
     `budget` bounds how many nodes may be built (aliases re-visit shared nodes)."""
 
     loader: yaml.SafeLoader
@@ -75,36 +98,45 @@ class _Builder:
         return Span(self.source.file, mark.line + 1, mark.column + 1)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        self._spend(node, path)
-        if node.tag not in _PLAIN_TAGS:
-            self.problems.append(Problem("yaml", _tag_message(node.tag), self.span(node)))
+        self.budget -= 1
+        if self.budget < 0 or len(path) > MAX_DEPTH:
+            raise self._refused(node, path)
+        tag = node.tag
+        if tag not in _PLAIN_TAGS:
+            self.problems.append(Problem("yaml", _tag_message(tag), self.span(node)))
             return None
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.item(item, (*path, i)) for i, item in enumerate(node.value)]
-        self.source.values[path] = self.span(node)  # scalars only: containers point at their key
-        if node.tag == f"{_YAML}bool" and str(node.value).lower() not in _BOOL_WORDS:
-            self.yaml11_words[path] = str(node.value)
-        return self.loader.construct_object(node, deep=True)
+            return self.sequence(node, path)
+        self.source.values[path] = node.start_mark  # scalars only: containers point at their key
+        if tag == _STR:
+            return node.value
+        if tag == _BOOL and node.value.lower() not in _BOOL_WORDS:
+            self.yaml11_words[path] = node.value
+        return self.loader.yaml_constructors[tag](self.loader, node)
 
-    def _spend(self, node: yaml.Node, path: Path_) -> None:
-        self.budget -= 1
+    def _refused(self, node: yaml.Node, path: Path_) -> _Refused:
         if self.budget < 0:
             message = "aliases expand this document too far (an alias bomb?): refusing it"
             where = self.source.at(path[:1]) if path else self.span(node)
-            raise _Refused(Problem("yaml-alias-bomb", message, where))
-        if len(path) > MAX_DEPTH:
-            message = f"nesting deeper than {MAX_DEPTH} levels: not a site file"
-            raise _Refused(Problem("yaml-too-deep", message, self.span(node)))
+            return _Refused(Problem("yaml-alias-bomb", message, where))
+        message = f"nesting deeper than {MAX_DEPTH} levels: not a site file"
+        return _Refused(Problem("yaml-too-deep", message, self.span(node)))
 
-    def item(self, node: yaml.Node, path: Path_) -> Any:
+    def sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
         """A list item has no key: its own start is where it was declared."""
-        self.source.keys[path] = self.span(node)
-        return self.build(node, path)
+        keys, build = self.source.keys, self.build
+        items = []
+        for i, item in enumerate(node.value):
+            item_path = (*path, i)
+            keys[item_path] = item.start_mark
+            items.append(build(item, item_path))
+        return items
 
     def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        keys, build = self.source.keys, self.build
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.append(
@@ -112,20 +144,29 @@ class _Builder:
                 )
                 continue
             key = str(key_node.value)  # `on:`/`yes:` stay names, not booleans
-            if key_node.tag == f"{_YAML}merge":
-                message = "merge keys (<<) are not supported in a site file: write the keys out"
-                self.problems.append(Problem("yaml-merge", message, self.span(key_node)))
+            if key in result or key_node.tag == _MERGE:
+                self._bad_key(key_node, key, path)
                 continue
-            if key in result:
-                first = self.source.keys[(*path, key)]
-                message = f"duplicate key {key!r} (first defined on line {first.line})"
-                self.problems.append(
-                    Problem("duplicate-key", message, self.span(key_node), path=(*path, key))
-                )
-                continue
-            self.source.keys[(*path, key)] = self.span(key_node)
-            result[key] = self.build(value_node, (*path, key))
+            key_path = (*path, key)
+            keys[key_path] = key_node.start_mark
+            result[key] = build(value_node, key_path)
         return result
+
+    def _bad_key(self, key_node: yaml.ScalarNode, key: str, path: Path_) -> None:
+        """A merge key (`<<`), or a key written twice."""
+        if key_node.tag == _MERGE:
+            message = "merge keys (<<) are not supported in a site file: write the keys out"
+            self.problems.append(Problem("yaml-merge", message, self.span(key_node)))
+            return
+        first = self.source.at((*path, key))
+        message = f"duplicate key {key!r} (first defined on line {first.line})"
+        self.problems.append(
+            Problem("duplicate-key", message, self.span(key_node), path=(*path, key))
+        )
+
+
+_BOOL = f"{_YAML}bool"
+_MERGE = f"{_YAML}merge"
 
 
 def _tag_message(tag: str) -> str:
@@ -144,7 +185,7 @@ def _parse(text: str, filename: str) -> tuple[Any, SourceMap, list[Problem], dic
     bad = first_forbidden_character(text, filename)
     if bad is not None:
         return None, source, [bad], {}
-    loader = _Loader(text)
+    loader = _SiteLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -201,6 +242,7 @@ def position(text: str, index: int) -> tuple[int, int]:
     return line, index - start + 1
 
 
+@paused_gc()
 def load_text(text: str, filename: str = "site.yaml") -> Site:
     """Validate site.yaml text into a Site; raises SiteError with every problem found."""
     text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is not part of the YAML

@@ -14,6 +14,7 @@ Names used as references:
 from __future__ import annotations
 
 import ipaddress
+import operator
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar, cast
@@ -483,13 +484,20 @@ class Site(Strict):
         new values and recomputes instead of answering from the original's index.
         """
         key = tuple(self.__dict__.values())  # the field values, in field order
-        hit = self._derived.get(name)
-        same = hit is not None and all(a is b for a, b in zip(hit[0], key, strict=True))
+        hit = self._private["_derived"].get(name)
+        same = hit is not None and all(map(operator.is_, hit[0], key))  # same field count
         if hit is not None and same:
             return cast(T, hit[1])
         value = compute(self)
-        self._derived = {**self._derived, name: (key, value)}
+        self._derived = {**self._private["_derived"], name: (key, value)}
         return value
+
+    @property
+    def _private(self) -> dict[str, Any]:
+        """The private attributes themselves: reading `self._source` goes through pydantic's
+        `__getattr__`, about thirty times slower, and spans and derived indexes are asked
+        for tens of thousands of times on a large site."""
+        return cast(dict[str, Any], self.__pydantic_private__)
 
     def services_on(self, device: str) -> list[str]:
         """Names of the services on `device`, in declaration order (indexed once per site
@@ -499,11 +507,11 @@ class Site(Strict):
     def span(self, *path: str | int) -> Span:
         """Where `path` (e.g. ("services", "ollama", "port")) was written; the nearest parent
         with a known place if the key itself was defaulted."""
-        return self._source.at(path)
+        return cast(SourceMap, self._private["_source"]).at(path)
 
     def value_span(self, *path: str | int) -> Span:
         """Where the value at `path` starts (e.g. the misspelled name in a list), else the key."""
-        return self._source.at(path, key=False)
+        return cast(SourceMap, self._private["_source"]).at(path, key=False)
 
     @property
     def source_name(self) -> str:
@@ -514,7 +522,8 @@ class Site(Strict):
     def source_label(self) -> str:
         """The site file's base name: what generated artifacts cite, so bytes do not depend
         on the directory tailgen was run from."""
-        return self._source.file.replace("\\", "/").rsplit("/", 1)[-1]
+        file = cast(SourceMap, self._private["_source"]).file
+        return file.replace("\\", "/").rsplit("/", 1)[-1]
 
     def attach_source(self, source: SourceMap) -> None:
         self._source = source

@@ -48,9 +48,17 @@ def hosts_of(value: str) -> list[str]:
     return [value.rpartition(":")[0]]
 
 
+_IP_CHARACTERS = frozenset("0123456789abcdefABCDEF.:")
+"""All an address literal may hold (before a `%zone`): anything else is not one, known
+without asking `ipaddress` to raise (most argv words and env values are not addresses)."""
+
+
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = host.split("%", 1)[0]
+    if not _IP_CHARACTERS.issuperset(text):
+        return None
     try:
-        ip = ipaddress.ip_address(host.split("%", 1)[0])
+        ip = ipaddress.ip_address(text)
     except ValueError:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -79,6 +87,8 @@ def classify(host: str, tailnet: Collection[str] = ()) -> HostClass | None:
 def is_wildcard_literal(value: str) -> bool:
     """A value that is, on its own, a wildcard IP (`0.0.0.0`, `[::]:80`, `::`); `*` alone is
     not, because non-bind settings use it too (`OLLAMA_ORIGINS=*`)."""
+    if "0" not in value and ":" not in value:  # every unspecified address has one of them
+        return False
     ips = [_ip(h) for h in hosts_of(value)]
     return bool(ips) and all(ip is not None and ip.is_unspecified for ip in ips)
 

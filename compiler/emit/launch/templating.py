@@ -41,6 +41,10 @@ def environment() -> jinja2.Environment:
         auto_reload=False,  # templates do not change during a run: skip a stat per render
     )
     env.filters.update(FILTERS)
+    # No template calls jinja's default globals (range, dict, lipsum, cycler, joiner,
+    # namespace); without them each render's context is not copied out of a ChainMap of
+    # them, a quarter of the cost of rendering a small file (thousands per large site).
+    env.globals.clear()
     return env
 
 

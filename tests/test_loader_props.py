@@ -1,0 +1,152 @@
+"""Property tests for the site loader's node walk (hypothesis).
+
+The loader composes YAML with the C loader (its composer asking a faster `resolve`) and
+builds plain data and a source map in one walk over the nodes. Oracles written here, borrowing
+nothing from the loader: PyYAML's pure-Python safe loader (keys kept as written) for the data,
+and the pure-Python composer's node marks for every key's and scalar's place.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.site.loader import parse_yaml
+
+# A bare `!` (the non-specific tag) on a plain scalar: libyaml reports it as not plain, so
+# the C loader reads `!` alone as "" where PyYAML's pure-Python parser reads null. That is a
+# difference between the two parsers (the loader has always used libyaml), not the walk's.
+NON_SPECIFIC_TAG = re.compile(r"(^|[\s\[{,])!(\s|$|[\]},])", re.MULTILINE)
+SETTINGS = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+
+# Plain scalars whose type YAML 1.1 decides by their text: each first character the implicit
+# resolvers look at, and look-alikes that stay strings.
+TRICKY = [
+    "yes", "No", "on", "OFF", "y", "n", "true", "False", "~", "null", "Null", "",
+    "0", "-1", "+7", "0x1f", "0o17", "017", "0b101", "1_000", "190:20:30", "1e3", "-.5",
+    ".inf", "-.Inf", ".NaN_", "2024-01-02", "2024-01-02T03:04:05Z", "2024-1-2 3:04:05",
+    "100.64.0.1", "10.0.0.0/24", "fd00::1", "u0@example.com", "linux", "d17", "=", "<<x",
+    ":x", "-x", ".x", "é", "tag:ai", "8000-8010",
+]  # fmt: skip
+keys = st.sampled_from(["a", "b", "os", "on", "yes", "1", "x y", "é"]) | st.text(
+    st.characters(codec="utf-8", categories=("L", "N")), min_size=1, max_size=6
+)
+scalars = (
+    st.sampled_from(TRICKY)
+    | st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**12), max_value=10**12)
+    | st.floats(allow_nan=False)
+    | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
+    | st.dates()
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+class _NamesLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader, keeping keys as written (`on:` is the name "on"):
+    what a site file's keys are."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        return {k.value: self.construct_object(v, deep=deep) for k, v in node.value}
+
+
+def _dump(doc: Any, flow: bool | None) -> str:
+    return yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True, sort_keys=False)
+
+
+def _plain(doc: Any) -> str:
+    """`doc` written by hand with every string as a plain (unquoted) scalar where YAML allows:
+    the texts the resolver's short cut must type exactly as the full resolver does."""
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).replace("'", "")
+
+
+def _oracle_places(text: str) -> tuple[dict[Any, tuple[int, int]], dict[Any, tuple[int, int]]]:
+    """Every key's and scalar's (line, column), from the pure-Python composer."""
+    keys: dict[Any, tuple[int, int]] = {}
+    values: dict[Any, tuple[int, int]] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                keys[(*path, k.value)] = (k.start_mark.line + 1, k.start_mark.column + 1)
+                walk(v, (*path, k.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                keys[(*path, i)] = (v.start_mark.line + 1, v.start_mark.column + 1)
+                walk(v, (*path, i))
+        else:
+            values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if node is not None:
+        walk(node, ())
+    return keys, values
+
+
+def _check_same(text: str) -> None:
+    if NON_SPECIFIC_TAG.search(text):
+        return  # libyaml and PyYAML's own parser type `!` alone differently (see above)
+    try:
+        expected = yaml.load(text, Loader=_NamesLoader)
+    except (yaml.YAMLError, ValueError):  # a plain text the hand-writing made invalid
+        return
+    data, source, problems = parse_yaml(text, "site.yaml")
+    assert problems == []
+    assert data == expected
+    assert _types(data) == _types(expected)
+    keys, values = _oracle_places(text)
+    assert source.keys.keys() == keys.keys()
+    assert source.values.keys() == values.keys()
+    for path, (line, column) in keys.items():
+        span = source.at(path)
+        assert (span.line, span.column) == (line, column), path
+    for path, (line, column) in values.items():
+        span = source.at(path, key=False)
+        assert (span.line, span.column) == (line, column), path
+
+
+def _types(value: Any) -> Any:
+    """The type of every leaf (`1 == True` and `1 == 1.0` in Python: the data alone would
+    not show a scalar typed wrongly)."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value)
+
+
+@SETTINGS
+@given(documents.filter(lambda d: isinstance(d, dict)), st.sampled_from([None, True, False]))
+def test_walk_matches_safe_load(doc: Any, flow: bool | None) -> None:
+    _check_same(_dump(doc, flow))
+
+
+@SETTINGS
+@given(st.dictionaries(keys, documents, max_size=5))
+def test_plain_scalars_typed_as_safe_load_types_them(doc: dict[str, Any]) -> None:
+    _check_same(_plain(doc))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(TRICKY) | st.text(max_size=6), min_size=1, max_size=8))
+def test_every_tricky_plain_scalar(words: list[str]) -> None:
+    text = "".join(f"k{i}: {w}\n" for i, w in enumerate(words))
+    _check_same(text)
+
+
+def test_timestamps_and_anchors_built_like_safe_load() -> None:
+    text = "a: &x 2024-01-02\nb: *x\nc: &l [1, yes, ~]\nd: *l\n"
+    data, _, problems = parse_yaml(text, "site.yaml")
+    assert problems == []
+    assert data == yaml.load(text, Loader=_NamesLoader)
+    assert data["a"] == datetime.date(2024, 1, 2)
