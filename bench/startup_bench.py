@@ -1,18 +1,27 @@
 """Start-up table: `tailgen --version`, `--help`, `validate` and `explain` on the example site,
-beside bare `python -c pass`, measured in the same run.
+and `validate FILE` on a policy alone (no site.yaml in the directory), beside bare
+`python -c pass` and the floors under them, measured in the same run.
 
 Run: python bench/startup_bench.py [--repeat 7] [--no-importtime] [--repo DIR]
 
 Each command runs `--repeat` times in the repository (site.yaml and out/ are the example;
 `--repo` measures another checkout, e.g. main, with the same Python: `-m compiler` imports
-the package from the working directory);
-the table shows the best wall time, its CPU time and peak RSS, and the ratio to bare Python.
+the package from the working directory); the policy-alone row runs in a scratch directory
+holding the example's compiled policy and its inventory (so the policy is valid).
+The table shows the best wall time, its CPU time and peak RSS, and the ratio to bare Python.
 Two columns of conditions:
 
 - cached: bytecode written once to a temporary PYTHONPYCACHEPREFIX and reused, as for an
   installed tool (pip compiles .pyc files);
 - no .pyc: as this environment is set up when PYTHONDONTWRITEBYTECODE=1 (every module
   compiled from source at every start).
+
+The floor rows are what no tailgen command can go below, whatever tailgen does: `import typer`
+(the CLI framework, under `--help`); typer with the pydantic it uses to convert the arguments
+of any command it runs (under `validate FILE`); loading the example site (pydantic, our site
+model's classes, PyYAML, validating the file), alone and with typer beside it (under
+`validate` and `explain`, which must load and validate the site). Their gap to the tailgen
+rows is tailgen's own cost.
 
 Targets: `--version` <= 2x bare Python; the rest well under 150 ms. Then, per command, where
 the import time goes (`python -X importtime` self time summed per top-level package).
@@ -34,14 +43,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.measure import Run, best_child
 
 REPO = Path(__file__).resolve().parents[1]
+LOAD_SITE = "from compiler.site.loader import load; load('site.yaml')"
+# typer (0.29) converts every parameter of the command it runs through a pydantic TypeAdapter
+# (its `_adapters` module): whatever the command, running one imports pydantic.
+TYPER_RUN = "import typer, typer._adapters"
+POLICY_ALONE = "tailgen validate FILE"  # runs in the scratch directory (`policy_alone_dir`)
 COMMANDS: dict[str, list[str]] = {
     "python -c pass": ["-c", "pass"],
+    "floor: import typer": ["-c", "import typer"],
+    "floor: typer+pydantic": ["-c", TYPER_RUN],
+    "floor: load site": ["-c", LOAD_SITE],
+    "floor: typer+site": ["-c", f"{TYPER_RUN}; {LOAD_SITE}"],
     "tailgen --version": ["-m", "compiler", "--version"],
     "tailgen --help": ["-m", "compiler", "--help"],
     "tailgen validate": ["-m", "compiler", "validate"],
     "tailgen explain": ["-m", "compiler", "explain", "emory@github", "wintendo:11434"],
+    POLICY_ALONE: ["-m", "compiler", "validate", "policy.hujson", "-i", "inventory.json"],
 }
 TARGETS = {"tailgen --version": "<= 2x bare", "python -c pass": ""}
+FLOORS = [name for name in COMMANDS if name.startswith("floor:")]
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")
 
 
@@ -51,13 +71,52 @@ def environments(cache_dir: str) -> dict[str, dict[str, str]]:
     return {"cached": cached, "no .pyc": {**base, "PYTHONDONTWRITEBYTECODE": "1"}}
 
 
-def measure(repeat: int, cache_dir: str, repo: Path) -> dict[str, dict[str, Run]]:
+POLICY_ALONE_SETUP = """
+import json, sys
+from pathlib import Path
+from compiler.build import build
+from compiler.evaluate.site_view import inventory_from_site
+result, _ = build("site.yaml")
+scratch = Path(sys.argv[1])
+(scratch / "policy.hujson").write_bytes(result.files["policy.hujson"])
+(scratch / "inventory.json").write_text(json.dumps(inventory_from_site(result.site)))
+"""
+
+
+def policy_alone_dir(repo: Path, scratch: Path) -> Path:
+    """A directory with no site.yaml: the example's compiled policy and the inventory the site
+    describes (what `tailgen validate` would evaluate it against). Written by a child process:
+    this one stays small, since each measured child starts as a fork of it (peak RSS)."""
+    scratch.mkdir(exist_ok=True)
+    setup = [sys.executable, "-c", POLICY_ALONE_SETUP, str(scratch)]
+    subprocess.run(setup, cwd=repo, check=True)
+    return scratch
+
+
+def where(name: str, repo: Path, alone: Path) -> Path:
+    return alone if name == POLICY_ALONE else repo
+
+
+def child_env(env: dict[str, str], cwd: Path, repo: Path) -> dict[str, str]:
+    """`env`, with `repo` on the path when running outside it (`-m compiler` imports from the
+    working directory otherwise)."""
+    return env if cwd == repo else {**env, "PYTHONPATH": str(repo)}
+
+
+def measure(repeat: int, cache_dir: str, repo: Path, alone: Path) -> dict[str, dict[str, Run]]:
     envs = environments(cache_dir)
-    for args in COMMANDS.values():  # warm-up: write the bytecode cache once
-        subprocess.run([sys.executable, *args], cwd=repo, env=envs["cached"], capture_output=True)
+    for name, args in COMMANDS.items():  # warm-up: write the bytecode cache once
+        cwd = where(name, repo, alone)
+        env = child_env(envs["cached"], cwd, repo)
+        subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True)
     return {
         name: {
-            label: best_child([sys.executable, *args], repeat, repo, env)
+            label: best_child(
+                [sys.executable, *args],
+                repeat,
+                where(name, repo, alone),
+                child_env(env, where(name, repo, alone), repo),
+            )
             for label, env in envs.items()
         }
         for name, args in COMMANDS.items()
@@ -66,8 +125,8 @@ def measure(repeat: int, cache_dir: str, repo: Path) -> dict[str, dict[str, Run]
 
 def print_table(results: dict[str, dict[str, Run]]) -> None:
     bare = results["python -c pass"]
-    print(f"{'command':<20}" + "".join(f"{label:>34}" for label in bare) + "   target")
-    print(f"{'':<20}" + f"{'wall ms  cpu ms  RSS MB  x bare':>34}" * len(bare))
+    print(f"{'command':<22}" + "".join(f"{label:>34}" for label in bare) + "   target")
+    print(f"{'':<22}" + f"{'wall ms  cpu ms  RSS MB  x bare':>34}" * len(bare))
     for name, runs in results.items():
         cols = "".join(
             f"{r.wall * 1e3:>12.0f}{r.cpu * 1e3:>8.0f}{r.rss_mb:>8.0f}"
@@ -76,19 +135,21 @@ def print_table(results: dict[str, dict[str, Run]]) -> None:
         )
         bad = [r.status for r in runs.values() if r.status]
         status = f"   (exit {bad[0]})" if bad else ""
-        print(f"{name:<20}{cols}   {TARGETS.get(name, '< 150 ms')}{status}")
+        target = "" if name in FLOORS else TARGETS.get(name, "< 150 ms")
+        print(f"{name:<22}{cols}   {target}{status}")
 
 
-def import_breakdown(cache_dir: str, repo: Path, top: int = 5) -> None:
-    env = environments(cache_dir)["cached"]
+def import_breakdown(cache_dir: str, repo: Path, alone: Path, top: int = 5) -> None:
+    cached = environments(cache_dir)["cached"]
     print("\nimport self time per top-level package (python -X importtime, cached bytecode):")
     for name, args in COMMANDS.items():
-        if name == "python -c pass":
+        if name == "python -c pass" or name in FLOORS:
             continue
+        cwd = where(name, repo, alone)
         proc = subprocess.run(
             [sys.executable, "-X", "importtime", *args],
-            cwd=repo,
-            env=env,
+            cwd=cwd,
+            env=child_env(cached, cwd, repo),
             capture_output=True,
             text=True,
         )
@@ -110,10 +171,12 @@ def main() -> None:
         f"python {sys.version.split()[0]}, best of {args.repeat}, load"
         f" {os.getloadavg()[0]:.1f}, {args.repo}"
     )
+    repo = args.repo.resolve()
     with tempfile.TemporaryDirectory(prefix="tailgen-pyc-") as cache_dir:
-        print_table(measure(args.repeat, cache_dir, args.repo))
+        alone = policy_alone_dir(repo, Path(cache_dir) / "policy-alone")
+        print_table(measure(args.repeat, cache_dir, repo, alone))
         if not args.no_importtime:
-            import_breakdown(cache_dir, args.repo)
+            import_breakdown(cache_dir, repo, alone)
 
 
 if __name__ == "__main__":

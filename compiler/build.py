@@ -12,14 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from compiler.emit.artifacts import POLICY_FILE, Artifacts, compile_site, rendered
+from compiler.emit.artifacts import (
+    POLICY_FILE,
+    Artifacts,
+    compile_site,
+    policy_rendered,
+    rendered,
+)
 from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
 from compiler.site.collector import paused_gc
 from compiler.site.model import Site
+
+if TYPE_CHECKING:
+    from compiler.evaluate import Evaluator
 
 
 @dataclass
@@ -63,6 +72,38 @@ class Changes:
 def compile_text(text: str, filename: str = "site.yaml", target: str | None = None) -> BuildResult:
     """Site text → every artifact (and the manifest). Raises TailgenError on any error.
     `target` (tailscale | headscale) overrides the site's `target:` (`build --target`)."""
+    artifacts, problems = compile_checked(text, filename, target)
+    artifacts = rendered(artifacts)
+    problems = verified(artifacts, problems)
+    files = dict(artifacts.files)
+    files[MANIFEST] = manifest(files, Path(filename).name, text.encode())
+    return BuildResult(
+        artifacts.site, dict(sorted(files.items())), problems, artifacts.summary, artifacts
+    )
+
+
+@paused_gc()
+def compile_policy(text: str, filename: str = "site.yaml") -> Artifacts:
+    """`compile_text` for the evaluating commands: the same steps and the same errors, but of
+    the files only the policy is rendered (they read nothing else), there is no manifest, and
+    the self-check stops at its errors: its lints give warnings only, which these commands
+    never show (`tailgen lint` is where they are asked for)."""
+    artifacts, problems = compile_checked(text, filename)
+    artifacts = policy_rendered(artifacts)
+    verified(artifacts, problems, lints=False)
+    return artifacts
+
+
+def compile_checked(
+    text: str, filename: str = "site.yaml", target: str | None = None
+) -> tuple[Artifacts, list[Problem]]:
+    """Site text → the compiled artifacts as data (not yet rendered) and the warnings so far:
+    the steps of `compile_text` up to rendering (`target` as there). Raises TailgenError on
+    any error.
+
+    The evaluating commands (`compiler.workspace`) stop here and render only the policy they
+    read, so they fail on exactly the site errors a build fails on without paying for the
+    launch templates and DNS files they never look at."""
     site = loader.load_text(text, filename)
     if target is not None and target != site.target:
         site = site.model_copy(update={"target": target})
@@ -73,13 +114,18 @@ def compile_text(text: str, filename: str = "site.yaml", target: str | None = No
     problems = sorted(problems + artifacts.problems, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
-    artifacts = rendered(artifacts)
-    problems = sorted(problems + self_check(site, artifacts), key=Problem.sort_key)
+    return artifacts, problems
+
+
+def verified(artifacts: Artifacts, problems: list[Problem], lints: bool = True) -> list[Problem]:
+    """`problems` with the self-check's added, in file order; raises TailgenError on an error.
+    Without `lints`, the self-check stops at its errors (`self_validate`)."""
+    site = artifacts.site
+    found = self_check(site, artifacts) if lints else self_validate(site, artifacts)[1]
+    problems = sorted(problems + found, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
-    files = dict(artifacts.files)
-    files[MANIFEST] = manifest(files, Path(filename).name, text.encode())
-    return BuildResult(site, dict(sorted(files.items())), problems, artifacts.summary, artifacts)
+    return problems
 
 
 def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
@@ -89,10 +135,23 @@ def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
 
     The policy is the compiled document itself; the rendered text rides along only so that a
     problem can name its line (positions are found only when one is reported)."""
-    from compiler.evaluate import Evaluator, as_inventory, lint, validate
+    from compiler.evaluate import lint
+    from compiler.evaluate.site_view import site_must_keep
+
+    ev, problems = self_validate(site, artifacts)
+    if errors_only(problems):
+        return problems
+    # No service columns: "nobody can reach it" needs the whole matrix, and the generated
+    # tests (just run by validate) already prove every allowed user reaches every service.
+    return lint(ev, None, "out/policy.hujson", (), site_must_keep(site))
+
+
+def self_validate(site: Site, artifacts: Artifacts) -> tuple[Evaluator, list[Problem]]:
+    """The self-check's errors (the control plane's checks and the generated tests, run on
+    the compiled policy), with the Evaluator they ran on for the lints that follow."""
+    from compiler.evaluate import Evaluator, as_inventory, validate
     from compiler.evaluate.model import policy_from_data
     from compiler.evaluate.policytests import with_stand_ins
-    from compiler.evaluate.site_view import site_must_keep
     from compiler.site.inventory import inventory_from_site
 
     text = artifacts.files[POLICY_FILE].decode()
@@ -101,12 +160,7 @@ def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
     # share one Evaluator instead of building one per question about such a user.
     inventory = with_stand_ins(policy, as_inventory(inventory_from_site(site)))
     ev = Evaluator(policy, inventory)
-    problems = validate(ev, inventory, "out/policy.hujson")
-    if errors_only(problems):
-        return problems
-    # No service columns: "nobody can reach it" needs the whole matrix, and the generated
-    # tests (just run by validate) already prove every allowed user reaches every service.
-    return lint(ev, None, "out/policy.hujson", (), site_must_keep(site))
+    return ev, validate(ev, inventory, "out/policy.hujson")
 
 
 def build(site_path: str | Path, target: str | None = None) -> tuple[BuildResult, str]:

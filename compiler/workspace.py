@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from compiler import build as pipeline
 from compiler.errors import InputError, Problem, Severity, Span, TailgenError
-from compiler.site.loader import display_name
-from compiler.site.model import Site
+
+if TYPE_CHECKING:
+    from compiler.emit.artifacts import Artifacts
+    from compiler.site.model import Site
 
 DEFAULT_SITE = Path("site.yaml")
 POLICY_FILE = "policy.hujson"
@@ -28,24 +30,22 @@ class Workspace:
 
     path: Path
     text: str
-    result: pipeline.BuildResult
+    artifacts: Artifacts
 
     @property
     def site(self) -> Site:
-        return self.result.site
+        return self.artifacts.site
 
     @property
     def name(self) -> str:
-        return display_name(self.path)
+        from compiler.site.loader import display_name
 
-    @property
-    def warnings(self) -> list[Problem]:
-        return self.result.warnings
+        return display_name(self.path)
 
     @property
     def policy_text(self) -> str:
         """The policy the site builds (the bytes `tailgen build` would write)."""
-        return self.result.files[POLICY_FILE].decode("utf-8")
+        return self.artifacts.files[POLICY_FILE].decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,15 @@ class PolicyInput:
 
 def load_workspace(site: Path) -> Workspace:
     """Load, check and compile `site` in memory; any problem with it is an error."""
+    from compiler import build as pipeline
+    from compiler.site.loader import display_name, read_text
+
     if site.is_dir():
         raise InputError(f"{display_name(site)}: is a directory, not a site file")
     if not site.exists():
         raise InputError(f"{display_name(site)}: no such site file")
-    result, text = pipeline.build(site)
-    return Workspace(site, text, result)
+    text = read_text(site)
+    return Workspace(site, text, pipeline.compile_policy(text, display_name(site)))
 
 
 def find_workspace(site: Path | None, needed: bool) -> Workspace | None:
@@ -100,19 +103,29 @@ def read_policy(path: Path) -> str:
     """A policy file's text; unreadable or missing is the user's error, said in one line."""
     try:
         return path.read_text(encoding="utf-8")
-    except IsADirectoryError:
-        raise InputError(f"{display_name(path)}: is a directory, not a policy file") from None
-    except FileNotFoundError:
-        hint = " (run `tailgen build`)" if path.name == POLICY_FILE else ""
-        raise InputError(f"{display_name(path)}: no such policy file{hint}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InputError(f"{display_name(path)}: cannot read the policy: {reason}") from None
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: OSError | UnicodeDecodeError) -> InputError:
+    # Imported here: a policy read on its own (no site) loads none of the site code.
+    from compiler.site.loader import display_name
+
+    name = display_name(path)
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{name}: is a directory, not a policy file")
+    if isinstance(exc, FileNotFoundError):
+        hint = " (run `tailgen build`)" if path.name == POLICY_FILE else ""
+        return InputError(f"{name}: no such policy file{hint}")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return InputError(f"{name}: cannot read the policy: {reason}")
 
 
 def _stale_note(ws: Workspace | None, path: Path, text: str) -> Problem | None:
     if ws is None or text == ws.policy_text:
         return None
+    from compiler.site.loader import display_name
+
     message = (
         f"not what {ws.name} builds: evaluating this file as asked "
         f"(run `tailgen build` to refresh it, or drop --policy/--out to use the site)"

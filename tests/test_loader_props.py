@@ -150,3 +150,21 @@ def test_timestamps_and_anchors_built_like_safe_load() -> None:
     assert problems == []
     assert data == yaml.load(text, Loader=_NamesLoader)
     assert data["a"] == datetime.date(2024, 1, 2)
+
+
+def test_forbidden_characters_are_the_complement_of_yaml_c_printable() -> None:
+    """The loader's positive set of refused characters equals YAML 1.2's c-printable
+    complement, written here from the spec (§5.1) on every code point."""
+    import re
+
+    from compiler.site.loader import _FORBIDDEN
+
+    printable = re.compile(
+        "[\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    )
+    differ = [
+        c
+        for c in range(0x110000)
+        if bool(_FORBIDDEN.fullmatch(chr(c))) == bool(printable.fullmatch(chr(c)))
+    ]
+    assert differ == []

@@ -67,3 +67,37 @@ def test_out_dir_means_its_policy_file(site_dir: Path) -> None:
         choose_policy(None, None, Path("out"))
     with pytest.raises(TailgenError, match="at most one of --policy FILE and --out DIR"):
         choose_policy(None, Path("p.hujson"), Path("out"))
+
+
+def test_the_policy_evaluated_is_the_one_build_writes(site_dir: Path) -> None:
+    from compiler.build import compile_text
+
+    ws = load_workspace(Path("site.yaml"))
+    built = compile_text(Path("site.yaml").read_text(), "site.yaml").files["policy.hujson"]
+    assert ws.policy_text.encode() == built
+
+
+def test_a_failing_self_check_fails_the_workspace_as_it_fails_the_build(
+    site_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The self-check's errors stop the evaluating commands too; its lints (warnings, never
+    shown by them) are not run."""
+    import compiler.evaluate
+    from compiler.build import compile_text
+    from compiler.errors import Problem, Span
+
+    broken = Problem("test-failed", "a generated test fails", Span("out/policy.hujson", 1, 1))
+    monkeypatch.setattr(compiler.evaluate, "validate", lambda *_a, **_k: [broken])
+    with pytest.raises(TailgenError) as from_build:
+        compile_text(Path("site.yaml").read_text(), "site.yaml")
+    with pytest.raises(TailgenError) as from_workspace:
+        load_workspace(Path("site.yaml"))
+    assert from_workspace.value.problems == from_build.value.problems == [broken]
+
+    def no_lint(*_a: object, **_k: object) -> list[Problem]:
+        raise AssertionError("the workspace ran the lints")
+
+    monkeypatch.undo()
+    monkeypatch.chdir(site_dir)
+    monkeypatch.setattr(compiler.evaluate, "lint", no_lint)
+    assert load_workspace(Path("site.yaml")).policy_text

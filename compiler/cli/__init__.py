@@ -18,10 +18,12 @@ from compiler.cli import (  # noqa: F401  (imported for their registrations)
     commands_report,
 )
 from compiler.cli.app import app
+from compiler.cli.lazy import root_command
 
 
 def main() -> None:
-    app()
+    """Run the command line; each subcommand is built only when it is the one run."""
+    root_command(app)()
 
 
 __all__ = ["app", "main"]

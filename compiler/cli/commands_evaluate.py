@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import typer
 
@@ -53,8 +52,10 @@ class MatrixFormat(StrEnum):
     HTML = "html"
 
 
-@dataclass
-class Loaded:
+class Loaded(NamedTuple):
+    """What an evaluating command works on (a NamedTuple: cheaper to define at start-up than a
+    dataclass, and this module is imported by every `tailgen` run)."""
+
     name: str
     text: str
     inventory: dict[str, Any]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,6 +107,8 @@ def matrix_page(table: Grid, site: Site | None, site_text: str, policy: str, nam
 
 def _write(output: Path, page: str) -> None:
     """The page to stdout, or to `output` through a temporary file in the same directory."""
+    import tempfile  # here, not at the top: registering the command (for --help) needs none
+
     if str(output) == "-":
         sys.stdout.write(page)
         return

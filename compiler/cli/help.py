@@ -14,6 +14,8 @@ from typing import Any
 
 from typer.core import TyperGroup
 
+from compiler.cli.lazy import LazyCommands
+
 BUILD = "Build"
 REVIEW = "Review"
 EVALUATE = "Evaluate offline"
@@ -36,18 +38,23 @@ def summary(command: Any) -> str:
 
 
 class WorkflowGroup(TyperGroup):
-    """The root command: lists subcommands by workflow panel, in registration order within."""
+    """The root command: lists subcommands by workflow panel, in registration order within.
+
+    Listing reads each command's outline (`compiler.cli.lazy`), so it builds none of them."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         order = {p: i for i, p in enumerate((*PANELS, OTHER))}
-        names = super().list_commands(ctx)
-        return sorted(names, key=lambda n: order[panel_of(self.commands[n])])
+        return sorted(self.commands, key=lambda n: order[panel_of(self._outline(n))])
+
+    def _outline(self, name: str) -> Any:
+        commands = self.commands
+        return commands.outline(name) if isinstance(commands, LazyCommands) else commands[name]
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         by_panel: dict[str, list[tuple[str, str]]] = {}
         for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is None or command.hidden:
+            command = self._outline(name)
+            if command.hidden:
                 continue
             by_panel.setdefault(panel_of(command), []).append((name, summary(command)))
         for panel, rows in by_panel.items():

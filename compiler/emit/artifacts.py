@@ -65,11 +65,23 @@ def rendered(artifacts: Artifacts) -> Artifacts:
     return replace(artifacts, files=render(artifacts))
 
 
+def policy_rendered(artifacts: Artifacts) -> Artifacts:
+    """The same artifacts with only the policy file's bytes attached: all that the evaluating
+    commands read (the launch and DNS files are left unrendered)."""
+    return replace(artifacts, files={POLICY_FILE: policy_file(artifacts)})
+
+
+@paused_gc()
+def policy_file(artifacts: Artifacts) -> bytes:
+    """The bytes of out/policy.hujson."""
+    return policy_emit.render(artifacts.policy, artifacts.site).encode()
+
+
 @paused_gc()
 def render(artifacts: Artifacts) -> dict[str, bytes]:
     """Every artifact's bytes, keyed by path relative to out/ (paths never collide)."""
     site = artifacts.site
-    files = {POLICY_FILE: policy_emit.render(artifacts.policy, site).encode()}
+    files = {POLICY_FILE: policy_file(artifacts)}
     parts = [
         dns_emit.render(site, artifacts.dns),
         launch_emit.render(site, artifacts.launch),

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 import compiler
 from compiler.emit.launch.quoting import FILTERS
 from compiler.emit.services.base import RUNTIME_IP
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def templates_dir() -> Path:
@@ -28,6 +29,8 @@ def templates_dir() -> Path:
 
 @cache
 def environment() -> jinja2.Environment:
+    import jinja2  # only rendering needs it: the evaluating commands compile launch specs only
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
