@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from test_evaluate_props import Dev, policies, tailnets, topology
 
 from compiler.evaluate import allowed, evaluator
-from compiler.evaluate.addrs import is_ip_or_cidr
-from compiler.evaluate.matrix import Matrix, matrix_stream
+from compiler.evaluate.addrs import AddrSet, is_ip_or_cidr
+from compiler.evaluate.matrix import Matrix, Service, allowed_cells, keys_within, matrix_stream
 from compiler.evaluate.render import matrix_csv, matrix_json, matrix_text, write_matrix_json
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -44,6 +44,50 @@ def test_every_cell_says_what_allowed_says(devices: list[Dev], policy: dict[str,
             assert cell.allowed == decision.allowed, (principal, svc, decision.reason)
             if cell.allowed:
                 assert cell.rules == tuple(dict.fromkeys(m.rule for m in decision.matches))
+
+
+EXTRA_ROWS = ["group:staff", "autogroup:member", "d0", "nobody@example.com", "tag:none"]
+EXTRA_COLUMNS = ["fd7a:115c:a1e0::1", "fd7a:115c:a1e0::2", "10.0.0.5", "100.64.0.2"]
+
+
+@SETTINGS
+@given(
+    devices=tailnets(),
+    policy=policies(),
+    ports=st.lists(st.sampled_from([22, 80, 443]), max_size=2),
+)
+def test_allowed_cells_are_what_allowed_says(
+    devices: list[Dev], policy: dict[str, Any], ports: list[int]
+) -> None:
+    """`allowed_cells` (counted per column from the atoms' sources) against `allowed()` asked
+    cell by cell, over the default rows and columns plus groups, a device, rows with no
+    device, IPv6 and LAN address columns, and repeats."""
+    ev = evaluator(json.dumps(policy), topology(devices))
+    stream = matrix_stream(ev)
+    rows = [*stream.principals, *EXTRA_ROWS, *stream.principals[:1]]
+    extra = [
+        Service(f"{a}:{p}", a, p, proto) for a in EXTRA_COLUMNS for p in ports for proto in (6, 17)
+    ]
+    columns = [*stream.services, *extra]
+    expected = {
+        (p, s.label)
+        for p in rows
+        for s in columns
+        if allowed(ev, None, p, s.device, s.port, s.proto).allowed
+    }
+    found = [(p, s.label) for p, s in allowed_cells(ev, None, rows, columns)]
+    assert set(found) == expected
+
+
+@given(
+    st.lists(st.integers(0, 60), unique=True).map(sorted),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8)), max_size=12),
+)
+def test_keys_within_is_membership(keys: list[int], spans: list[tuple[int, int]]) -> None:
+    addrs = AddrSet.of((lo, lo + n) for lo, n in spans)
+    assert keys_within(keys, addrs) == [
+        k for k in keys if any(lo <= k <= hi for lo, hi in addrs.intervals)
+    ]
 
 
 @SETTINGS

@@ -13,11 +13,13 @@ text): memory stays at one row whatever the size. `matrix` collects them into a 
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Protocol
 
-from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
+from compiler.evaluate.addrs import V6_BASE, AddrSet, addr_key, is_ip_or_cidr
 from compiler.evaluate.decision import evaluator, match_of, with_stand_in
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import Policy
@@ -227,3 +229,102 @@ def _cell(ev: Evaluator, devices: list[Device], col: _Column) -> Cell:
             return Cell(False)
         rules.update(dict.fromkeys(found))
     return Cell(True, tuple(rules))
+
+
+# ---------------------------------------------------------------------------------------------
+# allowed cells only, column by column: for reviews, which count and compare pairs
+
+
+def allowed_cells(
+    policy: str | Policy | Evaluator,
+    inventory: Inventory | Mapping[str, Any] | None = None,
+    principals: Sequence[str] | None = None,
+    services: Sequence[Service] | None = None,
+) -> Iterator[tuple[str, Service]]:
+    """The (principal, service) cells `matrix` allows, without the rules that allow them.
+
+    A column's answer is found from the sources its atoms admit rather than row by row: the
+    device addresses inside each atom's sources (listed once per atom), counted against
+    each row's devices. The work grows with what the rules admit, not with rows × columns,
+    which is what a review of a large tailnet needs (most cells are denied)."""
+    ev = evaluator(policy, inventory)
+    stream = matrix_stream(ev, None, principals, services)
+    rows = _Rows(ev, stream.principals)
+    for svc in stream.services:
+        yield from ((row, svc) for row in rows.allowed(_destination_key(ev, svc.device), svc))
+    without = list(dict.fromkeys(p for p in stream.principals if p not in rows.index))
+    if not without:
+        return
+    for row, cells in MatrixStream(ev, without, stream.services).rows():
+        yield from ((row, svc) for svc, c in zip(stream.services, cells, strict=True) if c.allowed)
+
+
+class _Rows:
+    """The rows that have devices, indexed by the address each device is asked from (its
+    first address of the destination's family, as `_cell` asks)."""
+
+    def __init__(self, ev: Evaluator, principals: Sequence[str]) -> None:
+        self.ev = ev
+        self.index: dict[str, int] = {}
+        self.names: list[str] = []
+        self.need: dict[bool, list[int | None]] = {False: [], True: []}  # devices per row
+        self.rows_of: dict[bool, dict[int, list[int]]] = {False: {}, True: {}}
+        self.owned: dict[bool, dict[str, list[int]]] = {False: {}, True: {}}
+        for p in principals:
+            devices = list({d.name: d for d in _principal_devices(ev, p)}.values())
+            if devices and p not in self.index:
+                self._add(p, devices)
+        self.keys = {v6: sorted(self.rows_of[v6]) for v6 in (False, True)}
+        self._in_atom: dict[tuple[int, bool], list[int]] = {}
+
+    def _add(self, principal: str, devices: list[Device]) -> None:
+        row = self.index[principal] = len(self.names)
+        self.names.append(principal)
+        for v6 in (False, True):
+            keys = [next((k for k in d.keys if (k >= V6_BASE) == v6), None) for d in devices]
+            self.need[v6].append(None if None in keys else len(keys))
+            for device, key in zip(devices, keys, strict=True):
+                if key is None:
+                    continue
+                self.rows_of[v6].setdefault(key, []).append(row)
+                if not device.tagged:
+                    self.owned[v6].setdefault(device.owner, []).append(key)
+
+    def allowed(self, d: int | None, svc: Service) -> Iterator[str]:
+        """The rows every one of whose devices some atom reaching the column admits."""
+        if d is None:
+            return
+        v6 = d >= V6_BASE
+        covered: set[int] = set()
+        for atom in self.ev.reaching(d, svc.port, proto_number(svc.proto)):
+            covered.update(self._admitted(atom, d, v6))
+        counts: dict[int, int] = {}
+        for key in covered:
+            for row in self.rows_of[v6][key]:
+                counts[row] = counts.get(row, 0) + 1
+        need = self.need[v6]
+        yield from (self.names[row] for row, n in sorted(counts.items()) if n == need[row])
+
+    def _admitted(self, atom: Atom, d: int, v6: bool) -> Iterable[int]:
+        """The indexed addresses `atom` admits towards `d`."""
+        if atom.kind == "self":  # only the destination owner's own devices can qualify
+            target = self.ev.inventory.device_by_key.get(d)
+            mine = self.owned[v6].get(target.owner, []) if target and not target.tagged else []
+            return [s for s in mine if atom.admits_from(self.ev, s, d)]
+        found = self._in_atom.get((atom.order, v6))
+        if found is None:
+            found = self._in_atom[(atom.order, v6)] = keys_within(self.keys[v6], atom.src)
+        return found
+
+
+def keys_within(keys: list[int], addrs: AddrSet) -> list[int]:
+    """The sorted `keys` that `addrs` holds, walking whichever is shorter: sources are often
+    hundreds of one-address intervals (a group's devices) against a few addresses asked about,
+    or a few wide intervals against thousands."""
+    if len(keys) < len(addrs.intervals):
+        return [k for k in keys if k in addrs]
+    return list(
+        chain.from_iterable(
+            keys[bisect_left(keys, lo) : bisect_right(keys, hi)] for lo, hi in addrs.intervals
+        )
+    )

@@ -11,6 +11,8 @@ remembers the comment lines just before each value, which is how `explain` finds
 from __future__ import annotations
 
 import json
+import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
@@ -35,69 +37,69 @@ class Positions:
         return self.comments.get(path, [])
 
 
+_BLANK = re.compile(r"[ \t\r\n,:]*")
+# a string from its opening quote (whatever stands there) to its closing one, if any
+_STRING = re.compile(r'[\s\S](?:[^"\\]|\\[\s\S]?)*"?')
+_SCALAR = re.compile(r"[^ \t\r\n,\]}/]*")
+
+
 class _Scanner:
+    """One pass over the text by regular expressions; a value's line and column are found
+    from its offset (the offsets of the line breaks are listed once)."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.i = 0
-        self.line = 1
-        self.col = 1
+        self.breaks = [m.start() for m in re.finditer("\n", text)]
         self.pending: list[str] = []
         self.out = Positions()
 
-    def _advance(self, n: int = 1) -> None:
-        for _ in range(n):
-            if self.i >= len(self.text):
-                return
-            if self.text[self.i] == "\n":
-                self.line += 1
-                self.col = 1
-            else:
-                self.col += 1
-            self.i += 1
-
     def _skip_ws(self) -> None:
         text = self.text
-        while self.i < len(text):
-            ch = text[self.i]
-            if ch in " \t\r\n,:":
-                self._advance()
-            elif text.startswith("//", self.i):
-                end = text.find("\n", self.i)
-                end = len(text) if end < 0 else end
-                self.pending.append(text[self.i + 2 : end].strip())
-                self._advance(end - self.i)
-            elif text.startswith("/*", self.i):
-                end = text.find("*/", self.i + 2)
-                end = len(text) if end < 0 else end + 2
-                self.pending.append(text[self.i + 2 : end - 2].strip())
-                self._advance(end - self.i)
+        end = _BLANK.match(text, self.i).end()  # type: ignore[union-attr]
+        while text.startswith("/", end):  # comments are rare between values: looked at here
+            if text.startswith("//", end):
+                stop = text.find("\n", end)
+                stop = len(text) if stop < 0 else stop
+                self.pending.append(text[end + 2 : stop].strip())
+            elif text.startswith("/*", end):
+                stop = text.find("*/", end + 2)
+                stop = len(text) if stop < 0 else stop + 2
+                self.pending.append(text[end + 2 : stop - 2].strip())
             else:
-                return
+                break
+            end = _BLANK.match(text, stop).end()  # type: ignore[union-attr]
+        self.i = end
 
-    def value(self, path: Path) -> None:
-        self._skip_ws()
-        self.out.where[path] = (self.line, self.col)
+    def value(self, path: Path, skipped: bool = False) -> None:
+        """Record the value at `i` (after blanks and comments, unless the caller `skipped`
+        them already) and move past it. Its line is found from the line breaks before it."""
+        if not skipped:
+            self._skip_ws()
+        i, text = self.i, self.text
+        line = bisect_left(self.breaks, i)
+        self.out.where[path] = (line + 1, i - (self.breaks[line - 1] if line else -1))
         if self.pending:
             self.out.comments[path] = self.pending
             self.pending = []
-        if self.i >= len(self.text):
+        if i >= len(text):
             return
-        ch = self.text[self.i]
+        ch = text[i]
         if ch == "{":
             self._object(path)
         elif ch == "[":
             self._array(path)
         elif ch == '"':
-            self._string()
+            self.i = _STRING.match(text, i).end()  # type: ignore[union-attr]
         else:
-            self._scalar()
+            self.i = _SCALAR.match(text, i).end()  # type: ignore[union-attr]
 
     def _object(self, path: Path) -> None:
-        self._advance()
+        self.i += 1
         while True:
             self._skip_ws()
             if self.i >= len(self.text) or self.text[self.i] == "}":
-                self._advance()
+                self.i = min(self.i + 1, len(self.text))
                 return
             key_comments, self.pending = self.pending, []
             key = self._string()
@@ -105,31 +107,27 @@ class _Scanner:
             self.value((*path, key))
 
     def _array(self, path: Path) -> None:
-        self._advance()
+        self.i += 1
         index = 0
         while True:
             self._skip_ws()
             if self.i >= len(self.text) or self.text[self.i] == "]":
-                self._advance()
+                self.i = min(self.i + 1, len(self.text))
                 return
-            self.value((*path, index))
+            self.value((*path, index), skipped=True)
             index += 1
 
     def _string(self) -> str:
+        """Past a string; its value (read as JSON when it holds an escape, else as written)."""
         start = self.i
-        self._advance()
-        text = self.text
-        while self.i < len(text) and text[self.i] != '"':
-            self._advance(2 if text[self.i] == "\\" else 1)
-        self._advance()
+        self.i = _STRING.match(self.text, start).end()  # type: ignore[union-attr]
+        raw = self.text[start : self.i]
+        if "\\" not in raw:
+            return raw[1:-1]
         try:
-            return str(json.loads(text[start : self.i]))
+            return str(json.loads(raw))
         except ValueError:
-            return text[start + 1 : self.i - 1]
-
-    def _scalar(self) -> None:
-        while self.i < len(self.text) and self.text[self.i] not in " \t\r\n,]}/":
-            self._advance()
+            return raw[1:-1]
 
 
 def find_positions(text: str) -> Positions:

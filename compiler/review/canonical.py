@@ -36,3 +36,48 @@ def key(value: Any) -> str:
 def show(value: Any) -> str:
     """Compact, readable JSON for plans (one line, spaces after separators)."""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+class Keys:
+    """`key` of many values, each value's computed once: a policy diff asks for the key of a
+    whole section, then of each of its rules, then of each rule's fields, and comparing
+    rules pairwise asks again. Held for one comparison (values by identity, kept alive
+    here so an identity is never reused while it is held).
+
+    A key is built from its children's keys, which is what `key` amounts to: a list's
+    canonical items are its distinct children sorted by their JSON text, and an object's
+    members are sorted by name."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[Any, str]] = {}
+        self._strings: dict[str, str] = {}
+        self._scalar = json.JSONEncoder(
+            ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        ).encode
+
+    def __call__(self, value: Any) -> str:
+        if isinstance(value, str):  # most values: names, selectors, ports
+            found = self._strings.get(value)
+            if found is None:
+                found = self._strings[value] = self._scalar(value)
+            return found
+        if not isinstance(value, dict | list | tuple):
+            return self._scalar(value)
+        held = self._memo.get(id(value))
+        if held is not None and held[0] is value:
+            return held[1]
+        found = self._compound(value)
+        self._memo[id(value)] = (value, found)
+        return found
+
+    def items(self, values: list[Any] | tuple[Any, ...]) -> str:
+        """The key of a list holding `values` (without holding that list)."""
+        return "[" + ",".join(sorted({self(v) for v in values})) + "]"
+
+    def _compound(self, value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> str:
+        if isinstance(value, list | tuple):
+            return self.items(value)
+        if not all(isinstance(k, str) for k in value):
+            return key(value)  # names that only compare equal as text: the slow, sure way
+        members = sorted(value.items())
+        return "{" + ",".join(f"{self(k)}:{self(v)}" for k, v in members) + "}"

@@ -28,6 +28,7 @@ from compiler.review.snapshot import (
 )
 from compiler.review.textdiff import FileDiff, file_diffs
 from compiler.review.universe import break_glass_paths
+from compiler.site.collector import paused_gc
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,12 @@ class Plan:
         return self.verdict.safe
 
 
+@paused_gc()
 def diff(desired: Snapshot, current: Snapshot) -> Plan:
-    """The plan for replacing `current` with `desired` (see the module docstring)."""
+    """The plan for replacing `current` with `desired` (see the module docstring). The cyclic
+    collector is paused meanwhile (as for a build, `compiler.site.collector`): the evaluators,
+    atoms and positions it makes are long-lived and acyclic, and re-traversing them next to
+    two compiled sites was a fifth of a diff."""
     paths = compared_paths(desired, current)
     new = {p: t for p in paths if (t := desired.text(p)) is not None}
     old = {p: t for p in paths if (t := current.text(p)) is not None}

@@ -26,10 +26,11 @@ from typing import Any
 from compiler import evaluate
 from compiler.evaluate.addrs import V6_BASE, addr_key
 from compiler.evaluate.decision import resolve_sources
-from compiler.evaluate.matrix import Service, default_services
+from compiler.evaluate.matrix import Service, allowed_cells, default_services, keys_within
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.ports import proto_number
-from compiler.review.canonical import key
+from compiler.evaluate.rules import Atom
+from compiler.review.canonical import Keys
 from compiler.review.universe import Target
 from compiler.site.inventory import inventory_from_site
 from compiler.site.model import Site
@@ -122,40 +123,82 @@ def allowed_pairs(side: Evaluated, who: Mapping[str, str], targets: list[Target]
     identities = [p for p, src in who.items() if p == src]
     pairs = set(_matrix_pairs(side, identities, on_devices))
     asked = set(on_devices)
-    for principal, src in who.items():
-        rest = targets if principal not in identities else [t for t in targets if t not in asked]
-        pairs.update((principal, t) for t in _allowed(side, src, rest))
+    others = {p: src for p, src in who.items() if p != src}
+    pairs.update(_allowed(side, others, targets))
+    pairs.update(_allowed(side, who, [t for t in targets if t not in asked], set(others)))
     return pairs
 
 
 def _matrix_pairs(side: Evaluated, identities: list[str], targets: list[Target]) -> Iterator[Pair]:
     services = {str(t): Service(str(t), t.host, t.port, proto_number(t.proto)) for t in targets}
-    grid = evaluate.matrix(side.evaluator, None, identities, list(services.values()))
-    for target in targets:
-        for principal in identities:
-            if grid.cell(principal, services[str(target)]).allowed:
-                yield principal, target
+    by_label: dict[str, list[Target]] = {}
+    for t in targets:
+        by_label.setdefault(str(t), []).append(t)
+    for principal, svc in allowed_cells(side.evaluator, None, identities, list(services.values())):
+        yield from ((principal, t) for t in by_label[svc.label])
 
 
-def _allowed(side: Evaluated, src: str, targets: list[Target]) -> Iterator[Target]:
-    """The targets `src` may reach: what `evaluate.allowed` answers (every device the source
-    stands for must be allowed), asked through the evaluator's own `resolve_sources` and
-    `matching` without collecting and locating each matching rule, which is what makes
-    `allowed()` too slow for thousands of cells. tests/test_diff_props.py checks the two agree."""
+def _allowed(
+    side: Evaluated, who: Mapping[str, str], targets: list[Target], skip: set[str] | None = None
+) -> Iterator[Pair]:
+    """The (principal, target) pairs of `who` (but `skip`) × `targets` the policy allows:
+    what `evaluate.allowed` answers (every device the source stands for must be allowed),
+    asked through the evaluator's own `resolve_sources`, `reaching` and `admits_from`
+    without collecting and locating each matching rule, which is what makes `allowed()` too
+    slow for thousands of cells. Target by target: its rules are looked up once, and the
+    source addresses each rule admits are listed once per rule (see `_Sources`).
+    tests/test_diff_props.py checks the two agree."""
     ev = side.evaluator
-    sources = [keys for _, keys in resolve_sources(ev, src)]
-    if not sources:
-        return
+    sources = _Sources(ev, {p: src for p, src in who.items() if p not in (skip or ())})
     for target in targets:
         d = addr_key(target.address)
-        proto = proto_number(target.proto)
-        if all(_admits(ev, keys, d, target.port, proto) for keys in sources):
-            yield target
+        atoms = ev.reaching(d, target.port, proto_number(target.proto))
+        if atoms:
+            yield from ((p, target) for p in sources.admitted(atoms, d))
 
 
-def _admits(ev: evaluate.Evaluator, keys: tuple[int, ...], d: int, port: int, proto: int) -> bool:
-    s = next((k for k in keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
-    return s is not None and bool(ev.matching(s, d, port, proto))
+class _Sources:
+    """The principals' source addresses (each device's first address of a family, as
+    `allowed` picks it), and per atom the ones its sources hold."""
+
+    def __init__(self, ev: evaluate.Evaluator, who: Mapping[str, str]) -> None:
+        self.ev = ev
+        self.keys: dict[bool, dict[str, frozenset[int] | None]] = {False: {}, True: {}}
+        for principal, src in who.items():
+            devices = [keys for _, keys in resolve_sources(ev, src)]
+            if not devices:
+                continue  # stands for nothing: reaches nothing
+            for v6 in (False, True):
+                chosen = [next((k for k in keys if (k >= V6_BASE) == v6), None) for keys in devices]
+                self.keys[v6][principal] = None if None in chosen else frozenset(chosen)  # type: ignore[arg-type]
+        self.sorted = {
+            v6: sorted({k for keys in self.keys[v6].values() if keys for k in keys})
+            for v6 in (False, True)
+        }
+        self._inside: dict[tuple[int, bool], frozenset[int]] = {}
+
+    def admitted(self, atoms: tuple[Atom, ...], d: int) -> Iterator[str]:
+        """The principals every one of whose addresses some atom admits towards `d`."""
+        v6 = d >= V6_BASE
+        covered = frozenset().union(*(self._in(a, v6) for a in atoms if a.kind != "self"))
+        selfish = [a for a in atoms if a.kind == "self"]
+        for principal, keys in self.keys[v6].items():
+            if keys is None:
+                continue
+            if keys <= covered or (
+                selfish and all(self._self(selfish, k, d, covered) for k in keys)
+            ):
+                yield principal
+
+    def _self(self, selfish: list[Atom], k: int, d: int, covered: frozenset[int]) -> bool:
+        return k in covered or any(a.admits_from(self.ev, k, d) for a in selfish)
+
+    def _in(self, atom: Atom, v6: bool) -> frozenset[int]:
+        found = self._inside.get((atom.order, v6))
+        if found is None:
+            found = frozenset(keys_within(self.sorted[v6], atom.src))
+            self._inside[(atom.order, v6)] = found
+        return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,38 +227,45 @@ def reused_pairs(
     ask = [
         t
         for t, before in targets
-        if before.address != t.address or any(addr_key(t.address) in d for d in changed)
+        if before.address != t.address or _held(addr_key(t.address), changed)
     ]
     asked = set(ask)
     return {pair for pair in old_pairs if pair[1] not in asked}, ask
 
 
+def _held(key: int, sets: list[Any]) -> bool:
+    return any(key in dst for dst in sets)
+
+
 def _changed_destinations(new: Evaluated, old: Evaluated) -> list[Any] | None:
     """The destination address sets of the rules only one side has, or None when the sides
     differ in anything else that decides access."""
-    if new.inventory != old.inventory or _context(new.doc) != _context(old.doc):
+    keys = Keys()  # each rule's key once, though both directions ask for it
+    if new.inventory != old.inventory or _context(new.doc, keys) != _context(old.doc, keys):
         return None
     if not (new.evaluator.policy.has_rule_sections and old.evaluator.policy.has_rule_sections):
         return None
     dsts = []
     for side, other in ((new, old), (old, new)):
-        paths = _unmatched_rules(side.doc, other.doc)
+        paths = _unmatched_rules(side.doc, other.doc, keys)
         dsts += [a.dst for a in side.evaluator.atoms if tuple(a.rule.path[:2]) in paths]
     return dsts
 
 
-def _context(doc: Mapping[str, Any]) -> str:
-    return key({k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS})
+def _context(doc: Mapping[str, Any], keys: Keys) -> str:
+    return keys({k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS})
 
 
-def _unmatched_rules(doc: Mapping[str, Any], other: Mapping[str, Any]) -> set[tuple[str, int]]:
+def _unmatched_rules(
+    doc: Mapping[str, Any], other: Mapping[str, Any], keys: Keys
+) -> set[tuple[str, int]]:
     """(section, index) of each grants/acls entry of `doc` that `other` does not have."""
     found: set[tuple[str, int]] = set()
     for name in RULE_SECTIONS:
         mine, theirs = _section(doc, name), _section(other, name)
-        left = Counter(key(rule) for _, rule in theirs)
+        left = Counter(keys(rule) for _, rule in theirs)
         for (actual, index), rule in mine:
-            k = key(rule)
+            k = keys(rule)
             if left[k] > 0:
                 left[k] -= 1
             else:

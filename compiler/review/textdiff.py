@@ -3,13 +3,20 @@
 The semantic sections of a plan say what a change means; this part says exactly what bytes
 will change, for the reviewer who wants to see the line. Paths read `a/<path>` (current) and
 `b/<path>` (desired), as `git diff` writes them, so the output pastes into the usual tools.
+
+The hunks are difflib's, line for line; only the search for each longest matching block is
+done differently (see `_Matcher`), because difflib's own search rescans every line of the
+remaining range once per block. A policy whose provenance comments all shift by one line has
+a changed line every few lines, and difflib then takes minutes on a 5,000-device policy.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,183 @@ def file_diffs(
 def unified(path: str, new: str | None, old: str | None) -> str:
     a = "/dev/null" if old is None else f"a/{path}"
     b = "/dev/null" if new is None else f"b/{path}"
-    lines = difflib.unified_diff(_lines(old), _lines(new), a, b, lineterm="")
-    return "".join(line + "\n" for line in lines)
+    return "".join(line + "\n" for line in unified_lines(_lines(old), _lines(new), a, b))
 
 
 def _lines(text: str | None) -> list[str]:
     return [] if text is None else text.splitlines()
+
+
+def unified_lines(a: list[str], b: list[str], fromfile: str, tofile: str) -> Iterator[str]:
+    """`difflib.unified_diff(a, b, fromfile, tofile, lineterm="")`, line for line, with the
+    matching blocks found by `_Matcher` (tests/test_textdiff_props.py compares the two)."""
+    groups = _Matcher(a, b).get_grouped_opcodes(3)
+    for number, group in enumerate(groups):
+        if number == 0:
+            yield f"--- {fromfile}"
+            yield f"+++ {tofile}"
+        first, last = group[0], group[-1]
+        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                yield from (" " + line for line in a[i1:i2])
+                continue
+            yield from ("-" + line for line in a[i1:i2])
+            yield from ("+" + line for line in b[j1:j2])
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's line range as difflib writes it (`3`, `3,4`, or `2,0` for an empty one)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"
+
+
+# A run is a maximal diagonal of equal, non-junk lines: a[i + t] == b[j + t] for t < length,
+# each of them in difflib's `b2j` (lines that are not "popular"). difflib's longest match in a
+# box is the run that stays longest once clipped to the box (the earliest in `a`, then in `b`,
+# among equals), extended over popular lines. Runs of two lines or more are indexed once (in a
+# tree keyed by where they start, holding the largest length and end below each node), so each
+# box asks only the runs that can still win; a box whose best is a single line is scanned the
+# way difflib scans it, which is cheap because such boxes are small.
+Run = tuple[int, int, int]  # (i, j, length)
+_MIN_INDEXED = 2
+
+
+class _Matcher(difflib.SequenceMatcher[str]):
+    """difflib's SequenceMatcher (no junk function, autojunk on) with the same
+    `find_longest_match` answers, found through an index of the runs (see above)."""
+
+    def __init__(self, a: Sequence[str], b: Sequence[str]) -> None:
+        super().__init__(None, a, b)
+        self._a, self._b = a, b
+        # difflib's index of b (typeshed does not declare it): non-popular line → positions
+        self._b2j: Mapping[str, list[int]] = vars(self)["b2j"]
+        self._tree = _RunTree(_runs(a, b, self._b2j))
+
+    def find_longest_match(
+        self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
+    ) -> difflib.Match:
+        ahi = len(self._a) if ahi is None else ahi
+        bhi = len(self._b) if bhi is None else bhi
+        found = self._tree.best(alo, ahi, blo, bhi)
+        if found[2] < _MIN_INDEXED:
+            found = _scan(self._a, self._b2j, alo, ahi, blo, bhi)
+        return difflib.Match(*_extend(self._a, self._b, found, (alo, ahi, blo, bhi)))
+
+
+def _runs(a: Sequence[str], b: Sequence[str], b2j: Mapping[str, list[int]]) -> list[Run]:
+    """Every run of at least two lines, in (i, j) order: found from the pairs of adjacent
+    non-junk lines the two sides share (far fewer than the single lines they share)."""
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for j, pair in enumerate(pairwise(b)):
+        if pair[0] in b2j and pair[1] in b2j:
+            pairs.setdefault(pair, []).append(j)
+    runs: list[Run] = []
+    open_runs: dict[int, int] = {}  # j of the pair at a[i - 1] → pairs in its run so far
+    for i, pair in enumerate(pairwise(a)):
+        here = {j: open_runs.pop(j - 1, 0) + 1 for j in pairs.get(pair, ())}
+        if open_runs:
+            runs += [(i - n, j - n + 1, n + 1) for j, n in open_runs.items()]
+        open_runs = here
+    runs += [(len(a) - 1 - n, j - n + 1, n + 1) for j, n in open_runs.items()]
+    return sorted(runs)
+
+
+class _RunTree:
+    """Runs in a complete binary tree over their start order; each node keeps the largest
+    length, end in `a` and end in `b` below it, which bound what any of them can give a box
+    (a run's clipped length is at most its length, and at most how far it ends past the
+    box's first line on either side)."""
+
+    def __init__(self, runs: list[Run]) -> None:
+        self.runs = runs
+        self.starts = [r[0] for r in runs]
+        size = 1
+        while size < len(runs):
+            size *= 2
+        self.size = size
+        self.length, self.a_end, self.b_end = ([-1] * (2 * size) for _ in range(3))
+        for p, (i, j, n) in enumerate(runs):
+            self.length[size + p], self.a_end[size + p], self.b_end[size + p] = n, i + n, j + n
+        for v in range(size - 1, 0, -1):
+            self.length[v] = max(self.length[2 * v], self.length[2 * v + 1])
+            self.a_end[v] = max(self.a_end[2 * v], self.a_end[2 * v + 1])
+            self.b_end[v] = max(self.b_end[2 * v], self.b_end[2 * v + 1])
+
+    def best(self, alo: int, ahi: int, blo: int, bhi: int) -> Run:
+        """The run longest once clipped to the box, earliest in `a` then `b` among equals
+        (clipped), or (alo, blo, 0) when no indexed run reaches into the box."""
+        box = (alo, ahi, blo, bhi)
+        limit = bisect_left(self.starts, ahi)  # runs starting at or after ahi are outside
+        longest = self._search(box, limit, 0, None)[2]
+        return self._search(box, limit, longest, longest) if longest > 0 else (alo, blo, 0)
+
+    def _search(
+        self, box: tuple[int, int, int, int], limit: int, at_least: int, exactly: int | None
+    ) -> Run:
+        """Depth first in start order. exactly=None: the longest clipped run (pruning what
+        cannot beat the best so far). Else the earliest clipped run of that length (pruning
+        what is too short, and what starts after the earliest found: it cannot start
+        earlier once clipped)."""
+        alo, ahi, blo, bhi = box
+        length, a_end, b_end, size = self.length, self.a_end, self.b_end, self.size
+        best: Run = (alo, blo, at_least)
+        floor = at_least if exactly is None else exactly - 1
+        found = False
+        stack = [(1, 0, size)]
+        while stack:
+            v, lo, hi = stack.pop()
+            if lo >= limit or min(length[v], a_end[v] - alo, b_end[v] - blo) <= floor:
+                continue
+            if found and self.starts[lo] > best[0]:
+                continue
+            if v < size:
+                mid = (lo + hi) // 2
+                stack += [(2 * v + 1, mid, hi), (2 * v, lo, mid)]
+                continue
+            run = _clip(self.runs[lo], alo, ahi, blo, bhi)
+            if exactly is None and run[2] > best[2]:
+                best, floor = run, run[2]
+            elif exactly is not None and run[2] == exactly and (not found or run < best):
+                best, found = run, True
+        return best
+
+
+def _clip(run: Run, alo: int, ahi: int, blo: int, bhi: int) -> Run:
+    """The part of a run inside the box (its length 0 or less when none is)."""
+    i, j, n = run
+    shift = j - i
+    start = max(i, alo, blo - shift)
+    return start, start + shift, min(i + n, ahi, bhi - shift) - start
+
+
+def _scan(
+    a: Sequence[str], b2j: Mapping[str, list[int]], alo: int, ahi: int, blo: int, bhi: int
+) -> Run:
+    """difflib's own search for the longest junk-free match (before extension), reading
+    only the part of each line's positions that lies inside the box."""
+    best = (alo, blo, 0)
+    ending: dict[int, int] = {}  # j → length of the match ending at a[i - 1], b[j]
+    for i in range(alo, ahi):
+        positions = b2j.get(a[i], [])
+        here = {}
+        for j in positions[bisect_left(positions, blo) : bisect_left(positions, bhi)]:
+            n = here[j] = ending.get(j - 1, 0) + 1
+            if n > best[2]:
+                best = (i - n + 1, j - n + 1, n)
+        ending = here
+    return best
+
+
+def _extend(a: Sequence[str], b: Sequence[str], found: Run, box: tuple[int, int, int, int]) -> Run:
+    """The match grown over equal lines on both sides within the box, as difflib grows it
+    (there is no junk function, so popular lines are the only ones the search skipped)."""
+    i, j, n = found
+    alo, ahi, blo, bhi = box
+    while i > alo and j > blo and a[i - 1] == b[j - 1]:
+        i, j, n = i - 1, j - 1, n + 1
+    while i + n < ahi and j + n < bhi and a[i + n] == b[j + n]:
+        n += 1
+    return i, j, n
