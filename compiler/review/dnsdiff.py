@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.numerals import is_decimal
 from compiler.review.canonical import show
 
 KINDS = ("split-dns", "nameserver", "search-path", "preference", "record", "setting")
@@ -161,7 +162,7 @@ def parse_zone(text: str, zone: str) -> dict[str, list[str]]:
 
 def _record(fields: list[str], origin: str) -> tuple[str, str, str] | None:
     owner, rest = fields[0], fields[1:]
-    while rest and (rest[0].isdigit() or rest[0] in ("IN", "CH", "HS")):
+    while rest and (is_decimal(rest[0]) or rest[0] in ("IN", "CH", "HS")):
         rest = rest[1:]
     if len(rest) < 2:
         return None
