@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from compiler.collector import paused_gc
 from compiler.emit.artifacts import (
     POLICY_FILE,
     Artifacts,
@@ -24,7 +25,6 @@ from compiler.emit.artifacts import (
 from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
 from compiler.site import check, loader
-from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from compiler.collector import paused_gc
 from compiler.emit import dns as dns_emit
 from compiler.emit import headscale as headscale_emit
 from compiler.emit import launch as launch_emit
@@ -19,7 +20,6 @@ from compiler.emit.dns import DnsConfig
 from compiler.emit.launch.plan import Plan
 from compiler.emit.policy import PolicyIR
 from compiler.errors import Problem, errors_only
-from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 
 POLICY_FILE = "policy.hujson"

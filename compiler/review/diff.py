@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.collector import paused_gc
 from compiler.review import access as access_mod
 from compiler.review.access import AccessDiff
 from compiler.review.dnsdiff import DnsChange, dns_changes
@@ -28,7 +29,6 @@ from compiler.review.snapshot import (
 )
 from compiler.review.textdiff import FileDiff, file_diffs
 from compiler.review.universe import break_glass_paths
-from compiler.site.collector import paused_gc
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Plan:
 @paused_gc()
 def diff(desired: Snapshot, current: Snapshot) -> Plan:
     """The plan for replacing `current` with `desired` (see the module docstring). The cyclic
-    collector is paused meanwhile (as for a build, `compiler.site.collector`): the evaluators,
+    collector is paused meanwhile (as for a build, `compiler.collector`): the evaluators,
     atoms and positions it makes are long-lived and acyclic, and re-traversing them next to
     two compiled sites was a fifth of a diff."""
     paths = compared_paths(desired, current)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 
+from compiler.collector import paused_gc
 from compiler.errors import Problem, Severity, did_you_mean
 from compiler.site import dns as site_dns
 from compiler.site.access import Reached, access
-from compiler.site.collector import paused_gc
 from compiler.site.model import OS, Site, contains
 
 SSH_CAPABLE = {OS.LINUX, OS.MACOS, OS.FREEBSD}

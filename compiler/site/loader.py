@@ -26,8 +26,8 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from compiler.collector import paused_gc
 from compiler.errors import InputError, Problem, SiteError, Span, did_you_mean
-from compiler.site.collector import paused_gc
 from compiler.site.model import Site
 from compiler.site.source import Path_, SourceMap
 
