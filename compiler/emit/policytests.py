@@ -102,7 +102,9 @@ def _resolvers(site: Site) -> set[str]:
     """Where port 53 is opened for split DNS (by address, and the device that has it)."""
     resolvers = {a for zone in zones(site).values() for a in zone.resolvers}
     # by address value, not text: writing every device's address out was most of the cost
-    by_ip = {d.tailscale_ip: n for n, d in site.devices.items() if d.tailscale_ip}
+    by_ip: dict[object, str] = {
+        d.tailscale_ip: n for n, d in site.devices.items() if d.tailscale_ip
+    }
     return {str(a) for a in resolvers} | {by_ip[a] for a in resolvers if a in by_ip}
 
 
