@@ -114,9 +114,10 @@ def _resolvers(site: Site) -> set[str]:
 
 def _accepts(site: Site, tests: dict[str, _UserTests]) -> None:
     for svc in access(site).services.values():
+        entries = [(ep.proto, ep.dst(endpoint_selector(site, ep))) for ep in svc.endpoints]
         for user in svc.users:
-            for ep in svc.endpoints:
-                tests[user].add(tests[user].accept, ep.proto, ep.dst(endpoint_selector(site, ep)))
+            for proto, entry in entries:
+                tests[user].add(tests[user].accept, proto, entry)
     for path in break_glass_paths(site):
         entry = f"{device_selector(site, path.device)}:{path.port}"
         tests[path.user].add(tests[path.user].accept, "tcp", entry)

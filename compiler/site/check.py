@@ -204,8 +204,9 @@ def check_subnets(site: Site) -> Iterator[Problem]:
     for lname, loc in site.locations.items():
         if loc.router is not None:
             routers.setdefault(loc.router, []).append(lname)
-    for dname in site.devices:
-        yield from _check_routes(site, dname, routers.get(dname, []))
+    for dname, dev in site.devices.items():
+        if dev.routes or dname in routers:  # most devices neither route nor are routers
+            yield from _check_routes(site, dname, routers.get(dname, []))
 
 
 def _check_routes(site: Site, dname: str, routed: list[str]) -> Iterator[Problem]:
