@@ -14,7 +14,6 @@ Names used as references:
 from __future__ import annotations
 
 import ipaddress
-import operator
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar, cast
@@ -476,23 +475,24 @@ class Site(Strict):
         return value
 
     _source: SourceMap = PrivateAttr(default_factory=lambda: SourceMap("site.yaml"))
-    _derived: dict[str, tuple[tuple[object, ...], Any]] = PrivateAttr(default_factory=dict)
+    _derived: dict[str, tuple[dict[str, Any], Any]] = PrivateAttr(default_factory=dict)
 
     def derived(self, name: str, compute: Callable[[Site], T]) -> T:
-        """`compute(self)`, remembered while this site's field values are the same objects.
+        """`compute(self)`, remembered while this site keeps the same field values.
 
-        A derived index (services by device, the access model) is keyed by the identity of
-        every field value it was computed from, held by reference (never `id()`), so a
-        `model_copy(update=...)` — which shares private attributes with the original — sees
-        new values and recomputes instead of answering from the original's index.
+        A derived index (services by device, the access model) is keyed by this site's field
+        dictionary itself, held by reference (never `id()`): the model is frozen, and every
+        copy — `model_copy(update=...)` too, which shares private attributes with the
+        original — gets a dictionary of its own, so a copy recomputes instead of answering
+        from the original's index. One identity test, not one per field, per question: the
+        planner and the checks ask tens of thousands of times on a large site.
         """
-        key = tuple(self.__dict__.values())  # the field values, in field order
+        fields = self.__dict__
         hit = self._private["_derived"].get(name)
-        same = hit is not None and all(map(operator.is_, hit[0], key))  # same field count
-        if hit is not None and same:
+        if hit is not None and hit[0] is fields:
             return cast(T, hit[1])
         value = compute(self)
-        self._derived = {**self._private["_derived"], name: (key, value)}
+        self._derived = {**self._private["_derived"], name: (fields, value)}
         return value
 
     @property
