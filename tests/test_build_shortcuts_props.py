@@ -1,17 +1,20 @@
-"""Property tests for the launch planner's and guard's short cuts (hypothesis).
+"""Property tests for the build's short cuts in the site model, planner and guard (hypothesis).
 
 Each short cut answers sooner what a slower, obvious computation answers; the oracles are
 written here and borrow nothing from the code they check:
 - `split_command` without quotes or backslashes: `shlex.split` itself, on any text;
 - the guard's address test: `ipaddress.ip_address` on every word (refusing what raises);
 - the unions of bind keys: every kind's tuples, joined here;
-- `Site.derived`: a fresh computation on every copy of a site.
+- `Site.derived`: a fresh computation on every copy of a site;
+- DNS names: IDNA-encoding and checking label by label, written here;
+- a node's ULA address: `ipaddress` arithmetic and formatting.
 """
 
 from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 import shlex
 
 from hypothesis import given, settings
@@ -20,6 +23,8 @@ from hypothesis import strategies as st
 from compiler.emit import services
 from compiler.emit.launch.hosts import _ip
 from compiler.emit.services.base import split_command
+from compiler.site.dns import to_ascii
+from compiler.site.inventory import _ipv6_for
 from compiler.site.model import OS, Site
 
 SETTINGS = settings(max_examples=150, deadline=None)
@@ -121,3 +126,44 @@ def test_derived_index_is_fresh_on_every_copy(placed: dict[str, str], svc: str, 
     for other in copies:
         for device in "abc":
             assert other.services_on(device) == _by_device(other).get(device, [])
+
+
+def _name_oracle(name: str) -> str | None:
+    """A name as resolvers compare it, label by label; None where it is not a valid name."""
+    text = name.removesuffix(".")
+    labels = []
+    for label in text.split("."):
+        try:
+            encoded = label if label.isascii() else label.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+        encoded = encoded.lower()
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", encoded) or len(encoded) > 63:
+            return None
+        labels.append(encoded)
+    full = ".".join(labels)
+    return full if text and len(full) <= 253 else None
+
+
+LABELS = ["a", "A", "z9", "-", "a-", "-a", "a-b", "", "x" * 63, "y" * 64, "café", "ß", "_"]
+some_labels = st.lists(st.sampled_from(LABELS) | st.text(max_size=5), min_size=1, max_size=6)
+long_labels = st.lists(st.sampled_from(["x" * 63, "b" * 60]), max_size=5)
+dns_names = some_labels.map(".".join) | long_labels.map(lambda ls: ".".join(ls) + ".")
+
+
+@SETTINGS
+@given(dns_names)
+def test_dns_name_short_cut_matches_label_by_label(name: str) -> None:
+    expected = _name_oracle(name)
+    try:
+        got: str | None = to_ascii(name)
+    except ValueError:
+        got = None
+    assert got == expected
+
+
+@SETTINGS
+@given(st.ip_addresses(v=4))
+def test_ula_address_matches_ipaddress(ip: ipaddress.IPv4Address) -> None:
+    ula = ipaddress.IPv6Network("fd7a:115c:a1e0::/48").network_address
+    assert _ipv6_for(str(ip)) == str(ula + int(ip))
