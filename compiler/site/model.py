@@ -525,8 +525,7 @@ class Site(Strict):
     def source_label(self) -> str:
         """The site file's base name: what generated artifacts cite, so bytes do not depend
         on the directory tailgen was run from."""
-        file = cast(SourceMap, self._private["_source"]).file
-        return file.replace("\\", "/").rsplit("/", 1)[-1]
+        return cast(SourceMap, self._private["_source"]).label
 
     def attach_source(self, source: SourceMap) -> None:
         self._source = source

@@ -4,6 +4,7 @@ and every problem or generated comment asks it for a file:line:column."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from compiler.errors import Span
@@ -32,6 +33,12 @@ class SourceMap:
     file: str
     keys: dict[Path_, Mark] = field(default_factory=dict)
     values: dict[Path_, Mark] = field(default_factory=dict)
+
+    @cached_property
+    def label(self) -> str:
+        """The file's base name: what generated artifacts cite (every launch file and policy
+        comment asks, tens of thousands of times on a large site)."""
+        return self.file.replace("\\", "/").rsplit("/", 1)[-1]
 
     def at(self, path: Path_, *, key: bool = True) -> Span:
         """The span of `path`, or of its nearest ancestor that was written down."""
