@@ -2,7 +2,8 @@
 re-reading of their meaning, and the index they use agrees with the per-flow question.
 
 `run_tests` answers each entry from one union of admitted sources per (destination, port,
-protocols), with every test source resolved once; the oracle here walks every source device
+protocols), or for a few sources against a wide grant source by source in the reaching
+atoms (both ways are checked), with every test source resolved once; the oracle here walks every source device
 and asks the brute-force reference of `test_evaluate_props` about each flow, the way the
 reference document (§6) words a test: every device of `src` must (accept) or must not (deny)
 reach the entry's address. Stand-in devices for sources without one are modelled from §6
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_evaluate_props import TAGS, USERS, Dev, policies, ref_allowed, tailnets, topology
 
-from compiler.evaluate import Evaluator, as_inventory, parse_policy, run_tests
+from compiler.evaluate import Evaluator, as_inventory, parse_policy, policytests, run_tests
 from compiler.evaluate.addrs import addr_key
 from compiler.evaluate.policytests import with_stand_ins
 from compiler.evaluate.ports import ICMP, TCP, UDP
@@ -173,6 +174,13 @@ def test_run_tests_agrees_with_walking_every_source(
     joined = with_stand_ins(parsed, inventory)
     shared = run_tests(parsed, joined, Evaluator(parsed, joined))
     assert [(f.user, f.errors) for f in shared] == want
+    # Both ways of asking a question: every source through the union of admitted sources
+    # (few_sources=0), and each source in the reaching atoms (any atom counts as wide).
+    for few, many in ((0, 0), (1_000, 0)):
+        ev = Evaluator(parsed, joined)
+        runner = policytests.TestRunner(ev, few_sources=few, many_intervals=many)
+        failures = [f for t in parsed.tests if (f := runner.run_net(t))]
+        assert [(f.user, f.errors) for f in failures] == want, (few, many)
 
 
 @SETTINGS

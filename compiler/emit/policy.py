@@ -79,7 +79,14 @@ def _ordered(sections: Iterable[str]) -> list[str]:
 
 
 def _pointer(*parts: str | int) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "".join("/" + _escaped(str(p)) for p in parts)
+
+
+def _escaped(token: str) -> str:
+    """A JSON pointer token (RFC 6901); most need no escape, and then no copies are made."""
+    if "~" in token or "/" in token:
+        return token.replace("~", "~0").replace("/", "~1")
+    return token
 
 
 def add_groups(ir: PolicyIR, site: Site) -> None:

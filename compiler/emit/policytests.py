@@ -45,15 +45,15 @@ def where(ep: Endpoint) -> str:
 
 @dataclass
 class _UserTests:
-    accept: dict[str, list[str]] = field(default_factory=dict)  # proto → ["dst:port", …]
-    deny: dict[str, list[str]] = field(default_factory=dict)
+    # proto → {"dst:port": None, …}: ordered sets (first addition first), so that adding an
+    # entry is a hash lookup, not a scan of the entries so far
+    accept: dict[str, dict[str, None]] = field(default_factory=dict)
+    deny: dict[str, dict[str, None]] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)  # the first few, as test entries
     left_out_count: int = 0
 
-    def add(self, bucket: dict[str, list[str]], proto: str, entry: str) -> None:
-        items = bucket.setdefault(proto, [])
-        if entry not in items:
-            items.append(entry)
+    def add(self, bucket: dict[str, dict[str, None]], proto: str, entry: str) -> None:
+        bucket.setdefault(proto, {})[entry] = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,9 +100,12 @@ def granted(site: Site) -> dict[str, set[Key]]:
 
 def _resolvers(site: Site) -> set[str]:
     """Where port 53 is opened for split DNS (by address, and the device that has it)."""
-    addresses = {str(a) for zone in zones(site).values() for a in zone.resolvers}
-    by_ip = {str(d.tailscale_ip): n for n, d in site.devices.items() if d.tailscale_ip}
-    return addresses | {by_ip[a] for a in addresses if a in by_ip}
+    resolvers = {a for zone in zones(site).values() for a in zone.resolvers}
+    # by address value, not text: writing every device's address out was most of the cost
+    by_ip: dict[object, str] = {
+        d.tailscale_ip: n for n, d in site.devices.items() if d.tailscale_ip
+    }
+    return {str(a) for a in resolvers} | {by_ip[a] for a in resolvers if a in by_ip}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,9 +114,10 @@ def _resolvers(site: Site) -> set[str]:
 
 def _accepts(site: Site, tests: dict[str, _UserTests]) -> None:
     for svc in access(site).services.values():
+        entries = [(ep.proto, ep.dst(endpoint_selector(site, ep))) for ep in svc.endpoints]
         for user in svc.users:
-            for ep in svc.endpoints:
-                tests[user].add(tests[user].accept, ep.proto, ep.dst(endpoint_selector(site, ep)))
+            for proto, entry in entries:
+                tests[user].add(tests[user].accept, proto, entry)
     for path in break_glass_paths(site):
         entry = f"{device_selector(site, path.device)}:{path.port}"
         tests[path.user].add(tests[path.user].accept, "tcp", entry)
@@ -202,9 +206,9 @@ def network_tests(site: Site) -> tuple[list[Rule], list[str]]:
         for proto in sorted(t.accept.keys() | t.deny.keys()):
             body: dict[str, object] = {"src": login(site, user), "proto": proto}
             if t.accept.get(proto):
-                body["accept"] = t.accept[proto]
+                body["accept"] = list(t.accept[proto])
             if t.deny.get(proto):
-                body["deny"] = t.deny[proto]
+                body["deny"] = list(t.deny[proto])
             rules.append(Rule("tests", body, where_))
     left = {u: t.left_out_count for u, t in tests.items() if t.left_out_count}
     summary = []

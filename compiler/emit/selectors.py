@@ -45,10 +45,10 @@ def selectors(site: Site, ref: str, inlined: set[str]) -> list[str]:
 
 
 def src_list(site: Site, refs: Iterable[str], inlined: set[str]) -> list[str]:
-    out: list[str] = []
+    out: dict[str, None] = {}  # an ordered set: each selector once, first place kept
     for ref in refs:
-        out.extend(s for s in selectors(site, ref, inlined) if s not in out)
-    return out
+        out.update(dict.fromkeys(selectors(site, ref, inlined)))
+    return list(out)
 
 
 def device_selector(site: Site, name: str) -> str:

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from compiler.errors import Problem, Severity, Span
-from compiler.evaluate.decision import PROVENANCE, allowed, evaluator
+from compiler.evaluate.addrs import V6_BASE
+from compiler.evaluate.decision import (
+    PROVENANCE,
+    allowed,
+    evaluator,
+    resolve_destination,
+    resolve_sources,
+    with_stand_in,
+)
 from compiler.evaluate.inventory import Inventory
 from compiler.evaluate.matrix import Service, matrix
 from compiler.evaluate.model import Policy
@@ -119,11 +127,26 @@ class Mentions:
 
 
 def lint_unused_groups(ctx: LintCtx) -> Iterator[Problem]:
+    """A group is used when it is mentioned outside its own definition: in the rest of the
+    policy, or in the groups section with its own name (`"group": `) taken out once."""
     key = ctx.policy.key("groups")
-    text = _mentions(ctx, "groups") + json.dumps(ctx.policy.groups)
+    rest, members = _mentions(ctx, "groups"), json.dumps(ctx.policy.groups)
     for group in ctx.policy.groups:
-        if not _used(group, text.replace(f'"{group}": ', "", 1)):
+        if not group_used(group, rest, members):
             yield ctx.warn("unused-group", f"group {group} is not used by any rule", (key, group))
+
+
+def group_used(group: str, rest: str, members: str) -> bool:
+    """`_used(group, (rest + members).replace(f'"{group}": ', "", 1))` without copying the
+    whole policy's text once per group (that copy was quadratic in the tailnet's size).
+
+    `rest` ends in `}` and `members` starts with `{`, so unless the name holds a brace no
+    mention spans the two, and unless `rest` itself holds `"group": ` the one taken out is in
+    `members`; otherwise (never, in a generated policy) the joined text is read as it was."""
+    own = f'"{group}": '
+    if "{" in group or "}" in group or own in rest:
+        return _used(group, (rest + members).replace(own, "", 1))
+    return _used(group, rest) or _used(group, members.replace(own, "", 1))
 
 
 def lint_unused_tags(ctx: LintCtx) -> Iterator[Problem]:
@@ -220,6 +243,7 @@ def lint_internet_for_everyone(ctx: LintCtx) -> Iterator[Problem]:
 def lint_vacuous_tests(ctx: LintCtx) -> Iterator[Problem]:
     """Tests that cannot fail: repeated entries, and entries whose sources cannot connect."""
     seen: set[tuple[str, str, str, str]] = set()
+    families = SourceFamilies(ctx.ev)
     for test in ctx.policy.tests:
         for verdict, entries in (("accept", test.accept), ("deny", test.deny)):
             for n, text in enumerate(entries.texts):
@@ -231,15 +255,40 @@ def lint_vacuous_tests(ctx: LintCtx) -> Iterator[Problem]:
                         entries.path(n),
                     )
                 seen.add(key)
-                if verdict == "deny" and _no_comparable_source(ctx, test.src, text):
+                if verdict == "deny" and families.none_comparable(test.src, text):
                     message = f"deny {text} from {test.src} can never fail (no source of that address family)"
                     yield ctx.warn("test-vacuous", message, entries.path(n))
 
 
-def _no_comparable_source(ctx: LintCtx, src: str, entry: str) -> bool:
-    host = entry.rpartition(":")[0]
-    decision = allowed(ctx.ev, None, src, host.strip("[]"), 0, "icmp")
-    return bool(decision.sources) and all(not r.address for r in decision.sources)
+@dataclass
+class SourceFamilies:
+    """Whether a test's sources have no address of its destination's family, as the evaluator
+    reads both (`allowed(ev, None, src, host, 0, "icmp")` then has sources, none with an
+    address): the source devices' families are found once per `src` and each destination
+    once per host, instead of deciding a flow (and describing its rules) per deny entry."""
+
+    ev: Evaluator
+    _families: dict[str, frozenset[bool] | None] = field(default_factory=dict)
+    _dsts: dict[str, int | None] = field(default_factory=dict)
+
+    def none_comparable(self, src: str, entry: str) -> bool:
+        host = entry.rpartition(":")[0].strip("[]")
+        if host not in self._dsts:
+            self._dsts[host] = resolve_destination(self.ev, host)
+        d = self._dsts[host]
+        families = self.families(src)
+        return d is not None and families is not None and (d >= V6_BASE) not in families
+
+    def families(self, src: str) -> frozenset[bool] | None:
+        """Is-IPv6 of every address of `src`'s devices (None: it stands for no device)."""
+        if src not in self._families:
+            sources = resolve_sources(self.ev, src) or resolve_sources(
+                with_stand_in(self.ev, src), src
+            )
+            self._families[src] = (
+                frozenset(k >= V6_BASE for _, keys in sources for k in keys) if sources else None
+            )
+        return self._families[src]
 
 
 def lint_unreachable_services(ctx: LintCtx) -> Iterator[Problem]:

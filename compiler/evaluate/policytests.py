@@ -17,11 +17,13 @@ from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import NetTest, Policy, SshTest
 from compiler.evaluate.ports import TCP, UDP, PortError, parse_proto
-from compiler.evaluate.rules import Admitted, Evaluator
+from compiler.evaluate.rules import Evaluator
 from compiler.evaluate.ssh import compile_node_ssh, ssh_verdict
 from compiler.numerals import is_decimal
 
 NAMED_SOURCES = ("autogroup:member", "autogroup:tagged")
+FEW_SOURCES = 16
+MANY_INTERVALS = 256
 
 
 @dataclass
@@ -62,15 +64,29 @@ class FamilyKeys:
         )
 
 
+@dataclass(frozen=True)
+class Question:
+    """Does a test's source reach this address and port on one of these protocols?"""
+
+    d: int
+    port: int
+    protos: tuple[int, ...]
+    v6: bool
+
+
 @dataclass
 class TestRunner:
     ev: Evaluator
     _ssh_cache: dict[str, Any] = field(default_factory=dict)
     _dst_cache: dict[str, list[int] | None] = field(default_factory=dict)
     _family_cache: dict[str, FamilyKeys | None] = field(default_factory=dict)
-    _questions: dict[tuple[str, tuple[int, ...]], tuple[tuple[Admitted, bool], ...] | None] = field(
+    _questions: dict[tuple[str, tuple[int, ...]], tuple[Question, ...] | None] = field(
         default_factory=dict
     )
+    few_sources: int = FEW_SOURCES
+    """At most this many test sources may be asked source by source (`_by_source`)..."""
+    many_intervals: int = MANY_INTERVALS
+    """... when a reaching atom's sources are more than this many intervals."""
 
     @property
     def policy(self) -> Policy:
@@ -159,30 +175,56 @@ class TestRunner:
         questions = self.questions(text, protos)
         if questions is None:
             return f'address "{text}": invalid test destination'
-        if want and all(a.covers(keys.v6 if v6 else keys.v4) for a, v6 in questions):
+        if want and all(self._covers(keys.v6 if q.v6 else keys.v4, q) for q in questions):
             return ""
-        if not want and not any(a.meets(keys.v6 if v6 else keys.v4) for a, v6 in questions):
+        if not want and not any(self._meets(keys.v6 if q.v6 else keys.v4, q) for q in questions):
             return ""
         wanted, got = ("Accept", "Drop") if want else ("Drop", "Accept")
         return f'address "{text}": want: {wanted}, got: {got}'
 
-    def questions(
-        self, text: str, protos: tuple[int, ...]
-    ) -> tuple[tuple[Admitted, bool], ...] | None:
-        """For each address an entry names: its admitted sources, and whether it is IPv6
-        (None: not a valid test destination). Kept per entry and protocols for this run:
-        every principal's tests name the same services."""
+    def questions(self, text: str, protos: tuple[int, ...]) -> tuple[Question, ...] | None:
+        """One question per address an entry names (None: not a valid test destination).
+        Kept per entry and protocols for this run: every principal's tests name the same
+        services."""
         key = (text, protos)
         if key not in self._questions:
             target = self.entry_target(text)
             self._questions[key] = (
                 None
                 if target is None
-                else tuple(
-                    (self.ev.admitted(d, target[1], protos), d >= V6_BASE) for d in target[0]
-                )
+                else tuple(Question(d, target[1], protos, d >= V6_BASE) for d in target[0])
             )
         return self._questions[key]
+
+    def _covers(self, sources: frozenset[int], q: Question) -> bool:
+        """Every one of `sources` reaches the question's address (see `_by_source`)."""
+        if self._by_source(sources, q):
+            return all(self._reached(s, q) for s in sources)
+        return self.ev.admitted(q.d, q.port, q.protos).covers(sources)
+
+    def _meets(self, sources: frozenset[int], q: Question) -> bool:
+        """At least one of `sources` reaches the question's address (see `_by_source`)."""
+        if self._by_source(sources, q):
+            return any(self._reached(s, q) for s in sources)
+        return self.ev.admitted(q.d, q.port, q.protos).meets(sources)
+
+    def _by_source(self, sources: frozenset[int], q: Question) -> bool:
+        """Ask source by source instead of through the evaluator's union of admitted sources?
+
+        The union is built once per question and then answers any sources with set lookups,
+        which is what most questions want (many test sources name the same service). But its
+        cost grows with the reaching atoms' intervals, and a grant to everybody (split DNS)
+        has one per device of the tailnet, at each resolver: for a few sources, looking each
+        up in the atoms (a bisection apiece) is then far cheaper."""
+        if len(sources) > self.few_sources:
+            return False
+        reaching = (self.ev.reaching(q.d, q.port, p) for p in q.protos)
+        return any(len(a.src.intervals) > self.many_intervals for atoms in reaching for a in atoms)
+
+    def _reached(self, s: int, q: Question) -> bool:
+        """`s in ev.admitted(d, port, protos)`, read off the reaching atoms themselves."""
+        ev = self.ev
+        return any(a.admits_from(ev, s, q.d) for p in q.protos for a in ev.reaching(q.d, q.port, p))
 
     def entry_target(self, text: str) -> tuple[list[int], int] | None:
         """An entry's destination addresses and port (None: not a valid test destination)."""

@@ -41,11 +41,16 @@ def _byte_len(text: str) -> int:
 
 
 def _escape_pointer(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
+    if "~" in token or "/" in token:  # most names need no escape, and then no copies
+        return token.replace("~", "~0").replace("/", "~1")
+    return token
 
 
 def _comment_lines(comment: str, indent: str) -> str:
     """`// line` for each line of the comment, each on its own line at `indent`."""
+    if "\n" not in comment and "\r" not in comment:  # one line: most comments
+        line = comment.rstrip(_GO_SPACE)
+        return f"{indent}//{' ' if line else ''}{line}\n"
     lines = (line.rstrip(_GO_SPACE) for line in _LINE_BREAK.split(comment))
     return "".join(f"{indent}//{' ' if line else ''}{line}\n" for line in lines)
 
@@ -143,12 +148,12 @@ class _Renderer:
             tokens.append(token)
             rendered.append(self.child(item, depth, path, token))
         notes = self.notes(path, tokens, indent)
-        extra = sum(_byte_len(name) + 2 for name in names)
-        measure = _inline_measure(depth, rendered, notes, extra)
+        widths = [_byte_len(name) for name in names]
+        measure = _inline_measure(depth, rendered, notes, sum(widths) + 2 * len(widths))
         if measure != _MULTILINE:
             pairs = (f"{name}: {text}" for name, (text, _) in zip(names, rendered, strict=True))
             return "{" + ", ".join(pairs) + "}", measure
-        body = "".join(_aligned(names, rendered, notes, indent))
+        body = "".join(_aligned(names, widths, rendered, notes, indent))
         return f"{{\n{body}{indent[:-1]}}}", _MULTILINE
 
 
@@ -169,9 +174,14 @@ def _inline_measure(
 
 
 def _aligned(
-    names: list[str], rendered: list[tuple[str, int]], notes: list[str], indent: str
+    names: list[str],
+    widths: list[int],
+    rendered: list[tuple[str, int]],
+    notes: list[str],
+    indent: str,
 ) -> list[str]:
-    """Member lines; each run of one-line members shares the value column (alignObjectValues)."""
+    """Member lines; each run of one-line members shares the value column (alignObjectValues).
+    `widths` are the names' byte lengths."""
     lines: list[str] = []
     start = 0
     while start < len(names):
@@ -179,9 +189,9 @@ def _aligned(
         if rendered[start][1] != _MULTILINE:
             while end < len(names) and not notes[end] and rendered[end][1] != _MULTILINE:
                 end += 1
-        width = max(_byte_len(name) for name in names[start:end])
+        width = max(widths[start:end])
         for i in range(start, end):
-            pad = " " * (width - _byte_len(names[i]) + 1)
+            pad = " " * (width - widths[i] + 1)
             lines.append(f"{notes[i]}{indent}{names[i]}:{pad}{rendered[i][0]},\n")
         start = end
     return lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 from compiler.collector import paused_gc
 from compiler.errors import Problem, Severity, did_you_mean
@@ -203,8 +204,9 @@ def check_subnets(site: Site) -> Iterator[Problem]:
     for lname, loc in site.locations.items():
         if loc.router is not None:
             routers.setdefault(loc.router, []).append(lname)
-    for dname in site.devices:
-        yield from _check_routes(site, dname, routers.get(dname, []))
+    for dname, dev in site.devices.items():
+        if dev.routes or dname in routers:  # most devices neither route nor are routers
+            yield from _check_routes(site, dname, routers.get(dname, []))
 
 
 def _check_routes(site: Site, dname: str, routed: list[str]) -> Iterator[Problem]:
@@ -461,16 +463,44 @@ def check(site: Site) -> list[Problem]:
 def check_dns_names(site: Site) -> Iterator[Problem]:
     """Zones, search paths, the MagicDNS suffix and every published name are valid DNS names
     (non-ASCII names are fine: they are IDNA-encoded, `café` → `xn--caf-dma`)."""
-    for who, field, name, path in _written_dns_names(site):
-        try:
-            site_dns.to_ascii(name)
-        except ValueError as exc:
-            message = f"{who}: {field} {name!r} is not a valid DNS name: {exc}"
+    names = _dns_names(site)
+    for who, what, name, path in _written_dns_names(site):
+        found = names.ascii(name)
+        if isinstance(found, ValueError):
+            message = f"{who}: {what} {name!r} is not a valid DNS name: {found}"
             yield _error(site, "bad-dns-name", message, *path)
+
+
+@dataclass
+class AsciiNames:
+    """`site_dns.to_ascii` of each distinct name once per site: the checks ask about every
+    device's name and its zone twice over, and a zone is the tail of many devices' names."""
+
+    found: dict[str, str | ValueError] = field(default_factory=dict)
+
+    def ascii(self, name: str) -> str | ValueError:
+        """The name as resolvers compare it, or the error saying why it is not a DNS name."""
+        found = self.found.get(name)
+        if found is None:
+            try:
+                found = site_dns.to_ascii(name)
+            except ValueError as exc:
+                found = exc.with_traceback(None)  # kept: no frames held alive with it
+            self.found[name] = found
+        return found
+
+    def or_none(self, name: str) -> str | None:
+        found = self.ascii(name)
+        return None if isinstance(found, ValueError) else found
+
+
+def _dns_names(site: Site) -> AsciiNames:
+    return site.derived("check_ascii_names", lambda _: AsciiNames())
 
 
 def _written_dns_names(site: Site) -> Iterator[tuple[str, str, str, tuple[str | int, ...]]]:
     """(who, what field, name, path) for every DNS name the site writes down."""
+    names = _dns_names(site)
     for zone in site_dns.zone_declarations(site):
         yield zone.who, "zone", zone.name, zone.path
     for i, search in enumerate(site.dns.search_paths):
@@ -480,7 +510,7 @@ def _written_dns_names(site: Site) -> Iterator[tuple[str, str, str, tuple[str | 
         yield "dns", "magic_dns_suffix", suffix, ("dns", "magic_dns_suffix")
     for decl in site_dns.declared_names(site):
         # a nameserver's name is its zone's; a device's is checked once its zone is valid
-        zone_ok = site_dns.ascii_or_none(decl.name.partition(".")[2]) is not None
+        zone_ok = names.or_none(decl.name.partition(".")[2]) is not None
         if decl.kind in ("service", "record") or (decl.kind == "device" and zone_ok):
             yield decl.who, "name", decl.name, decl.path
     for i, rec in enumerate(site.dns.records):
@@ -493,7 +523,7 @@ def check_dns_zones(site: Site) -> Iterator[Problem]:
     DNS maps a zone to one set of resolvers, so a second declaration would silently lose."""
     first: dict[str, site_dns.Zone] = {}
     for zone in site_dns.zone_declarations(site):
-        name = site_dns.ascii_or_none(zone.name)
+        name = _dns_names(site).or_none(zone.name)
         if name in first:
             other = first[name]
             line = site.span(*other.path).line
@@ -513,8 +543,9 @@ def check_dns_records(site: Site) -> Iterator[Problem]:
     names share one namespace), lies in a zone, and a declared record has one target."""
     zones = site_dns.zones(site)
     first: dict[str, site_dns.Declared] = {}
+    names = _dns_names(site)
     for decl in site_dns.declared_names(site):
-        name = site_dns.ascii_or_none(decl.name)
+        name = names.or_none(decl.name)
         if name is None:
             continue  # check_dns_names reports it
         if name in first and decl.kind == "nameserver":

@@ -7,6 +7,15 @@ addresses as written. Then, like the policy's service tests, one `tests` entry p
 protocol listing every resolver that user must reach, so the control plane refuses a policy
 that loses a path (per user rather than per zone × user keeps the count at 2 × users).
 
+A zone whose grant's `src` is `autogroup:member` is tested from one user only: the first user
+in site order (the first `members(site, EVERYONE)` yields). That grant admits every member
+alike, and which users are members is the tailnet's membership, not anything the policy says,
+so one member proves the grant and testing every user proves nothing more about the policy;
+per user it cost users × zones entries (quadratic: every zone of a site without named services
+is such a zone), all run by the self-check and written into the policy. The trade-off: a hand
+edit narrowing that grant's `src` to a set still holding the first user is not caught. Zones
+used by named principals (users, groups, roles) stay tested per user.
+
 Who "uses the zone": the principals allowed on any service whose name is in the zone, in file
 order. Everybody in the tailnet (`autogroup:member`) when the zone is a search path (every
 client sends its bare names there, so anyone left out waits for a timeout on each lookup) or
@@ -52,12 +61,13 @@ def zone_grant(site: Site, name: str, zone: Zone, src: list[str]) -> Rule:
 
 
 def user_tests(site: Site, principals: dict[str, list[str]]) -> list[Rule]:
-    """Per user (in site order) and protocol: every resolver of every zone they use."""
+    """Per user (in site order) and protocol: every resolver of every zone tested from them."""
     reach: dict[str, dict[str, None]] = {user: {} for user in site.users}
     all_zones = zones(site)
+    first_member = set(members(site, EVERYONE)[:1])
     for zone, refs in principals.items():
         addresses = dict.fromkeys(host_port(str(a), 53) for a in all_zones[zone].resolvers)
-        for user in {u for ref in refs for u in members(site, ref)}:
+        for user in first_member if refs == [EVERYONE] else users_of_refs(site, refs):
             reach[user].update(addresses)
     rules = []
     for user, accept in reach.items():
@@ -68,6 +78,11 @@ def user_tests(site: Site, principals: dict[str, list[str]]) -> list[Rule]:
             if accept
         ]
     return rules
+
+
+def users_of_refs(site: Site, refs: list[str]) -> set[str]:
+    """Every user a zone's named principals stand for: each is tested (the module docstring)."""
+    return {u for ref in refs for u in members(site, ref)}
 
 
 def policy_rules(site: Site) -> list[Rule]:

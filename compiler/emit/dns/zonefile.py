@@ -53,9 +53,10 @@ def render(site: Site, name: str, zone: Zone, records: Sequence[Record]) -> byte
         *(f"{'@':<{width}}  IN NS     {ns}" for ns in ns_names(zone)),
     ]
     value_width = max([len(rdata(r)) for r in ordered] + [1])
+    label = site.source_label
     for rec in ordered:
         line = f"{owner(rec.name, name):<{width}}  IN {rec.rtype:<6} {rdata(rec):<{value_width}}"
-        lines.append(f"{line}  ; {_where(site, rec)}")
+        lines.append(f"{line}  ; {label}:{site.span(*rec.path).line} {rec.what}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -67,7 +68,3 @@ def _header(site: Site, name: str, zone: Zone) -> list[str]:
         f"; Served by {served}. Edit {site.source_label} and run `tailgen build`, not this file.",
         "; Serial: the first 32 bits of the SHA-256 of the records, so it changes only with them.",
     ]
-
-
-def _where(site: Site, record: Record) -> str:
-    return f"{site.source_label}:{site.span(*record.path).line} {record.what}"

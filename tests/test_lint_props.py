@@ -1,0 +1,73 @@
+"""Property tests: the lints' shortcuts answer as the plain reading they replace.
+
+- `SourceFamilies.none_comparable` (is a deny entry vacuous?) against deciding the flow with
+  `allowed(…, "icmp")` and reading its sources, as the lint did per entry;
+- `group_used` against searching the joined policy text with the group's own name taken out.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_evaluate_props import policies, tailnets, topology
+from test_lint_mentions_props import CHARS, mentioned
+from test_policytests_props import HOSTS, SOURCES
+
+from compiler.evaluate import Evaluator, allowed, as_inventory, parse_policy
+from compiler.evaluate.lint import SourceFamilies, group_used
+
+ENTRIES = [f"{h}:80" for h in [*HOSTS, "nowhere", "[fd7a:115c:a1e0::99]"]]
+ONE_FAMILY = ["10.0.1.7", "fd7a:115c:a1e0::42", "box", "net"]
+"""Sources with addresses of one family only (no device has them; `net` is a prefix)."""
+
+
+def vacuous(ev: Evaluator, src: str, entry: str) -> bool:
+    """The plain reading: the decision has sources, and none has an address to compare."""
+    decision = allowed(ev, None, src, entry.rpartition(":")[0].strip("[]"), 0, "icmp")
+    return bool(decision.sources) and all(not r.address for r in decision.sources)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(devices=tailnets(), policy=policies(), data=st.data())
+def test_source_families_agree_with_deciding_each_entry(
+    devices: list[Any], policy: dict[str, Any], data: st.DataObject
+) -> None:
+    ev = Evaluator(parse_policy(json.dumps(policy)), as_inventory(topology(devices)))
+    families = SourceFamilies(ev)
+    pairs = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(SOURCES + ONE_FAMILY), st.sampled_from(ENTRIES)), max_size=12
+        )
+    )
+    assert [families.none_comparable(s, e) for s, e in pairs] == [
+        vacuous(ev, s, e) for s, e in pairs
+    ]
+
+
+BRACED = st.sampled_from(['"', ":", " ", "a", "{", "}", "é"])
+NAMES = st.text(BRACED, max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    groups=st.dictionaries(NAMES, st.lists(st.text(CHARS, max_size=4)), max_size=4),
+    extra=st.lists(NAMES, max_size=3),
+    data=st.data(),
+)
+def test_group_used_agrees_with_searching_the_joined_text(
+    groups: dict[str, list[str]], extra: list[str], data: st.DataObject
+) -> None:
+    names = [*groups, *extra]
+    # the rest of the policy: random text and, often, the names as members, quoted or bare
+    piece = st.text(BRACED, max_size=4)
+    if names:
+        name = st.sampled_from(names)
+        piece |= name.map(lambda n: f'"{n}": ') | name.map(lambda n: f'"{n}"') | name
+    rest = "".join(data.draw(st.lists(piece, max_size=6)))
+    text, members = "{" + rest + "}", json.dumps(groups)
+    for group in names:
+        plain = mentioned(group, (text + members).replace(f'"{group}": ', "", 1))
+        assert group_used(group, text, members) == plain, group
