@@ -170,6 +170,15 @@ class Policy:
     def where(self, path: Path) -> tuple[int, int]:
         return self.positions.of(path)
 
+    @functools.cached_property
+    def entry_positions(self) -> Positions:
+        """`positions` of the sections and their entries only (two keys deep, what a rule's
+        line and the provenance comment above it need), found without walking every value
+        inside the entries: explaining a few flows of a large policy needs nothing else."""
+        if "positions" in self.__dict__ or not self.text:
+            return self.positions
+        return find_positions(self.text, depth=2)
+
 
 def parse_policy(text: str) -> Policy:
     """Read policy text with `compiler.hujson` (raises its error on malformed HuJSON)."""

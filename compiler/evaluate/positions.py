@@ -41,14 +41,19 @@ _BLANK = re.compile(r"[ \t\r\n,:]*")
 # a string from its opening quote (whatever stands there) to its closing one, if any
 _STRING = re.compile(r'[\s\S](?:[^"\\]|\\[\s\S]?)*"?')
 _SCALAR = re.compile(r"[^ \t\r\n,\]}/]*")
+# what decides where a container ends: a whole string, a bracket, a comment's slash, or a
+# quote that opens a string never closed
+_TOKEN = re.compile(r'"(?:[^"\\]|\\[\s\S])*"|[\[\]{}/"]')
+_CLOSER = {"[": "]", "{": "}"}
 
 
 class _Scanner:
     """One pass over the text by regular expressions; a value's line and column are found
     from its offset (the offsets of the line breaks are listed once)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, depth: int | None = None) -> None:
         self.text = text
+        self.depth = depth
         self.i = 0
         self.breaks = [m.start() for m in re.finditer("\n", text)]
         self.pending: list[str] = []
@@ -77,14 +82,17 @@ class _Scanner:
         if not skipped:
             self._skip_ws()
         i, text = self.i, self.text
-        line = bisect_left(self.breaks, i)
-        self.out.where[path] = (line + 1, i - (self.breaks[line - 1] if line else -1))
-        if self.pending:
-            self.out.comments[path] = self.pending
-            self.pending = []
+        if self.depth is None or len(path) <= self.depth:
+            line = bisect_left(self.breaks, i)
+            self.out.where[path] = (line + 1, i - (self.breaks[line - 1] if line else -1))
+            if self.pending:
+                self.out.comments[path] = self.pending
+        self.pending = []
         if i >= len(text):
             return
         ch = text[i]
+        if len(path) == self.depth and ch in "[{" and self._skip_container():
+            return
         if ch == "{":
             self._object(path)
         elif ch == "[":
@@ -93,6 +101,26 @@ class _Scanner:
             self.i = _STRING.match(text, i).end()  # type: ignore[union-attr]
         else:
             self.i = _SCALAR.match(text, i).end()  # type: ignore[union-attr]
+
+    def _skip_container(self) -> bool:
+        """Past the container at `i` when nothing in it can matter below `depth`: no comment
+        (one could be left pending for the values after it), every bracket closed in turn.
+        False (and `i` unmoved) otherwise, for the walk to go through it value by value."""
+        closers: list[str] = []
+        for token in _TOKEN.finditer(self.text, self.i):
+            ch = token.group()
+            if len(ch) > 1:
+                continue  # a whole string
+            if ch in _CLOSER:
+                closers.append(_CLOSER[ch])
+            elif ch in "]}" and closers and closers[-1] == ch:
+                closers.pop()
+                if not closers:
+                    self.i = token.end()
+                    return True
+            else:
+                return False  # a comment, an unclosed string or a stray bracket
+        return False
 
     def _object(self, path: Path) -> None:
         self.i += 1
@@ -130,8 +158,10 @@ class _Scanner:
             return raw[1:-1]
 
 
-def find_positions(text: str) -> Positions:
-    """Positions of every value in `text` (best effort on malformed input)."""
-    scanner = _Scanner(text)
+def find_positions(text: str, depth: int | None = None) -> Positions:
+    """Positions of every value in `text` (best effort on malformed input), or only of those
+    at most `depth` keys deep: the values below are skipped by their brackets where that
+    gives the same answers (see `_Scanner._skip_container`)."""
+    scanner = _Scanner(text, depth)
     scanner.value(())
     return scanner.out
