@@ -41,9 +41,9 @@ _BLANK = re.compile(r"[ \t\r\n,:]*")
 # a string from its opening quote (whatever stands there) to its closing one, if any
 _STRING = re.compile(r'[\s\S](?:[^"\\]|\\[\s\S]?)*"?')
 _SCALAR = re.compile(r"[^ \t\r\n,\]}/]*")
-# what decides where a container ends: a whole string, a bracket, a comment's slash, or a
-# quote that opens a string never closed
-_TOKEN = re.compile(r'"(?:[^"\\]|\\[\s\S])*"|[\[\]{}/"]')
+# what may stand between two brackets of a container skipped whole: whole strings and
+# anything but a bracket, a quote or a slash (a comment's, which stops the skip)
+_FILLER = re.compile(r'(?:[^"\[\]{}/]++|"(?:[^"\\]|\\[\s\S])*+")*+')
 _CLOSER = {"[": "]", "{": "}"}
 
 
@@ -106,21 +106,20 @@ class _Scanner:
         """Past the container at `i` when nothing in it can matter below `depth`: no comment
         (one could be left pending for the values after it), every bracket closed in turn.
         False (and `i` unmoved) otherwise, for the walk to go through it value by value."""
-        closers: list[str] = []
-        for token in _TOKEN.finditer(self.text, self.i):
-            ch = token.group()
-            if len(ch) > 1:
-                continue  # a whole string
+        text, i, closers = self.text, self.i, []
+        while True:
+            i = _FILLER.match(text, i).end()  # type: ignore[union-attr]
+            ch = text[i : i + 1]
             if ch in _CLOSER:
                 closers.append(_CLOSER[ch])
-            elif ch in "]}" and closers and closers[-1] == ch:
+            elif ch and closers and closers[-1] == ch:
                 closers.pop()
                 if not closers:
-                    self.i = token.end()
+                    self.i = i + 1
                     return True
             else:
-                return False  # a comment, an unclosed string or a stray bracket
-        return False
+                return False  # the end, a comment, an unclosed string or a stray bracket
+            i += 1
 
     def _object(self, path: Path) -> None:
         self.i += 1
