@@ -76,7 +76,7 @@ def review(
     if new_site is None or old_site is None:
         return AccessDiff(evaluated=False, note=NO_SITE)
     new = _prepare(desired, docs[0], new_site)
-    old = _prepare(current, docs[1], old_site)
+    old = _prepare(current, docs[1], old_site, new)
     labels = _labels([new_site, old_site], [e for e in (new, old) if e is not None])
     who = principals(new_site, old_site)
     old_targets = for_site(labels, old_site)
@@ -89,12 +89,14 @@ NO_SITE = "access not evaluated: neither side comes from a site file, so the tai
 RULE_LABEL = "named by a policy rule"
 
 
-def _prepare(snapshot: Snapshot, doc: dict[str, Any], site: Site) -> Evaluated | None:
+def _prepare(
+    snapshot: Snapshot, doc: dict[str, Any], site: Site, like: Evaluated | None = None
+) -> Evaluated | None:
     """A side ready to evaluate, or None when it has no policy file at all (before the first
     build: that allows nothing, unlike a policy without rules, which Tailscale reads as
-    allow-all)."""
+    allow-all). `like`: the other side, whose work this one may share."""
     text = snapshot.text(POLICY)
-    return None if text is None else prepare(text, doc, review_inventory(site))
+    return None if text is None else prepare(text, doc, review_inventory(site), like)
 
 
 def _side(

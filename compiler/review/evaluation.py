@@ -93,10 +93,20 @@ class Evaluated:
     inventory: Mapping[str, Any]
 
 
-def prepare(policy_text: str, doc: Mapping[str, Any], inventory: Mapping[str, Any]) -> Evaluated:
+def prepare(
+    policy_text: str,
+    doc: Mapping[str, Any],
+    inventory: Mapping[str, Any],
+    like: Evaluated | None = None,
+) -> Evaluated:
     """The side's one Evaluator, built from its parsed document (the text is kept only for
-    line numbers and provenance comments, read when an explanation needs them)."""
+    line numbers and provenance comments, read when an explanation needs them). `like`, the
+    other side: when the two tailnets are equal they share one inventory, and the selectors
+    both policies define alike are resolved once (see `evaluate.Evaluator`'s `basis`)."""
     policy = policy_from_data(dict(doc), policy_text)
+    if like is not None and like.inventory == inventory:
+        ev = evaluate.Evaluator(policy, like.evaluator.inventory, like.evaluator)
+        return Evaluated(ev, doc, like.inventory)
     return Evaluated(evaluate.Evaluator(policy, evaluate.as_inventory(inventory)), doc, inventory)
 
 
