@@ -26,7 +26,7 @@ from typing import Any
 from compiler import evaluate
 from compiler.evaluate.addrs import V6_BASE, addr_key
 from compiler.evaluate.decision import resolve_sources
-from compiler.evaluate.matrix import Service, allowed_cells, default_services, keys_within
+from compiler.evaluate.matrix import Service, SortedKeys, allowed_cells, default_services
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.ports import proto_number
 from compiler.evaluate.rules import Atom
@@ -182,7 +182,7 @@ class _Sources:
                 chosen = [next((k for k in keys if (k >= V6_BASE) == v6), None) for keys in devices]
                 self.keys[v6][principal] = None if None in chosen else frozenset(chosen)  # type: ignore[arg-type]
         self.sorted = {
-            v6: sorted({k for keys in self.keys[v6].values() if keys for k in keys})
+            v6: SortedKeys(k for keys in self.keys[v6].values() if keys for k in keys)
             for v6 in (False, True)
         }
         self._inside: dict[tuple[int, bool], frozenset[int]] = {}
@@ -206,7 +206,7 @@ class _Sources:
     def _in(self, atom: Atom, v6: bool) -> frozenset[int]:
         found = self._inside.get((atom.order, v6))
         if found is None:
-            found = frozenset(keys_within(self.sorted[v6], atom.src))
+            found = frozenset(self.sorted[v6].within(atom.src))
             self._inside[(atom.order, v6)] = found
         return found
 
