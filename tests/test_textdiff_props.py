@@ -42,6 +42,7 @@ def edited(draw: st.DrawFn) -> tuple[list[str], list[str]]:
 def test_unified_lines_are_difflibs(pair: tuple[list[str], list[str]]) -> None:
     a, b = pair
     expected = list(difflib.unified_diff(a, b, "a/f", "b/f", lineterm=""))
+    assert list(unified_lines(a, b, "a/f", "b/f", indexed=True)) == expected
     assert list(unified_lines(a, b, "a/f", "b/f")) == expected
 
 

@@ -58,10 +58,16 @@ def _lines(text: str | None) -> list[str]:
     return [] if text is None else text.splitlines()
 
 
-def unified_lines(a: list[str], b: list[str], fromfile: str, tofile: str) -> Iterator[str]:
+def unified_lines(
+    a: list[str], b: list[str], fromfile: str, tofile: str, indexed: bool | None = None
+) -> Iterator[str]:
     """`difflib.unified_diff(a, b, fromfile, tofile, lineterm="")`, line for line, with the
-    matching blocks found by `_Matcher` (tests/test_textdiff_props.py compares the two)."""
-    groups = _Matcher(a, b).get_grouped_opcodes(3)
+    matching blocks found by `_Matcher` (tests/test_textdiff_props.py compares the two), or
+    by difflib's own search, which is quicker on small inputs (`SMALL`; `indexed` forces
+    the choice)."""
+    indexed = len(a) + len(b) > SMALL if indexed is None else indexed
+    matcher = _Matcher(a, b) if indexed else difflib.SequenceMatcher(None, a, b)
+    groups = matcher.get_grouped_opcodes(3)
     for number, group in enumerate(groups):
         if number == 0:
             yield f"--- {fromfile}"
@@ -74,6 +80,11 @@ def unified_lines(a: list[str], b: list[str], fromfile: str, tofile: str) -> Ite
                 continue
             yield from ("-" + line for line in a[i1:i2])
             yield from ("+" + line for line in b[j1:j2])
+
+
+SMALL = 400
+"""Lines on both sides up to which difflib's own matcher is used: indexing the runs costs
+more than it saves on a launch config (a 5,000-device diff holds thousands of them)."""
 
 
 def _range(start: int, stop: int) -> str:
