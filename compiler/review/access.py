@@ -28,7 +28,7 @@ from compiler.review.evaluation import (
     rule_targets,
 )
 from compiler.review.snapshot import POLICY, Snapshot
-from compiler.review.universe import Target, for_site, site_targets, union
+from compiler.review.universe import FactsOf, SiteFacts, Target, union
 from compiler.site.model import Site
 
 
@@ -66,22 +66,28 @@ class Side:
 
 
 def review(
-    desired: Snapshot, current: Snapshot, docs: tuple[dict[str, Any], dict[str, Any]] | None
+    desired: Snapshot,
+    current: Snapshot,
+    docs: tuple[dict[str, Any], dict[str, Any]] | None,
+    facts: FactsOf | None = None,
 ) -> AccessDiff:
     """The access diff of two snapshots. Each side is evaluated against its own site's
-    tailnet; a side without a site (read from out/ or a file) borrows the other side's."""
+    tailnet; a side without a site (read from out/ or a file) borrows the other side's.
+    `facts`: what the caller already found about the sites (see `universe.FactsOf`)."""
     if docs is None:
         return AccessDiff(evaluated=False, note="the policy is not part of this comparison")
     new_site, old_site = desired.site or current.site, current.site or desired.site
     if new_site is None or old_site is None:
         return AccessDiff(evaluated=False, note=NO_SITE)
+    facts = facts or FactsOf()
+    new_facts, old_facts = facts(new_site), facts(old_site)
     new = _prepare(desired, docs[0], new_site)
     old = _prepare(current, docs[1], old_site, new)
-    labels = _labels([new_site, old_site], [e for e in (new, old) if e is not None])
+    labels = _labels([new_facts, old_facts], [e for e in (new, old) if e is not None])
     who = principals(new_site, old_site)
-    old_targets = for_site(labels, old_site)
+    old_targets = old_facts.for_targets(labels)
     old_side = _side(old, who, old_targets)
-    new_side = _side(new, who, for_site(labels, new_site), (old, old_side, old_targets))
+    new_side = _side(new, who, new_facts.for_targets(labels), (old, old_side, old_targets))
     return replace(access_diff(new_side, old_side, labels, who), note=_borrowed(desired, current))
 
 
@@ -117,9 +123,9 @@ def _side(
     return Side(evaluated, frozenset(kept | allowed_pairs(evaluated, who, targets)))
 
 
-def _labels(sites: list[Site], sides: list[Evaluated]) -> dict[Target, tuple[str, ...]]:
+def _labels(sites: list[SiteFacts], sides: list[Evaluated]) -> dict[Target, tuple[str, ...]]:
     """Targets the sites declare, then those only a policy rule names."""
-    declared = union(*(site_targets(site) for site in sites))
+    declared = union(*(site.targets for site in sites))
     for side in sides:
         for target in rule_targets(side) - declared.keys():
             declared[target] = (RULE_LABEL,)

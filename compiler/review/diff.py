@@ -28,7 +28,7 @@ from compiler.review.snapshot import (
     parse_policy_text,
 )
 from compiler.review.textdiff import FileDiff, file_diffs
-from compiler.review.universe import break_glass_paths
+from compiler.review.universe import FactsOf
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,11 @@ def diff(desired: Snapshot, current: Snapshot) -> Plan:
     new = {p: t for p in paths if (t := desired.text(p)) is not None}
     old = {p: t for p in paths if (t := current.text(p)) is not None}
     docs = _policies(desired, current, paths)
-    access = access_mod.review(desired, current, docs)
+    facts = FactsOf()
+    access = access_mod.review(desired, current, docs, facts)
     wildcards = new_wildcard_rules(*docs) if docs else []
-    paths_kept = break_glass_paths(desired.site) if desired.site else set()
-    paths_kept |= break_glass_paths(current.site) if current.site else set()
+    sites = [site for site in (desired.site, current.site) if site is not None]
+    paths_kept = set().union(*(facts(site).break_glass for site in sites))
     return Plan(
         desired=desired.label,
         current=current.label,
