@@ -131,8 +131,14 @@ def test_positions_match_a_character_walk(value: Any, data: st.DataObject) -> No
     assert found.comments == walk.comments
 
 
+# containers in containers with values after them, at every depth a skip may start from
+nested = st.builds(
+    lambda a, b, c: {"x": [[a, [b]], c], "y": [{"z": [a]}, b]}, values, values, values
+)
+
+
 @settings(max_examples=200, deadline=None)
-@given(values, st.data(), st.integers(0, 3))
+@given(st.one_of(values, nested), st.data(), st.integers(0, 3))
 def test_positions_to_a_depth_match_the_walk_to_that_depth(
     value: Any, data: st.DataObject, depth: int
 ) -> None:
