@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from compiler.review.canonical import Keys
 from compiler.review.evaluation import (
     Evaluated,
     Pair,
@@ -70,10 +71,12 @@ def review(
     current: Snapshot,
     docs: tuple[dict[str, Any], dict[str, Any]] | None,
     facts: FactsOf | None = None,
+    keys: Keys | None = None,
 ) -> AccessDiff:
     """The access diff of two snapshots. Each side is evaluated against its own site's
     tailnet; a side without a site (read from out/ or a file) borrows the other side's.
-    `facts`: what the caller already found about the sites (see `universe.FactsOf`)."""
+    `facts`: what the caller already found about the sites (see `universe.FactsOf`), `keys`
+    the canonical keys of its comparison of the policies."""
     if docs is None:
         return AccessDiff(evaluated=False, note="the policy is not part of this comparison")
     new_site, old_site = desired.site or current.site, current.site or desired.site
@@ -87,7 +90,8 @@ def review(
     who = principals(new_site, old_site)
     old_targets = old_facts.for_targets(labels)
     old_side = _side(old, who, old_targets)
-    new_side = _side(new, who, new_facts.for_targets(labels), (old, old_side, old_targets))
+    like = (old, old_side, old_targets)
+    new_side = _side(new, who, new_facts.for_targets(labels), like, keys)
     return replace(access_diff(new_side, old_side, labels, who), note=_borrowed(desired, current))
 
 
@@ -110,6 +114,7 @@ def _side(
     who: Mapping[str, str],
     targets: list[Target],
     like: tuple[Evaluated | None, Side, list[Target]] | None = None,
+    keys: Keys | None = None,
 ) -> Side:
     """A side's pairs; `like` is the other side (and its targets), whose answers are reused
     where the policies cannot differ (see `evaluation.reused_pairs`)."""
@@ -119,7 +124,7 @@ def _side(
     other, side, before = like or (None, Side(None), [])
     if other is not None:
         both = list(zip(targets, before, strict=True))
-        kept, targets = reused_pairs(evaluated, other, side.pairs, both)
+        kept, targets = reused_pairs(evaluated, other, side.pairs, both, keys)
     return Side(evaluated, frozenset(kept | allowed_pairs(evaluated, who, targets)))
 
 

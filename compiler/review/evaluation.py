@@ -220,7 +220,11 @@ NOT_ACCESS = frozenset({"grants", "acls", "ssh", "tests", "sshtests"})
 
 
 def reused_pairs(
-    new: Evaluated, old: Evaluated, old_pairs: frozenset[Pair], targets: list[tuple[Target, Target]]
+    new: Evaluated,
+    old: Evaluated,
+    old_pairs: frozenset[Pair],
+    targets: list[tuple[Target, Target]],
+    keys: Keys | None = None,
 ) -> tuple[set[Pair], list[Target]]:
     """The old side's pairs that must hold on the new side unchanged, and the targets the new
     side still has to be asked about. `targets` pairs each target as the new side addresses it
@@ -230,8 +234,9 @@ def reused_pairs(
     the target's address, resolved in the same tailnet with the same groups, hosts, tags and
     postures. So when both sides share all of that and differ only in some grants/acls
     entries, a column can change only if a changed entry's destination holds the address (or
-    the target's address itself differs). Anything else differing: nothing is reused."""
-    changed = _changed_destinations(new, old)
+    the target's address itself differs). Anything else differing: nothing is reused.
+    `keys`: the canonical keys of the caller's comparison, if it holds one."""
+    changed = _changed_destinations(new, old, keys or Keys())
     if changed is None:
         return set(), [t for t, _ in targets]
     ask = [
@@ -247,11 +252,11 @@ def _held(key: int, sets: list[Any]) -> bool:
     return any(key in dst for dst in sets)
 
 
-def _changed_destinations(new: Evaluated, old: Evaluated) -> list[Any] | None:
+def _changed_destinations(new: Evaluated, old: Evaluated, keys: Keys) -> list[Any] | None:
     """The destination address sets of the rules only one side has, or None when the sides
-    differ in anything else that decides access."""
-    keys = Keys()  # each rule's key once, though both directions ask for it
-    if new.inventory != old.inventory or _context(new.doc, keys) != _context(old.doc, keys):
+    differ in anything else that decides access (each rule's key found once, though both
+    directions ask for it)."""
+    if new.inventory != old.inventory or not _same_context(new.doc, old.doc, keys):
         return None
     if not (new.evaluator.policy.has_rule_sections and old.evaluator.policy.has_rule_sections):
         return None
@@ -262,8 +267,14 @@ def _changed_destinations(new: Evaluated, old: Evaluated) -> list[Any] | None:
     return dsts
 
 
-def _context(doc: Mapping[str, Any], keys: Keys) -> str:
-    return keys({k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS})
+def _same_context(new: Mapping[str, Any], old: Mapping[str, Any], keys: Keys) -> bool:
+    """Both documents say the same outside the rules and tests (usually identically)."""
+    mine, theirs = _context(new), _context(old)
+    return keys.identical(mine, theirs) or keys(mine) == keys(theirs)
+
+
+def _context(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS}
 
 
 def _unmatched_rules(

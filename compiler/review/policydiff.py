@@ -50,10 +50,13 @@ def _section_rank(section: str) -> int:
     return SECTIONS.index(section) if section in SECTIONS else len(SECTIONS)
 
 
-def policy_changes(desired: dict[str, Any], current: dict[str, Any]) -> list[PolicyChange]:
+def policy_changes(
+    desired: dict[str, Any], current: dict[str, Any], keys: Keys | None = None
+) -> list[PolicyChange]:
     """Every semantic difference between two parsed policies, sections in Tailscale's order
-    (each value's canonical key computed once: see `canonical.Keys`)."""
-    keys = Keys()
+    (each value's canonical key computed once: see `canonical.Keys`, which the caller may
+    hold for a larger comparison of the same documents)."""
+    keys = keys or Keys()
     changes: list[PolicyChange] = []
     for section in sorted(desired.keys() | current.keys(), key=lambda s: (_section_rank(s), s)):
         changes.extend(section_changes(section, desired.get(section), current.get(section), keys))
