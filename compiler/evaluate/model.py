@@ -20,14 +20,24 @@ from compiler.evaluate.positions import Path, Positions, find_positions
 
 def field_of(obj: Any, *names: str) -> tuple[str, Any]:
     """(actual key, value) of the first of `names` present in `obj`, matched case-insensitively."""
-    if not isinstance(obj, Mapping):
+    return Fields(obj).field(*names)
+
+
+class Fields:
+    """An object's keys by their lower-case spelling (the last spelling wins), made once for
+    an entry whose several fields are read: once per field was a tenth of reading a policy."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj: Mapping[Any, Any] = obj if isinstance(obj, Mapping) else {}
+        self.lowered = {str(k).lower(): k for k in self.obj}
+
+    def field(self, *names: str) -> tuple[str, Any]:
+        """(actual key, value) of the first of `names` present, matched case-insensitively."""
+        for name in names:
+            key = self.lowered.get(name.lower())
+            if key is not None:
+                return key, self.obj[key]
         return names[0], None
-    lowered = {str(k).lower(): k for k in obj}
-    for name in names:
-        key = lowered.get(name.lower())
-        if key is not None:
-            return key, obj[key]
-    return names[0], None
 
 
 def str_list(value: Any) -> list[str]:
@@ -222,33 +232,33 @@ def _str_map(value: Any) -> dict[str, list[str]]:
     return {str(k): str_list(v) for k, v in _mapping(value).items()}
 
 
-def _entries(key: str, value: Any) -> list[tuple[int, Path, Mapping[str, Any]]]:
+def _entries(key: str, value: Any) -> list[tuple[int, Path, Fields]]:
     if not isinstance(value, list):
         return []
-    return [(i, (key, i), e) for i, e in enumerate(value) if isinstance(e, Mapping)]
+    return [(i, (key, i), Fields(e)) for i, e in enumerate(value) if isinstance(e, Mapping)]
 
 
-def _refs(entry: Mapping[str, Any], path: Path, *names: str) -> tuple[Ref, ...]:
-    key, value = field_of(entry, *names)
+def _refs(entry: Fields, path: Path, *names: str) -> tuple[Ref, ...]:
+    key, value = entry.field(*names)
     if not isinstance(value, list):
         return ()
     return tuple(Ref(v, (*path, key, i)) for i, v in enumerate(value) if isinstance(v, str))
 
 
-def _entry_list(entry: Mapping[str, Any], path: Path, *names: str) -> Entries:
-    key, value = field_of(entry, *names)
+def _entry_list(entry: Fields, path: Path, *names: str) -> Entries:
+    key, value = entry.field(*names)
     return Entries.of((*path, key), value)
 
 
-def _posture(entry: Mapping[str, Any]) -> tuple[str, ...] | None:
-    _, value = field_of(entry, "srcPosture")
+def _posture(entry: Fields) -> tuple[str, ...] | None:
+    _, value = entry.field("srcPosture")
     return None if value is None else tuple(str_list(value))
 
 
 def _acls(key: str, value: Any) -> list[NetRule]:
     rules = []
     for i, path, entry in _entries(key, value):
-        proto_text = field_of(entry, "proto")[1]
+        proto_text = entry.field("proto")[1]
         try:
             protos = frozenset({parse_proto(str(proto_text))}) if proto_text else None
         except PortError:
@@ -281,14 +291,14 @@ def _grants(key: str, value: Any) -> list[NetRule]:
     rules = []
     for i, path, entry in _entries(key, value):
         specs = []
-        for item in str_list(field_of(entry, "ip")[1]):
+        for item in str_list(entry.field("ip")[1]):
             try:
                 specs.append(parse_grant_ip(item))
             except PortError:
                 continue
         dsts = tuple(DstRef(ref, tuple(specs)) for ref in _refs(entry, path, "dst"))
-        via = tuple(str_list(field_of(entry, "via")[1]))
-        has_app = bool(field_of(entry, "app")[1])
+        via = tuple(str_list(entry.field("via")[1]))
+        has_app = bool(entry.field("app")[1])
         srcs = _refs(entry, path, "src")
         rules.append(NetRule("grants", i, path, srcs, dsts, via, _posture(entry), has_app))
     return rules
@@ -298,8 +308,8 @@ def _ssh_rules(key: str, value: Any) -> list[SshRule]:
     """SSH rules; the control plane trims surrounding whitespace in every ssh field (observed)."""
     rules = []
     for i, path, entry in _entries(key, value):
-        action = str(field_of(entry, "action")[1] or "").strip()
-        users = tuple(u.strip() for u in str_list(field_of(entry, "users")[1]))
+        action = str(entry.field("action")[1] or "").strip()
+        users = tuple(u.strip() for u in str_list(entry.field("users")[1]))
         srcs, dsts = _stripped(_refs(entry, path, "src")), _stripped(_refs(entry, path, "dst"))
         rules.append(SshRule(i, path, action, srcs, dsts, users, _posture(entry)))
     return rules
@@ -312,8 +322,8 @@ def _stripped(refs: tuple[Ref, ...]) -> tuple[Ref, ...]:
 def _tests(key: str, value: Any) -> list[NetTest]:
     tests = []
     for i, path, entry in _entries(key, value):
-        src = field_of(entry, "src", "user")[1]
-        proto = field_of(entry, "proto")[1]
+        src = entry.field("src", "user")[1]
+        proto = entry.field("proto")[1]
         tests.append(
             NetTest(
                 index=i,
@@ -322,7 +332,7 @@ def _tests(key: str, value: Any) -> list[NetTest]:
                 proto=str(proto) if proto is not None else "",
                 accept=_entry_list(entry, path, "accept", "allow"),
                 deny=_entry_list(entry, path, "deny"),
-                posture_attrs=dict(_mapping(field_of(entry, "srcPostureAttrs")[1])),
+                posture_attrs=dict(_mapping(entry.field("srcPostureAttrs")[1])),
             )
         )
     return tests
@@ -331,17 +341,17 @@ def _tests(key: str, value: Any) -> list[NetTest]:
 def _ssh_tests(key: str, value: Any) -> list[SshTest]:
     tests = []
     for i, path, entry in _entries(key, value):
-        src = field_of(entry, "src", "user")[1]
+        src = entry.field("src", "user")[1]
         tests.append(
             SshTest(
                 index=i,
                 path=path,
                 src=src if isinstance(src, str) else "",
                 dsts=_refs(entry, path, "dst"),
-                accept=tuple(str_list(field_of(entry, "accept")[1])),
-                check=tuple(str_list(field_of(entry, "check")[1])),
-                deny=tuple(str_list(field_of(entry, "deny")[1])),
-                posture_attrs=dict(_mapping(field_of(entry, "srcPostureAttrs")[1])),
+                accept=tuple(str_list(entry.field("accept")[1])),
+                check=tuple(str_list(entry.field("check")[1])),
+                deny=tuple(str_list(entry.field("deny")[1])),
+                posture_attrs=dict(_mapping(entry.field("srcPostureAttrs")[1])),
             )
         )
     return tests
