@@ -317,30 +317,30 @@ class _Rows:
 
 
 class SortedKeys:
-    """Distinct address keys, sorted and as a set, to find the ones an address set holds
-    (`within`), asked of one set of keys for every atom of a policy."""
+    """Distinct address keys, sorted and indexed by position, to find the ones an address
+    set holds (`within`), asked of one set of keys for every atom of a policy."""
 
     def __init__(self, keys: Iterable[int]) -> None:
         self.keys = sorted(set(keys))
-        self.members = frozenset(self.keys)
+        self.index = {k: i for i, k in enumerate(self.keys)}
 
     def within(self, addrs: AddrSet) -> list[int]:
         """The keys `addrs` holds, in order. Only the intervals reaching between the first
         and the last key are read (an atom's sources hold both families; the keys are of
-        one), each single address by a set lookup; or key by key when there are fewer keys:
-        sources are often hundreds of one-address intervals (a group's devices) against a
-        few addresses asked about, or a few wide intervals against thousands."""
+        one); an interval whose every address is a key (a user's devices, numbered in a
+        row) is found by its first key's position, others by bisection. Key by key when
+        there are fewer keys than intervals."""
         keys = self.keys
         if not keys:
             return []
         spans = addrs.reaching_into(keys[0], keys[-1])
         if len(keys) < len(spans):
             return [k for k in keys if k in addrs]
-        members, out = self.members, []
+        index, last, out = self.index, len(keys) - 1, []
         for lo, hi in spans:
-            if lo == hi:
-                if lo in members:
-                    out.append(lo)
-            else:
+            i = index.get(lo)
+            if i is not None and i + hi - lo <= last and keys[i + hi - lo] == hi:
+                out += keys[i : i + hi - lo + 1]
+            elif lo != hi:
                 out += keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
         return out
