@@ -58,6 +58,9 @@ def test_longest_match_in_any_box_is_difflibs(
     bhi = data.draw(st.integers(blo, len(b)))
     expected = difflib.SequenceMatcher(None, a, b).find_longest_match(alo, ahi, blo, bhi)
     assert _Matcher(a, b).find_longest_match(alo, ahi, blo, bhi) == expected
+    tree_only = _Matcher(a, b)
+    tree_only.small_box = 0  # every box through the index, however small
+    assert tree_only.find_longest_match(alo, ahi, blo, bhi) == expected
 
 
 @SETTINGS

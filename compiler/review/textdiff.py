@@ -110,6 +110,11 @@ class _Matcher(difflib.SequenceMatcher[str]):
     """difflib's SequenceMatcher (no junk function, autojunk on) with the same
     `find_longest_match` answers, found through an index of the runs (see above)."""
 
+    small_box = 1024
+    """Boxes of at most this many line pairs are scanned the way difflib scans them: that is
+    cheaper than searching the tree (a policy whose comments all moved is cut into
+    thousands of small boxes)."""
+
     def __init__(self, a: Sequence[str], b: Sequence[str]) -> None:
         super().__init__(None, a, b)
         self._a, self._b = a, b
@@ -122,7 +127,8 @@ class _Matcher(difflib.SequenceMatcher[str]):
     ) -> difflib.Match:
         ahi = len(self._a) if ahi is None else ahi
         bhi = len(self._b) if bhi is None else bhi
-        found = self._tree.best(alo, ahi, blo, bhi)
+        small = (ahi - alo) * (bhi - blo) <= self.small_box
+        found = (alo, blo, 0) if small else self._tree.best(alo, ahi, blo, bhi)
         if found[2] < _MIN_INDEXED:
             found = _scan(self._a, self._b2j, alo, ahi, blo, bhi)
         return difflib.Match(*_extend(self._a, self._b, found, (alo, ahi, blo, bhi)))
