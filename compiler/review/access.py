@@ -30,7 +30,6 @@ from compiler.review.evaluation import (
 )
 from compiler.review.snapshot import POLICY, Snapshot
 from compiler.review.universe import FactsOf, SiteFacts, Target, union
-from compiler.site.model import Site
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,8 @@ def review(
         return AccessDiff(evaluated=False, note=NO_SITE)
     facts = facts or FactsOf()
     new_facts, old_facts = facts(new_site), facts(old_site)
-    new = _prepare(desired, docs[0], new_site)
-    old = _prepare(current, docs[1], old_site, new)
+    new = _prepare(desired, docs[0], new_facts)
+    old = _prepare(current, docs[1], old_facts, new)
     labels = _labels([new_facts, old_facts], [e for e in (new, old) if e is not None])
     who = principals(new_site, old_site)
     old_targets = old_facts.for_targets(labels)
@@ -100,13 +99,15 @@ RULE_LABEL = "named by a policy rule"
 
 
 def _prepare(
-    snapshot: Snapshot, doc: dict[str, Any], site: Site, like: Evaluated | None = None
+    snapshot: Snapshot, doc: dict[str, Any], site: SiteFacts, like: Evaluated | None = None
 ) -> Evaluated | None:
     """A side ready to evaluate, or None when it has no policy file at all (before the first
     build: that allows nothing, unlike a policy without rules, which Tailscale reads as
     allow-all). `like`: the other side, whose work this one may share."""
     text = snapshot.text(POLICY)
-    return None if text is None else prepare(text, doc, review_inventory(site), like)
+    if text is None:
+        return None
+    return prepare(text, doc, review_inventory(site.site, site.inventory), like)
 
 
 def _side(

@@ -41,9 +41,10 @@ _PLACEHOLDER_NET = ipaddress.IPv4Network("100.127.255.0/24")
 PLACEHOLDER = "("  # placeholder device names start so: no real hostname can
 
 
-def review_inventory(site: Site) -> dict[str, Any]:
-    """The site's inventory, plus a placeholder device for each user who has none."""
-    inv = inventory_from_site(site)
+def review_inventory(site: Site, inventory: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The site's inventory (`inventory_from_site`, unless the caller has it), plus a
+    placeholder device for each user who has none."""
+    inv = inventory_from_site(site) if inventory is None else inventory
     nodes: dict[str, Any] = dict(inv["nodes"])
     owners = {n.get("user") for n in nodes.values() if not n.get("tags")}
     taken = {n["ipv4"] for n in nodes.values()}

@@ -21,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 from compiler.site import access as access_model
 from compiler.site.dns import zones
-from compiler.site.inventory import device_addresses
+from compiler.site.inventory import inventory_from_site
 from compiler.site.model import Site
 
 INTERNET = "internet"
@@ -71,8 +72,14 @@ class SiteFacts:
         self.site = site
 
     @cached_property
+    def inventory(self) -> dict[str, Any]:
+        """The tailnet as the evaluator sees it (`inventory_from_site`)."""
+        return inventory_from_site(self.site)
+
+    @cached_property
     def addresses(self) -> dict[str, str]:
-        return device_addresses(self.site)
+        """Each device's tailnet address (`device_addresses`), as the inventory holds it."""
+        return {name: node["ipv4"] for name, node in self.inventory["nodes"].items()}
 
     @cached_property
     def targets(self) -> dict[Target, set[str]]:
