@@ -14,8 +14,10 @@ text): memory stays at one row whatever the size. `matrix` collects them into a 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Protocol
 
 from compiler.evaluate.addrs import V6_BASE, AddrSet, addr_key, is_ip_or_cidr
@@ -297,10 +299,8 @@ class _Rows:
         covered: set[int] = set()
         for atom in self.ev.reaching(d, svc.port, proto_number(svc.proto)):
             covered.update(self._admitted(atom, d, v6))
-        counts: dict[int, int] = {}
-        for key in covered:
-            for row in self.rows_of[v6][key]:
-                counts[row] = counts.get(row, 0) + 1
+        rows_of = self.rows_of[v6]
+        counts = Counter(chain.from_iterable(rows_of[key] for key in covered))  # counted in C
         need = self.need[v6]
         yield from (self.names[row] for row, n in sorted(counts.items()) if n == need[row])
 
