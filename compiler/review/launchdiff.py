@@ -44,10 +44,9 @@ def launch_changes(desired: Mapping[str, str], current: Mapping[str, str]) -> li
 
 def _code(text: str) -> list[str]:
     """The lines that are not comments or blank, stripped: what a launcher acts on."""
-    stripped = (raw.strip() for raw in text.splitlines())
     return [
         line
-        for line in stripped
+        for line in map(str.strip, text.splitlines())
         if line
         and not line.startswith(_COMMENT_PREFIXES)
         and not (line.startswith("<!--") and line.endswith("-->"))
