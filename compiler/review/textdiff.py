@@ -51,7 +51,8 @@ def file_diffs(
 def unified(path: str, new: str | None, old: str | None) -> str:
     a = "/dev/null" if old is None else f"a/{path}"
     b = "/dev/null" if new is None else f"b/{path}"
-    return "".join(line + "\n" for line in unified_lines(_lines(old), _lines(new), a, b))
+    lines = list(unified_lines(_lines(old), _lines(new), a, b))
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _lines(text: str | None) -> list[str]:
