@@ -102,9 +102,10 @@ def prepare(
 ) -> Evaluated:
     """The side's one Evaluator, built from its parsed document (the text is kept only for
     line numbers and provenance comments, read when an explanation needs them). `like`, the
-    other side: when the two tailnets are equal they share one inventory, and the selectors
-    both policies define alike are resolved once (see `evaluate.Evaluator`'s `basis`)."""
-    policy = policy_from_data(dict(doc), policy_text)
+    other side: the entries both policies hold as written are read once; when the two
+    tailnets are equal they share one inventory, and the selectors both policies define
+    alike are resolved once (see `evaluate.Evaluator`'s `basis`)."""
+    policy = policy_from_data(dict(doc), policy_text, like.evaluator.policy if like else None)
     if like is not None and like.inventory == inventory:
         ev = evaluate.Evaluator(policy, like.evaluator.inventory, like.evaluator)
         return Evaluated(ev, doc, like.inventory)
