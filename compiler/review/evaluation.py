@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import evaluate
-from compiler.evaluate.addrs import V6_BASE, addr_key
+from compiler.evaluate.addrs import V6_BASE, AddrSet, addr_key
 from compiler.evaluate.decision import resolve_sources
 from compiler.evaluate.matrix import Service, SortedKeys, allowed_cells, default_services
 from compiler.evaluate.model import policy_from_data
@@ -241,20 +241,13 @@ def reused_pairs(
     changed = _changed_destinations(new, old, keys or Keys())
     if changed is None:
         return set(), [t for t, _ in targets]
-    ask = [
-        t
-        for t, before in targets
-        if before.address != t.address or _held(addr_key(t.address), changed)
-    ]
+    held = AddrSet.union(changed)  # held by some changed destination
+    ask = [t for t, before in targets if before.address != t.address or addr_key(t.address) in held]
     asked = set(ask)
     return {pair for pair in old_pairs if pair[1] not in asked}, ask
 
 
-def _held(key: int, sets: list[Any]) -> bool:
-    return any(key in dst for dst in sets)
-
-
-def _changed_destinations(new: Evaluated, old: Evaluated, keys: Keys) -> list[Any] | None:
+def _changed_destinations(new: Evaluated, old: Evaluated, keys: Keys) -> list[AddrSet] | None:
     """The destination address sets of the rules only one side has, or None when the sides
     differ in anything else that decides access (each rule's key found once, though both
     directions ask for it)."""
