@@ -296,9 +296,9 @@ def test_diff_builds_one_evaluator_per_side(monkeypatch: pytest.MonkeyPatch) -> 
     built: list[Evaluator] = []
     original = evaluate_rules.Evaluator.__post_init__
 
-    def counting(self: Evaluator) -> None:
+    def counting(self: Evaluator, basis: Evaluator | None = None) -> None:
         built.append(self)
-        original(self)
+        original(self, basis)
 
     monkeypatch.setattr(evaluate_rules.Evaluator, "__post_init__", counting)
     plan = diff(desired, current)

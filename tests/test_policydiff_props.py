@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -49,9 +50,21 @@ def naive_key(value: Any) -> str:
 def test_keys_are_the_canonical_json(items: list[Any]) -> None:
     keys = Keys()
     shared = items[0] if items else None
-    for value in [*items, shared, items]:  # asked again, and as parts of a larger value
+    # asked again, as parts of a larger value, and as copies (objects known by their bytes)
+    for value in [*items, shared, items, *copy.deepcopy(items)]:
         assert keys(value) == naive_key(value)
     assert keys.items(items) == naive_key(items)
+
+
+@SETTINGS
+@given(values, values)
+def test_identical_values_have_equal_keys(a: Any, b: Any) -> None:
+    keys = Keys()
+    assert keys.identical(a, a)  # a copy may differ in marshal's back-references: not known
+    if keys.identical(a, b):
+        assert naive_key(a) == naive_key(b)
+    keys(a)  # known by its bytes: `b` may only share its key if it is the same value
+    assert keys(b) == naive_key(b)
 
 
 # 1 == True in Python but not in JSON: `list.remove` in the greedy scan takes the first rule

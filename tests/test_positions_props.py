@@ -105,14 +105,17 @@ values = st.recursive(
 )
 
 
-def layout(value: Any, draw: st.DrawFn) -> str:
+def layout(value: Any, draw: st.DrawFn, between: st.SearchStrategy[str] = gap) -> str:
     """`value` as HuJSON with random blanks and comments between tokens, trailing commas."""
-    g = lambda: draw(gap)  # noqa: E731
+    g = lambda: draw(between)  # noqa: E731
     if isinstance(value, list):
-        items = [g() + layout(v, draw) + g() for v in value]
+        items = [g() + layout(v, draw, between) + g() for v in value]
         return "[" + ",".join(items) + draw(st.sampled_from(["", ","])) + g() + "]"
     if isinstance(value, dict):
-        items = [f"{g()}{json.dumps(k)}{g()}:{g()}{layout(v, draw)}{g()}" for k, v in value.items()]
+        items = [
+            f"{g()}{json.dumps(k)}{g()}:{g()}{layout(v, draw, between)}{g()}"
+            for k, v in value.items()
+        ]
         return "{" + ",".join(items) + draw(st.sampled_from(["", ","])) + g() + "}"
     return json.dumps(value, ensure_ascii=draw(st.booleans()))
 
@@ -126,3 +129,27 @@ def test_positions_match_a_character_walk(value: Any, data: st.DataObject) -> No
     found = find_positions(text)
     assert found.where == walk.where
     assert found.comments == walk.comments
+
+
+# containers in containers with values after them, at every depth a skip may start from
+nested = st.builds(
+    lambda a, b, c: {"x": [[a, [b]], c], "y": [{"z": [a]}, b]}, values, values, values
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(values, nested), st.data(), st.integers(0, 3))
+def test_positions_to_a_depth_match_the_walk_to_that_depth(
+    value: Any, data: st.DataObject, depth: int
+) -> None:
+    """Only the values at most `depth` keys deep, with the same lines, columns and comments
+    as the whole walk gives them (a comment left pending inside a skipped entry included).
+    Comments are rarer here, so that most entries have none and are skipped whole."""
+    blanks = st.sampled_from(["", " ", "\n\t"])
+    between = data.draw(st.sampled_from([blanks, st.one_of(blanks, blanks, gap), gap]))
+    text = data.draw(gap) + layout(value, data.draw, between) + data.draw(gap)
+    walk = Walk(text)
+    walk.value(())
+    found = find_positions(text, depth)
+    assert found.where == {p: w for p, w in walk.where.items() if len(p) <= depth}
+    assert found.comments == {p: c for p, c in walk.comments.items() if len(p) <= depth}

@@ -42,6 +42,7 @@ def edited(draw: st.DrawFn) -> tuple[list[str], list[str]]:
 def test_unified_lines_are_difflibs(pair: tuple[list[str], list[str]]) -> None:
     a, b = pair
     expected = list(difflib.unified_diff(a, b, "a/f", "b/f", lineterm=""))
+    assert list(unified_lines(a, b, "a/f", "b/f", indexed=True)) == expected
     assert list(unified_lines(a, b, "a/f", "b/f")) == expected
 
 
@@ -57,6 +58,9 @@ def test_longest_match_in_any_box_is_difflibs(
     bhi = data.draw(st.integers(blo, len(b)))
     expected = difflib.SequenceMatcher(None, a, b).find_longest_match(alo, ahi, blo, bhi)
     assert _Matcher(a, b).find_longest_match(alo, ahi, blo, bhi) == expected
+    tree_only = _Matcher(a, b)
+    tree_only.small_box = 0  # every box through the index, however small
+    assert tree_only.find_longest_match(alo, ahi, blo, bhi) == expected
 
 
 @SETTINGS

@@ -170,6 +170,12 @@ class AddrSet:
         """The intervals' first keys, to bisect with plain integer comparisons."""
         return tuple(lo for lo, _ in self.intervals)
 
+    def reaching_into(self, lo: int, hi: int) -> tuple[Interval, ...]:
+        """The intervals that may hold a key in `lo`..`hi` (those starting after `hi` or
+        ending before the last one to start at or before `lo` cannot), found by bisection."""
+        first = max(bisect.bisect_right(self._starts, lo) - 1, 0)
+        return self.intervals[first : bisect.bisect_right(self._starts, hi)]
+
     def __contains__(self, key: int) -> bool:
         i = bisect.bisect_right(self._starts, key) - 1
         return i >= 0 and key <= self.intervals[i][1]

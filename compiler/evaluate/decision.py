@@ -84,8 +84,10 @@ def evaluator(policy: str | Policy | Evaluator, inventory: Any = None) -> Evalua
 
 
 def match_of(ev: Evaluator, atom: Atom) -> Match:
-    line, column = ev.policy.where(atom.rule.path) if atom.rule.path else (0, 0)
-    comments = ev.policy.positions.comments_before(atom.rule.path) if atom.rule.path else []
+    """The rule's match, placed by the policy's `entry_positions` (a rule is an entry)."""
+    where = ev.policy.entry_positions
+    line, column = where.of(atom.rule.path) if atom.rule.path else (0, 0)
+    comments = where.comments_before(atom.rule.path) if atom.rule.path else []
     origin = next((c for c in comments if PROVENANCE.search(c)), "")
     name = atom.rule.name if atom.rule.path else "default allow-all (no acls or grants)"
     return Match(name, line, column, atom.dst_ref.text, str(atom.spec), origin)

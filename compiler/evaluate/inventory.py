@@ -100,6 +100,18 @@ class Inventory:
         return {k: tuple(v) for k, v in out.items()}
 
     @cached_property
+    def owner_by_key(self) -> dict[int, str]:
+        """The owner of each untagged device's addresses (what `autogroup:self` compares)."""
+        return {k: d.owner for d in self.devices if not d.tagged for k in d.keys}
+
+    @cached_property
+    def keys_by_owner(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for key, owner in self.owner_by_key.items():
+            out.setdefault(owner, []).append(key)
+        return out
+
+    @cached_property
     def subnet_routes(self) -> AddrSet:
         """Every approved, non-exit route in the tailnet (part of `*` as a source)."""
         return AddrSet.parse(*(r for d in self.devices for r in d.subnet_routes))

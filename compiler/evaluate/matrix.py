@@ -14,6 +14,7 @@ text): memory stays at one row whatever the size. `matrix` collects them into a 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -274,7 +275,7 @@ class _Rows:
             devices = list({d.name: d for d in _principal_devices(ev, p)}.values())
             if devices and p not in self.index:
                 self._add(p, devices)
-        self.keys = {v6: sorted(self.rows_of[v6]) for v6 in (False, True)}
+        self.keys = {v6: SortedKeys(self.rows_of[v6]) for v6 in (False, True)}
         self._in_atom: dict[tuple[int, bool], list[int]] = {}
 
     def _add(self, principal: str, devices: list[Device]) -> None:
@@ -298,10 +299,8 @@ class _Rows:
         covered: set[int] = set()
         for atom in self.ev.reaching(d, svc.port, proto_number(svc.proto)):
             covered.update(self._admitted(atom, d, v6))
-        counts: dict[int, int] = {}
-        for key in covered:
-            for row in self.rows_of[v6][key]:
-                counts[row] = counts.get(row, 0) + 1
+        rows_of = self.rows_of[v6]
+        counts = Counter(chain.from_iterable(rows_of[key] for key in covered))  # counted in C
         need = self.need[v6]
         yield from (self.names[row] for row, n in sorted(counts.items()) if n == need[row])
 
@@ -313,18 +312,35 @@ class _Rows:
             return [s for s in mine if atom.admits_from(self.ev, s, d)]
         found = self._in_atom.get((atom.order, v6))
         if found is None:
-            found = self._in_atom[(atom.order, v6)] = keys_within(self.keys[v6], atom.src)
+            found = self._in_atom[(atom.order, v6)] = self.keys[v6].within(atom.src)
         return found
 
 
-def keys_within(keys: list[int], addrs: AddrSet) -> list[int]:
-    """The sorted `keys` that `addrs` holds, walking whichever is shorter: sources are often
-    hundreds of one-address intervals (a group's devices) against a few addresses asked about,
-    or a few wide intervals against thousands."""
-    if len(keys) < len(addrs.intervals):
-        return [k for k in keys if k in addrs]
-    return list(
-        chain.from_iterable(
-            keys[bisect_left(keys, lo) : bisect_right(keys, hi)] for lo, hi in addrs.intervals
-        )
-    )
+class SortedKeys:
+    """Distinct address keys, sorted and indexed by position, to find the ones an address
+    set holds (`within`), asked of one set of keys for every atom of a policy."""
+
+    def __init__(self, keys: Iterable[int]) -> None:
+        self.keys = sorted(set(keys))
+        self.index = {k: i for i, k in enumerate(self.keys)}
+
+    def within(self, addrs: AddrSet) -> list[int]:
+        """The keys `addrs` holds, in order. Only the intervals reaching between the first
+        and the last key are read (an atom's sources hold both families; the keys are of
+        one); an interval whose every address is a key (a user's devices, numbered in a
+        row) is found by its first key's position, others by bisection. Key by key when
+        there are fewer keys than intervals."""
+        keys = self.keys
+        if not keys:
+            return []
+        spans = addrs.reaching_into(keys[0], keys[-1])
+        if len(keys) < len(spans):
+            return [k for k in keys if k in addrs]
+        index, last, out = self.index, len(keys) - 1, []
+        for lo, hi in spans:
+            i = index.get(lo)
+            if i is not None and i + hi - lo <= last and keys[i + hi - lo] == hi:
+                out += keys[i : i + hi - lo + 1]
+            elif lo != hi:
+                out += keys[bisect_left(keys, lo) : bisect_right(keys, hi)]
+        return out

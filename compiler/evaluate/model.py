@@ -10,9 +10,10 @@ tests) are read as their modern equivalents.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+import marshal
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from compiler.evaluate.ports import IpSpec, PortError, parse_grant_ip, parse_ports, parse_proto
 from compiler.evaluate.positions import Path, Positions, find_positions
@@ -20,14 +21,24 @@ from compiler.evaluate.positions import Path, Positions, find_positions
 
 def field_of(obj: Any, *names: str) -> tuple[str, Any]:
     """(actual key, value) of the first of `names` present in `obj`, matched case-insensitively."""
-    if not isinstance(obj, Mapping):
+    return Fields(obj).field(*names)
+
+
+class Fields:
+    """An object's keys by their lower-case spelling (the last spelling wins), made once for
+    an entry whose several fields are read: once per field was a tenth of reading a policy."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj: Mapping[Any, Any] = obj if isinstance(obj, Mapping) else {}
+        self.lowered = {str(k).lower(): k for k in self.obj}
+
+    def field(self, *names: str) -> tuple[str, Any]:
+        """(actual key, value) of the first of `names` present, matched case-insensitively."""
+        for name in names:
+            key = self.lowered.get(name.lower())
+            if key is not None:
+                return key, self.obj[key]
         return names[0], None
-    lowered = {str(k).lower(): k for k in obj}
-    for name in names:
-        key = lowered.get(name.lower())
-        if key is not None:
-            return key, obj[key]
-    return names[0], None
 
 
 def str_list(value: Any) -> list[str]:
@@ -170,6 +181,15 @@ class Policy:
     def where(self, path: Path) -> tuple[int, int]:
         return self.positions.of(path)
 
+    @functools.cached_property
+    def entry_positions(self) -> Positions:
+        """`positions` of the sections and their entries only (two keys deep, what a rule's
+        line and the provenance comment above it need), found without walking every value
+        inside the entries: explaining a few flows of a large policy needs nothing else."""
+        if "positions" in self.__dict__ or not self.text:
+            return self.positions
+        return find_positions(self.text, depth=2)
+
 
 def parse_policy(text: str) -> Policy:
     """Read policy text with `compiler.hujson` (raises its error on malformed HuJSON)."""
@@ -181,8 +201,11 @@ def parse_policy(text: str) -> Policy:
     return policy_from_data(data, text)
 
 
-def policy_from_data(data: dict[str, Any], text: str = "") -> Policy:
+def policy_from_data(data: dict[str, Any], text: str = "", like: Policy | None = None) -> Policy:
+    """The policy `data` holds. `like`: a policy read before, whose rules and tests written
+    identically at the same place are taken as read (a review reads two mostly equal ones)."""
     keys = {str(k).lower(): str(k) for k in data}
+    known = _Known(like)
 
     def section(name: str) -> tuple[str, Any]:
         return field_of(data, name)
@@ -197,11 +220,11 @@ def policy_from_data(data: dict[str, Any], text: str = "") -> Policy:
         ipsets=_str_map(section("ipsets")[1]),
         postures=_str_map(section("postures")[1]),
         default_src_posture=tuple(str_list(section("defaultSrcPosture")[1])),
-        rules=_acls(*section("acls")) + _grants(*section("grants")),
+        rules=_parsed(*section("acls"), _acl, known) + _parsed(*section("grants"), _grant, known),
         has_rule_sections="acls" in keys or "grants" in keys,
-        ssh=_ssh_rules(*section("ssh")),
-        tests=_tests(*section("tests")),
-        ssh_tests=_ssh_tests(*section("sshTests")),
+        ssh=_parsed(*section("ssh"), _ssh_rule),
+        tests=_parsed(*section("tests"), _test, known),
+        ssh_tests=_parsed(*section("sshTests"), _ssh_test),
     )
 
 
@@ -213,46 +236,90 @@ def _str_map(value: Any) -> dict[str, list[str]]:
     return {str(k): str_list(v) for k, v in _mapping(value).items()}
 
 
-def _entries(key: str, value: Any) -> list[tuple[int, Path, Mapping[str, Any]]]:
+T = TypeVar("T")
+
+
+def _parsed(
+    key: str,
+    value: Any,
+    one: Callable[[int, Path, Fields], T | None],
+    known: _Known | None = None,
+) -> list[T]:
+    """Each object entry of a section list read by `one` (None: skipped), or taken from
+    `known` when it has that entry as written."""
     if not isinstance(value, list):
         return []
-    return [(i, (key, i), e) for i, e in enumerate(value) if isinstance(e, Mapping)]
+    out: list[T] = []
+    for i, entry in enumerate(value):
+        if not isinstance(entry, Mapping):
+            continue
+        path = (key, i)
+        item = known.get(path, entry) if known is not None else None
+        if item is None:
+            item = one(i, path, Fields(entry))
+        if item is not None:
+            out.append(item)
+    return out
 
 
-def _refs(entry: Mapping[str, Any], path: Path, *names: str) -> tuple[Ref, ...]:
-    key, value = field_of(entry, *names)
+class _Known:
+    """The rules and tests another policy read, by path: an entry written identically at
+    the same path reads the same (the same marshalled bytes are the same value)."""
+
+    def __init__(self, like: Policy | None) -> None:
+        self.raw: Mapping[str, Any] = like.raw if like is not None else {}
+        items: list[NetRule | NetTest] = [*like.rules, *like.tests] if like is not None else []
+        self.items: dict[Path, Any] = {item.path: item for item in items}
+
+    def get(self, path: Path, entry: Any) -> Any:
+        item = self.items.get(path)
+        if item is None:
+            return None
+        key, index = path
+        section = self.raw.get(str(key))
+        if not isinstance(section, list) or not isinstance(index, int) or index >= len(section):
+            return None
+        return item if _identical(entry, section[index]) else None
+
+
+def _identical(a: Any, b: Any) -> bool:
+    try:
+        return marshal.dumps(a) == marshal.dumps(b)
+    except ValueError:  # a type marshal does not know: read it
+        return False
+
+
+def _refs(entry: Fields, path: Path, *names: str) -> tuple[Ref, ...]:
+    key, value = entry.field(*names)
     if not isinstance(value, list):
         return ()
     return tuple(Ref(v, (*path, key, i)) for i, v in enumerate(value) if isinstance(v, str))
 
 
-def _entry_list(entry: Mapping[str, Any], path: Path, *names: str) -> Entries:
-    key, value = field_of(entry, *names)
+def _entry_list(entry: Fields, path: Path, *names: str) -> Entries:
+    key, value = entry.field(*names)
     return Entries.of((*path, key), value)
 
 
-def _posture(entry: Mapping[str, Any]) -> tuple[str, ...] | None:
-    _, value = field_of(entry, "srcPosture")
+def _posture(entry: Fields) -> tuple[str, ...] | None:
+    _, value = entry.field("srcPosture")
     return None if value is None else tuple(str_list(value))
 
 
-def _acls(key: str, value: Any) -> list[NetRule]:
-    rules = []
-    for i, path, entry in _entries(key, value):
-        proto_text = field_of(entry, "proto")[1]
-        try:
-            protos = frozenset({parse_proto(str(proto_text))}) if proto_text else None
-        except PortError:
-            continue
-        dsts = tuple(
-            DstRef(Ref(host, ref.path), (IpSpec(protos, ports),))
-            for ref in _refs(entry, path, "dst", "ports")
-            for host, ports in [_split_acl_dst(ref.text)]
-            if ports
-        )
-        srcs = _refs(entry, path, "src", "users")
-        rules.append(NetRule("acls", i, path, srcs, dsts, src_posture=_posture(entry)))
-    return rules
+def _acl(i: int, path: Path, entry: Fields) -> NetRule | None:
+    proto_text = entry.field("proto")[1]
+    try:
+        protos = frozenset({parse_proto(str(proto_text))}) if proto_text else None
+    except PortError:
+        return None
+    dsts = tuple(
+        DstRef(Ref(host, ref.path), (IpSpec(protos, ports),))
+        for ref in _refs(entry, path, "dst", "ports")
+        for host, ports in [_split_acl_dst(ref.text)]
+        if ports
+    )
+    srcs = _refs(entry, path, "src", "users")
+    return NetRule("acls", i, path, srcs, dsts, src_posture=_posture(entry))
 
 
 def _split_acl_dst(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -268,71 +335,56 @@ def _split_acl_dst(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
         return host, ()
 
 
-def _grants(key: str, value: Any) -> list[NetRule]:
-    rules = []
-    for i, path, entry in _entries(key, value):
-        specs = []
-        for item in str_list(field_of(entry, "ip")[1]):
-            try:
-                specs.append(parse_grant_ip(item))
-            except PortError:
-                continue
-        dsts = tuple(DstRef(ref, tuple(specs)) for ref in _refs(entry, path, "dst"))
-        via = tuple(str_list(field_of(entry, "via")[1]))
-        has_app = bool(field_of(entry, "app")[1])
-        srcs = _refs(entry, path, "src")
-        rules.append(NetRule("grants", i, path, srcs, dsts, via, _posture(entry), has_app))
-    return rules
+def _grant(i: int, path: Path, entry: Fields) -> NetRule:
+    specs = []
+    for item in str_list(entry.field("ip")[1]):
+        try:
+            specs.append(parse_grant_ip(item))
+        except PortError:
+            continue
+    dsts = tuple(DstRef(ref, tuple(specs)) for ref in _refs(entry, path, "dst"))
+    via = tuple(str_list(entry.field("via")[1]))
+    has_app = bool(entry.field("app")[1])
+    srcs = _refs(entry, path, "src")
+    return NetRule("grants", i, path, srcs, dsts, via, _posture(entry), has_app)
 
 
-def _ssh_rules(key: str, value: Any) -> list[SshRule]:
-    """SSH rules; the control plane trims surrounding whitespace in every ssh field (observed)."""
-    rules = []
-    for i, path, entry in _entries(key, value):
-        action = str(field_of(entry, "action")[1] or "").strip()
-        users = tuple(u.strip() for u in str_list(field_of(entry, "users")[1]))
-        srcs, dsts = _stripped(_refs(entry, path, "src")), _stripped(_refs(entry, path, "dst"))
-        rules.append(SshRule(i, path, action, srcs, dsts, users, _posture(entry)))
-    return rules
+def _ssh_rule(i: int, path: Path, entry: Fields) -> SshRule:
+    """An SSH rule; the control plane trims surrounding whitespace in every ssh field
+    (observed)."""
+    action = str(entry.field("action")[1] or "").strip()
+    users = tuple(u.strip() for u in str_list(entry.field("users")[1]))
+    srcs, dsts = _stripped(_refs(entry, path, "src")), _stripped(_refs(entry, path, "dst"))
+    return SshRule(i, path, action, srcs, dsts, users, _posture(entry))
 
 
 def _stripped(refs: tuple[Ref, ...]) -> tuple[Ref, ...]:
     return tuple(Ref(r.text.strip(), r.path) for r in refs)
 
 
-def _tests(key: str, value: Any) -> list[NetTest]:
-    tests = []
-    for i, path, entry in _entries(key, value):
-        src = field_of(entry, "src", "user")[1]
-        proto = field_of(entry, "proto")[1]
-        tests.append(
-            NetTest(
-                index=i,
-                path=path,
-                src=src if isinstance(src, str) else "",
-                proto=str(proto) if proto is not None else "",
-                accept=_entry_list(entry, path, "accept", "allow"),
-                deny=_entry_list(entry, path, "deny"),
-                posture_attrs=dict(_mapping(field_of(entry, "srcPostureAttrs")[1])),
-            )
-        )
-    return tests
+def _test(i: int, path: Path, entry: Fields) -> NetTest:
+    src = entry.field("src", "user")[1]
+    proto = entry.field("proto")[1]
+    return NetTest(
+        index=i,
+        path=path,
+        src=src if isinstance(src, str) else "",
+        proto=str(proto) if proto is not None else "",
+        accept=_entry_list(entry, path, "accept", "allow"),
+        deny=_entry_list(entry, path, "deny"),
+        posture_attrs=dict(_mapping(entry.field("srcPostureAttrs")[1])),
+    )
 
 
-def _ssh_tests(key: str, value: Any) -> list[SshTest]:
-    tests = []
-    for i, path, entry in _entries(key, value):
-        src = field_of(entry, "src", "user")[1]
-        tests.append(
-            SshTest(
-                index=i,
-                path=path,
-                src=src if isinstance(src, str) else "",
-                dsts=_refs(entry, path, "dst"),
-                accept=tuple(str_list(field_of(entry, "accept")[1])),
-                check=tuple(str_list(field_of(entry, "check")[1])),
-                deny=tuple(str_list(field_of(entry, "deny")[1])),
-                posture_attrs=dict(_mapping(field_of(entry, "srcPostureAttrs")[1])),
-            )
-        )
-    return tests
+def _ssh_test(i: int, path: Path, entry: Fields) -> SshTest:
+    src = entry.field("src", "user")[1]
+    return SshTest(
+        index=i,
+        path=path,
+        src=src if isinstance(src, str) else "",
+        dsts=_refs(entry, path, "dst"),
+        accept=tuple(str_list(entry.field("accept")[1])),
+        check=tuple(str_list(entry.field("check")[1])),
+        deny=tuple(str_list(entry.field("deny")[1])),
+        posture_attrs=dict(_mapping(entry.field("srcPostureAttrs")[1])),
+    )

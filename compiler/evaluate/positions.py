@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
@@ -41,16 +40,35 @@ _BLANK = re.compile(r"[ \t\r\n,:]*")
 # a string from its opening quote (whatever stands there) to its closing one, if any
 _STRING = re.compile(r'[\s\S](?:[^"\\]|\\[\s\S]?)*"?')
 _SCALAR = re.compile(r"[^ \t\r\n,\]}/]*")
+# what may stand between two brackets of a container skipped whole: whole strings and
+# anything but a bracket, a quote or a slash (a comment's, which stops the skip)
+_FILL = r'(?:[^"\[\]{}/]++|"(?:[^"\\]|\\[\s\S])*+")'
+_FILLER = re.compile(_FILL + "*+")
+_CLOSER = {"[": "]", "{": "}"}
+
+
+def _nested(levels: int) -> re.Pattern[str]:
+    """A container holding containers up to `levels` deep and no comment, as one pattern
+    (a policy's entries are rarely deeper: one match each instead of one per bracket)."""
+    inner = _FILL
+    for _ in range(levels):
+        whole = rf"\[(?:{inner})*+\]|\{{(?:{inner})*+\}}"
+        inner = rf"{_FILL}|{whole}"
+    return re.compile(whole)
+
+
+_WHOLE = _nested(3)
 
 
 class _Scanner:
-    """One pass over the text by regular expressions; a value's line and column are found
-    from its offset (the offsets of the line breaks are listed once)."""
+    """One pass over the text by regular expressions; a value's line is found by counting
+    the line breaks since the value before it, its column from the last break."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, depth: int | None = None) -> None:
         self.text = text
+        self.depth = depth
         self.i = 0
-        self.breaks = [m.start() for m in re.finditer("\n", text)]
+        self.line, self.counted = 1, 0  # the line at offset `counted` (values come in order)
         self.pending: list[str] = []
         self.out = Positions()
 
@@ -73,18 +91,22 @@ class _Scanner:
 
     def value(self, path: Path, skipped: bool = False) -> None:
         """Record the value at `i` (after blanks and comments, unless the caller `skipped`
-        them already) and move past it. Its line is found from the line breaks before it."""
+        them already) and move past it."""
         if not skipped:
             self._skip_ws()
         i, text = self.i, self.text
-        line = bisect_left(self.breaks, i)
-        self.out.where[path] = (line + 1, i - (self.breaks[line - 1] if line else -1))
-        if self.pending:
-            self.out.comments[path] = self.pending
-            self.pending = []
+        if self.depth is None or len(path) <= self.depth:
+            self.line += text.count("\n", self.counted, i)
+            self.counted = i
+            self.out.where[path] = (self.line, i - text.rfind("\n", 0, i))
+            if self.pending:
+                self.out.comments[path] = self.pending
+        self.pending = []
         if i >= len(text):
             return
         ch = text[i]
+        if len(path) == self.depth and ch in "[{" and self._skip_container():
+            return
         if ch == "{":
             self._object(path)
         elif ch == "[":
@@ -93,6 +115,29 @@ class _Scanner:
             self.i = _STRING.match(text, i).end()  # type: ignore[union-attr]
         else:
             self.i = _SCALAR.match(text, i).end()  # type: ignore[union-attr]
+
+    def _skip_container(self) -> bool:
+        """Past the container at `i` when nothing in it can matter below `depth`: no comment
+        (one could be left pending for the values after it), every bracket closed in turn.
+        False (and `i` unmoved) otherwise, for the walk to go through it value by value."""
+        whole = _WHOLE.match(self.text, self.i)
+        if whole is not None:
+            self.i = whole.end()
+            return True
+        text, i, closers = self.text, self.i, []
+        while True:
+            i = _FILLER.match(text, i).end()  # type: ignore[union-attr]
+            ch = text[i : i + 1]
+            if ch in _CLOSER:
+                closers.append(_CLOSER[ch])
+            elif ch and closers and closers[-1] == ch:
+                closers.pop()
+                if not closers:
+                    self.i = i + 1
+                    return True
+            else:
+                return False  # the end, a comment, an unclosed string or a stray bracket
+            i += 1
 
     def _object(self, path: Path) -> None:
         self.i += 1
@@ -130,8 +175,10 @@ class _Scanner:
             return raw[1:-1]
 
 
-def find_positions(text: str) -> Positions:
-    """Positions of every value in `text` (best effort on malformed input)."""
-    scanner = _Scanner(text)
+def find_positions(text: str, depth: int | None = None) -> Positions:
+    """Positions of every value in `text` (best effort on malformed input), or only of those
+    at most `depth` keys deep: the values below are skipped by their brackets where that
+    gives the same answers (see `_Scanner._skip_container`)."""
+    scanner = _Scanner(text, depth)
     scanner.value(())
     return scanner.out

@@ -34,6 +34,27 @@ class Resolver:
     policy: Policy
     inventory: Inventory
     _cache: dict[tuple[str, bool], AddrSet] = field(default_factory=dict)
+    _sources: dict[tuple[tuple[str, ...], tuple[str, ...]], AddrSet] = field(default_factory=dict)
+
+    def like(self, policy: Policy) -> Resolver:
+        """A resolver of `policy` over this inventory that shares this one's answers when
+        `policy` defines its names the same way (groups, hosts, ipsets and postures are all
+        a selector's meaning depends on besides the inventory); else a fresh one. The two
+        sides of a review mostly differ in a few rules: their selectors resolve once."""
+        if not _same_names(self.policy, policy):
+            return Resolver(policy, self.inventory)
+        return Resolver(policy, self.inventory, self._cache, self._sources)
+
+    def sources(self, selectors: tuple[str, ...], postures: tuple[str, ...]) -> AddrSet:
+        """A rule's source addresses: its selectors' (`autogroup:self` aside, a destination
+        matter) with the devices meeting none of `postures` dropped; kept per distinct
+        rule source, which many rules share."""
+        key = (selectors, postures)
+        found = self._sources.get(key)
+        if found is None:
+            src = AddrSet.union(self.src(s) for s in selectors if s != SELF)
+            found = self._sources[key] = self.with_posture(src, postures)
+        return found
 
     def src(self, selector: str) -> AddrSet:
         return self._resolve(selector, True)
@@ -134,6 +155,15 @@ class Resolver:
             if not any(device_meets(d, self.policy.postures.get(p, [])) for p in postures)
         ]
         return addrs - _addrs(failing)
+
+
+def _same_names(policy: Policy, other: Policy) -> bool:
+    return (
+        policy.groups == other.groups
+        and policy.hosts == other.hosts
+        and policy.ipsets == other.ipsets
+        and policy.postures == other.postures
+    )
 
 
 def _addrs(devices: list[Device]) -> AddrSet:

@@ -10,8 +10,7 @@ instead of a scan over every rule; that is what keeps a 1,000-device matrix unde
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import InitVar, dataclass, field
 
 from compiler.evaluate.addrs import INTERNET, AddrSet
 from compiler.evaluate.inventory import Device, Inventory
@@ -106,10 +105,13 @@ class Admitted:
 
 @dataclass
 class Evaluator:
-    """A policy and an inventory, resolved once and indexed for fast questions."""
+    """A policy and an inventory, resolved once and indexed for fast questions. `basis`: an
+    evaluator over the same inventory object whose resolved selectors and rule sources may
+    be shared (when the policies define their names alike: see `Resolver.like`)."""
 
     policy: Policy
     inventory: Inventory
+    basis: InitVar[Evaluator | None] = None
     resolver: Resolver = field(init=False)
     atoms: list[Atom] = field(init=False)
     exact: dict[int, list[int]] = field(init=False)
@@ -118,8 +120,11 @@ class Evaluator:
     _admitted: dict[tuple[int, int, tuple[int, ...]], Admitted] = field(init=False, repr=False)
     _distinct: dict[Admitted, Admitted] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.resolver = Resolver(self.policy, self.inventory)
+    def __post_init__(self, basis: Evaluator | None) -> None:
+        if basis is not None and basis.inventory is self.inventory:
+            self.resolver = basis.resolver.like(self.policy)
+        else:
+            self.resolver = Resolver(self.policy, self.inventory)
         self.atoms = list(self._build_atoms())
         self.exact, self.wide, self._reaching, self._admitted = {}, [], {}, {}
         self._distinct = {}
@@ -142,10 +147,9 @@ class Evaluator:
                     order += 1
 
     def _rule_sources(self, rule: NetRule) -> AddrSet:
-        src = AddrSet.union(self.resolver.src(r.text) for r in rule.srcs if r.text != SELF)
         posture = rule.src_posture if rule.src_posture is not None else ()
         posture = posture or self.policy.default_src_posture
-        return self.resolver.with_posture(src, posture)
+        return self.resolver.sources(tuple(r.text for r in rule.srcs), posture)
 
     def _destination(self, selector: str) -> tuple[str, AddrSet]:
         if selector == SELF:
@@ -171,20 +175,10 @@ class Evaluator:
             if d in atom.dst:
                 yield atom
 
-    @cached_property
-    def _owner_by_key(self) -> dict[int, str]:
-        return {k: d.owner for d in self.inventory.devices if not d.tagged for k in d.keys}
-
-    @cached_property
-    def _keys_by_owner(self) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for key, owner in self._owner_by_key.items():
-            out.setdefault(owner, []).append(key)
-        return out
-
     def same_owner(self, s: int, d: int) -> bool:
-        owner = self._owner_by_key.get(d)
-        return owner is not None and self._owner_by_key.get(s) == owner
+        owner_by_key = self.inventory.owner_by_key
+        owner = owner_by_key.get(d)
+        return owner is not None and owner_by_key.get(s) == owner
 
     def reaching(self, d: int, port: int, proto: int) -> tuple[Atom, ...]:
         """Atoms that reach `d` on `port`/`proto`, in policy order, whatever the source.
@@ -223,9 +217,9 @@ class Evaluator:
                 (own if atom.kind == "self" else plain).append(atom.src)
         wide = AddrSet.union(plain)
         keys: set[int] = set()
-        owner = self._owner_by_key.get(d)
+        owner = self.inventory.owner_by_key.get(d)
         if own and owner is not None:
-            keys = {k for k in self._keys_by_owner[owner] if any(k in src for src in own)}
+            keys = {k for k in self.inventory.keys_by_owner[owner] if any(k in src for src in own)}
         if wide.size_at_most(EXACT_LIMIT):
             keys.update(k for lo, hi in wide.intervals for k in range(lo, hi + 1))
             wide = AddrSet()

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from compiler.review.canonical import Keys
 from compiler.review.evaluation import (
     Evaluated,
     Pair,
@@ -28,8 +29,7 @@ from compiler.review.evaluation import (
     rule_targets,
 )
 from compiler.review.snapshot import POLICY, Snapshot
-from compiler.review.universe import Target, for_site, site_targets, union
-from compiler.site.model import Site
+from compiler.review.universe import FactsOf, SiteFacts, Target, union
 
 
 @dataclass(frozen=True)
@@ -66,22 +66,31 @@ class Side:
 
 
 def review(
-    desired: Snapshot, current: Snapshot, docs: tuple[dict[str, Any], dict[str, Any]] | None
+    desired: Snapshot,
+    current: Snapshot,
+    docs: tuple[dict[str, Any], dict[str, Any]] | None,
+    facts: FactsOf | None = None,
+    keys: Keys | None = None,
 ) -> AccessDiff:
     """The access diff of two snapshots. Each side is evaluated against its own site's
-    tailnet; a side without a site (read from out/ or a file) borrows the other side's."""
+    tailnet; a side without a site (read from out/ or a file) borrows the other side's.
+    `facts`: what the caller already found about the sites (see `universe.FactsOf`), `keys`
+    the canonical keys of its comparison of the policies."""
     if docs is None:
         return AccessDiff(evaluated=False, note="the policy is not part of this comparison")
     new_site, old_site = desired.site or current.site, current.site or desired.site
     if new_site is None or old_site is None:
         return AccessDiff(evaluated=False, note=NO_SITE)
-    new = _prepare(desired, docs[0], new_site)
-    old = _prepare(current, docs[1], old_site)
-    labels = _labels([new_site, old_site], [e for e in (new, old) if e is not None])
+    facts = facts or FactsOf()
+    new_facts, old_facts = facts(new_site), facts(old_site)
+    new = _prepare(desired, docs[0], new_facts)
+    old = _prepare(current, docs[1], old_facts, new)
+    labels = _labels([new_facts, old_facts], [e for e in (new, old) if e is not None])
     who = principals(new_site, old_site)
-    old_targets = for_site(labels, old_site)
+    old_targets = old_facts.for_targets(labels)
     old_side = _side(old, who, old_targets)
-    new_side = _side(new, who, for_site(labels, new_site), (old, old_side, old_targets))
+    like = (old, old_side, old_targets)
+    new_side = _side(new, who, new_facts.for_targets(labels), like, keys)
     return replace(access_diff(new_side, old_side, labels, who), note=_borrowed(desired, current))
 
 
@@ -89,12 +98,16 @@ NO_SITE = "access not evaluated: neither side comes from a site file, so the tai
 RULE_LABEL = "named by a policy rule"
 
 
-def _prepare(snapshot: Snapshot, doc: dict[str, Any], site: Site) -> Evaluated | None:
+def _prepare(
+    snapshot: Snapshot, doc: dict[str, Any], site: SiteFacts, like: Evaluated | None = None
+) -> Evaluated | None:
     """A side ready to evaluate, or None when it has no policy file at all (before the first
     build: that allows nothing, unlike a policy without rules, which Tailscale reads as
-    allow-all)."""
+    allow-all). `like`: the other side, whose work this one may share."""
     text = snapshot.text(POLICY)
-    return None if text is None else prepare(text, doc, review_inventory(site))
+    if text is None:
+        return None
+    return prepare(text, doc, review_inventory(site.site, site.inventory), like)
 
 
 def _side(
@@ -102,6 +115,7 @@ def _side(
     who: Mapping[str, str],
     targets: list[Target],
     like: tuple[Evaluated | None, Side, list[Target]] | None = None,
+    keys: Keys | None = None,
 ) -> Side:
     """A side's pairs; `like` is the other side (and its targets), whose answers are reused
     where the policies cannot differ (see `evaluation.reused_pairs`)."""
@@ -111,13 +125,13 @@ def _side(
     other, side, before = like or (None, Side(None), [])
     if other is not None:
         both = list(zip(targets, before, strict=True))
-        kept, targets = reused_pairs(evaluated, other, side.pairs, both)
+        kept, targets = reused_pairs(evaluated, other, side.pairs, both, keys)
     return Side(evaluated, frozenset(kept | allowed_pairs(evaluated, who, targets)))
 
 
-def _labels(sites: list[Site], sides: list[Evaluated]) -> dict[Target, tuple[str, ...]]:
+def _labels(sites: list[SiteFacts], sides: list[Evaluated]) -> dict[Target, tuple[str, ...]]:
     """Targets the sites declare, then those only a policy rule names."""
-    declared = union(*(site_targets(site) for site in sites))
+    declared = union(*(site.targets for site in sites))
     for side in sides:
         for target in rule_targets(side) - declared.keys():
             declared[target] = (RULE_LABEL,)

@@ -10,7 +10,11 @@ canonical rules.
 from __future__ import annotations
 
 import json
-from typing import Any
+import marshal
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def canonical(value: Any) -> Any:
@@ -22,6 +26,13 @@ def canonical(value: Any) -> Any:
         items = {_dump(c): c for c in map(canonical, value)}
         return [items[k] for k in sorted(items)]
     return value
+
+
+def _bytes(value: Any) -> bytes | None:
+    try:
+        return marshal.dumps(value)
+    except ValueError:  # a type marshal does not know: no shortcut
+        return None
 
 
 def _dump(value: Any) -> str:
@@ -51,6 +62,8 @@ class Keys:
     def __init__(self) -> None:
         self._memo: dict[int, tuple[Any, str]] = {}
         self._strings: dict[str, str] = {}
+        self._by_bytes: dict[bytes, str] = {}
+        self._once: dict[Hashable, Any] = {}
         self._scalar = json.JSONEncoder(
             ensure_ascii=False, sort_keys=True, separators=(",", ":")
         ).encode
@@ -66,9 +79,35 @@ class Keys:
         held = self._memo.get(id(value))
         if held is not None and held[0] is value:
             return held[1]
-        found = self._compound(value)
+        found = self._object(value) if isinstance(value, dict) else self._compound(value)
         self._memo[id(value)] = (value, found)
         return found
+
+    def _object(self, value: dict[Any, Any]) -> str:
+        """An object's key, kept by its marshalled bytes too: the two policies of a diff
+        hold mostly the same rules as distinct objects, and marshalling one is done in C,
+        where building its key is not. The same bytes are the same value (marshal keeps
+        every type apart: `True` is not `1`), so the same key."""
+        data = _bytes(value)
+        if data is None:
+            return self._compound(value)
+        found = self._by_bytes.get(data)
+        if found is None:
+            found = self._by_bytes[data] = self._compound(value)
+        return found
+
+    def identical(self, a: Any, b: Any) -> bool:
+        """`a` and `b` are the same value, types and order included (so their keys are
+        equal), found in C; False may also mean "not known"."""
+        data = _bytes(a)
+        return data is not None and data == _bytes(b)
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, kept under `key` for this comparison: for a fact that depends only
+        on the keys `key` is made of (each caller its own kind of `key`)."""
+        if key not in self._once:
+            self._once[key] = compute()
+        return self._once[key]
 
     def items(self, values: list[Any] | tuple[Any, ...]) -> str:
         """The key of a list holding `values` (without holding that list)."""

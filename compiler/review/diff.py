@@ -15,6 +15,7 @@ from typing import Any
 from compiler.collector import paused_gc
 from compiler.review import access as access_mod
 from compiler.review.access import AccessDiff
+from compiler.review.canonical import Keys
 from compiler.review.dnsdiff import DnsChange, dns_changes
 from compiler.review.launchdiff import LaunchChange, launch_changes
 from compiler.review.policydiff import PolicyChange, policy_changes
@@ -28,7 +29,7 @@ from compiler.review.snapshot import (
     parse_policy_text,
 )
 from compiler.review.textdiff import FileDiff, file_diffs
-from compiler.review.universe import break_glass_paths
+from compiler.review.universe import FactsOf
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,16 @@ def diff(desired: Snapshot, current: Snapshot) -> Plan:
     new = {p: t for p in paths if (t := desired.text(p)) is not None}
     old = {p: t for p in paths if (t := current.text(p)) is not None}
     docs = _policies(desired, current, paths)
-    access = access_mod.review(desired, current, docs)
+    facts, keys = FactsOf(), Keys()  # what both the access review and the policy diff ask
+    access = access_mod.review(desired, current, docs, facts, keys)
     wildcards = new_wildcard_rules(*docs) if docs else []
-    paths_kept = break_glass_paths(desired.site) if desired.site else set()
-    paths_kept |= break_glass_paths(current.site) if current.site else set()
+    sites = [site for site in (desired.site, current.site) if site is not None]
+    paths_kept = set().union(*(facts(site).break_glass for site in sites))
     return Plan(
         desired=desired.label,
         current=current.label,
         access=access,
-        policy=tuple(policy_changes(*docs) if docs else ()),
+        policy=tuple(policy_changes(*docs, keys) if docs else ()),
         dns=tuple(dns_changes(new, old, DNS_SETTINGS)),
         launch=tuple(launch_changes(new, old)),
         files=tuple(file_diffs(new, old, paths)),

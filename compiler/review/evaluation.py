@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import evaluate
-from compiler.evaluate.addrs import V6_BASE, addr_key
+from compiler.evaluate.addrs import V6_BASE, AddrSet, addr_key
 from compiler.evaluate.decision import resolve_sources
-from compiler.evaluate.matrix import Service, allowed_cells, default_services, keys_within
+from compiler.evaluate.matrix import Service, SortedKeys, allowed_cells, default_services
 from compiler.evaluate.model import policy_from_data
 from compiler.evaluate.ports import proto_number
 from compiler.evaluate.rules import Atom
@@ -41,9 +41,10 @@ _PLACEHOLDER_NET = ipaddress.IPv4Network("100.127.255.0/24")
 PLACEHOLDER = "("  # placeholder device names start so: no real hostname can
 
 
-def review_inventory(site: Site) -> dict[str, Any]:
-    """The site's inventory, plus a placeholder device for each user who has none."""
-    inv = inventory_from_site(site)
+def review_inventory(site: Site, inventory: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The site's inventory (`inventory_from_site`, unless the caller has it), plus a
+    placeholder device for each user who has none."""
+    inv = inventory_from_site(site) if inventory is None else inventory
     nodes: dict[str, Any] = dict(inv["nodes"])
     owners = {n.get("user") for n in nodes.values() if not n.get("tags")}
     taken = {n["ipv4"] for n in nodes.values()}
@@ -93,10 +94,21 @@ class Evaluated:
     inventory: Mapping[str, Any]
 
 
-def prepare(policy_text: str, doc: Mapping[str, Any], inventory: Mapping[str, Any]) -> Evaluated:
+def prepare(
+    policy_text: str,
+    doc: Mapping[str, Any],
+    inventory: Mapping[str, Any],
+    like: Evaluated | None = None,
+) -> Evaluated:
     """The side's one Evaluator, built from its parsed document (the text is kept only for
-    line numbers and provenance comments, read when an explanation needs them)."""
-    policy = policy_from_data(dict(doc), policy_text)
+    line numbers and provenance comments, read when an explanation needs them). `like`, the
+    other side: the entries both policies hold as written are read once; when the two
+    tailnets are equal they share one inventory, and the selectors both policies define
+    alike are resolved once (see `evaluate.Evaluator`'s `basis`)."""
+    policy = policy_from_data(dict(doc), policy_text, like.evaluator.policy if like else None)
+    if like is not None and like.inventory == inventory:
+        ev = evaluate.Evaluator(policy, like.evaluator.inventory, like.evaluator)
+        return Evaluated(ev, doc, like.inventory)
     return Evaluated(evaluate.Evaluator(policy, evaluate.as_inventory(inventory)), doc, inventory)
 
 
@@ -172,7 +184,7 @@ class _Sources:
                 chosen = [next((k for k in keys if (k >= V6_BASE) == v6), None) for keys in devices]
                 self.keys[v6][principal] = None if None in chosen else frozenset(chosen)  # type: ignore[arg-type]
         self.sorted = {
-            v6: sorted({k for keys in self.keys[v6].values() if keys for k in keys})
+            v6: SortedKeys(k for keys in self.keys[v6].values() if keys for k in keys)
             for v6 in (False, True)
         }
         self._inside: dict[tuple[int, bool], frozenset[int]] = {}
@@ -196,7 +208,7 @@ class _Sources:
     def _in(self, atom: Atom, v6: bool) -> frozenset[int]:
         found = self._inside.get((atom.order, v6))
         if found is None:
-            found = frozenset(keys_within(self.sorted[v6], atom.src))
+            found = frozenset(self.sorted[v6].within(atom.src))
             self._inside[(atom.order, v6)] = found
         return found
 
@@ -210,7 +222,11 @@ NOT_ACCESS = frozenset({"grants", "acls", "ssh", "tests", "sshtests"})
 
 
 def reused_pairs(
-    new: Evaluated, old: Evaluated, old_pairs: frozenset[Pair], targets: list[tuple[Target, Target]]
+    new: Evaluated,
+    old: Evaluated,
+    old_pairs: frozenset[Pair],
+    targets: list[tuple[Target, Target]],
+    keys: Keys | None = None,
 ) -> tuple[set[Pair], list[Target]]:
     """The old side's pairs that must hold on the new side unchanged, and the targets the new
     side still has to be asked about. `targets` pairs each target as the new side addresses it
@@ -220,28 +236,22 @@ def reused_pairs(
     the target's address, resolved in the same tailnet with the same groups, hosts, tags and
     postures. So when both sides share all of that and differ only in some grants/acls
     entries, a column can change only if a changed entry's destination holds the address (or
-    the target's address itself differs). Anything else differing: nothing is reused."""
-    changed = _changed_destinations(new, old)
+    the target's address itself differs). Anything else differing: nothing is reused.
+    `keys`: the canonical keys of the caller's comparison, if it holds one."""
+    changed = _changed_destinations(new, old, keys or Keys())
     if changed is None:
         return set(), [t for t, _ in targets]
-    ask = [
-        t
-        for t, before in targets
-        if before.address != t.address or _held(addr_key(t.address), changed)
-    ]
+    held = AddrSet.union(changed)  # held by some changed destination
+    ask = [t for t, before in targets if before.address != t.address or addr_key(t.address) in held]
     asked = set(ask)
     return {pair for pair in old_pairs if pair[1] not in asked}, ask
 
 
-def _held(key: int, sets: list[Any]) -> bool:
-    return any(key in dst for dst in sets)
-
-
-def _changed_destinations(new: Evaluated, old: Evaluated) -> list[Any] | None:
+def _changed_destinations(new: Evaluated, old: Evaluated, keys: Keys) -> list[AddrSet] | None:
     """The destination address sets of the rules only one side has, or None when the sides
-    differ in anything else that decides access."""
-    keys = Keys()  # each rule's key once, though both directions ask for it
-    if new.inventory != old.inventory or _context(new.doc, keys) != _context(old.doc, keys):
+    differ in anything else that decides access (each rule's key found once, though both
+    directions ask for it)."""
+    if new.inventory != old.inventory or not _same_context(new.doc, old.doc, keys):
         return None
     if not (new.evaluator.policy.has_rule_sections and old.evaluator.policy.has_rule_sections):
         return None
@@ -252,8 +262,14 @@ def _changed_destinations(new: Evaluated, old: Evaluated) -> list[Any] | None:
     return dsts
 
 
-def _context(doc: Mapping[str, Any], keys: Keys) -> str:
-    return keys({k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS})
+def _same_context(new: Mapping[str, Any], old: Mapping[str, Any], keys: Keys) -> bool:
+    """Both documents say the same outside the rules and tests (usually identically)."""
+    mine, theirs = _context(new), _context(old)
+    return keys.identical(mine, theirs) or keys(mine) == keys(theirs)
+
+
+def _context(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if str(k).lower() not in NOT_ACCESS}
 
 
 def _unmatched_rules(

@@ -44,12 +44,10 @@ def launch_changes(desired: Mapping[str, str], current: Mapping[str, str]) -> li
 
 def _code(text: str) -> list[str]:
     """The lines that are not comments or blank, stripped: what a launcher acts on."""
-    kept = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(_COMMENT_PREFIXES):
-            continue
-        if line.startswith("<!--") and line.endswith("-->"):
-            continue
-        kept.append(line)
-    return kept
+    return [
+        line
+        for line in map(str.strip, text.splitlines())
+        if line
+        and not line.startswith(_COMMENT_PREFIXES)
+        and not (line.startswith("<!--") and line.endswith("-->"))
+    ]

@@ -50,10 +50,13 @@ def _section_rank(section: str) -> int:
     return SECTIONS.index(section) if section in SECTIONS else len(SECTIONS)
 
 
-def policy_changes(desired: dict[str, Any], current: dict[str, Any]) -> list[PolicyChange]:
+def policy_changes(
+    desired: dict[str, Any], current: dict[str, Any], keys: Keys | None = None
+) -> list[PolicyChange]:
     """Every semantic difference between two parsed policies, sections in Tailscale's order
-    (each value's canonical key computed once: see `canonical.Keys`)."""
-    keys = Keys()
+    (each value's canonical key computed once: see `canonical.Keys`, which the caller may
+    hold for a larger comparison of the same documents)."""
+    keys = keys or Keys()
     changes: list[PolicyChange] = []
     for section in sorted(desired.keys() | current.keys(), key=lambda s: (_section_rank(s), s)):
         changes.extend(section_changes(section, desired.get(section), current.get(section), keys))
@@ -83,6 +86,9 @@ def section_changes(
 
 
 def _same(section: str, new: Any, old: Any, keys: Keys) -> bool:
+    """Most sections of two policies are identical: that is found without their keys."""
+    if keys.identical(new, old):
+        return True
     if section in ORDERED and isinstance(new, list) and isinstance(old, list):
         return [keys(r) for r in new] == [keys(r) for r in old]
     return keys(new) == keys(old)
@@ -189,10 +195,18 @@ def describe(old: Any, new: Any, keys: Keys | None = None) -> tuple[str, ...]:
             line
             for name in old
             if keys(old[name]) != keys(new[name])
-            for line in _deep_lines(old[name], new[name], (name,))
+            for line in _member_lines(old[name], new[name], (name,), keys)
         ]
         return tuple(sorted(lines))
     return tuple(sorted(_deep_lines(old, new, ())))
+
+
+def _member_lines(old: Any, new: Any, prefix: tuple[str, ...], keys: Keys) -> list[str]:
+    """`_deep_lines`, once per distinct pair of keys: DeepDiff reads only the canonical
+    forms, which the keys stand for, and one edit often repeats over many rules (a moved
+    port, in every test that lists it)."""
+    memo = (keys(old), keys(new), prefix)
+    return keys.once(memo, lambda: list(_deep_lines(old, new, prefix)))
 
 
 def _same_names(old: Any, new: Any) -> bool:

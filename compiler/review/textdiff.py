@@ -51,17 +51,24 @@ def file_diffs(
 def unified(path: str, new: str | None, old: str | None) -> str:
     a = "/dev/null" if old is None else f"a/{path}"
     b = "/dev/null" if new is None else f"b/{path}"
-    return "".join(line + "\n" for line in unified_lines(_lines(old), _lines(new), a, b))
+    lines = list(unified_lines(_lines(old), _lines(new), a, b))
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _lines(text: str | None) -> list[str]:
     return [] if text is None else text.splitlines()
 
 
-def unified_lines(a: list[str], b: list[str], fromfile: str, tofile: str) -> Iterator[str]:
+def unified_lines(
+    a: list[str], b: list[str], fromfile: str, tofile: str, indexed: bool | None = None
+) -> Iterator[str]:
     """`difflib.unified_diff(a, b, fromfile, tofile, lineterm="")`, line for line, with the
-    matching blocks found by `_Matcher` (tests/test_textdiff_props.py compares the two)."""
-    groups = _Matcher(a, b).get_grouped_opcodes(3)
+    matching blocks found by `_Matcher` (tests/test_textdiff_props.py compares the two), or
+    by difflib's own search, which is quicker on small inputs (`SMALL`; `indexed` forces
+    the choice)."""
+    indexed = len(a) + len(b) > SMALL if indexed is None else indexed
+    matcher = _Matcher(a, b) if indexed else difflib.SequenceMatcher(None, a, b)
+    groups = matcher.get_grouped_opcodes(3)
     for number, group in enumerate(groups):
         if number == 0:
             yield f"--- {fromfile}"
@@ -74,6 +81,11 @@ def unified_lines(a: list[str], b: list[str], fromfile: str, tofile: str) -> Ite
                 continue
             yield from ("-" + line for line in a[i1:i2])
             yield from ("+" + line for line in b[j1:j2])
+
+
+SMALL = 400
+"""Lines on both sides up to which difflib's own matcher is used: indexing the runs costs
+more than it saves on a launch config (a 5,000-device diff holds thousands of them)."""
 
 
 def _range(start: int, stop: int) -> str:
@@ -99,6 +111,11 @@ class _Matcher(difflib.SequenceMatcher[str]):
     """difflib's SequenceMatcher (no junk function, autojunk on) with the same
     `find_longest_match` answers, found through an index of the runs (see above)."""
 
+    small_box = 1024
+    """Boxes of at most this many line pairs are scanned the way difflib scans them: that is
+    cheaper than searching the tree (a policy whose comments all moved is cut into
+    thousands of small boxes)."""
+
     def __init__(self, a: Sequence[str], b: Sequence[str]) -> None:
         super().__init__(None, a, b)
         self._a, self._b = a, b
@@ -111,7 +128,8 @@ class _Matcher(difflib.SequenceMatcher[str]):
     ) -> difflib.Match:
         ahi = len(self._a) if ahi is None else ahi
         bhi = len(self._b) if bhi is None else bhi
-        found = self._tree.best(alo, ahi, blo, bhi)
+        small = (ahi - alo) * (bhi - blo) <= self.small_box
+        found = (alo, blo, 0) if small else self._tree.best(alo, ahi, blo, bhi)
         if found[2] < _MIN_INDEXED:
             found = _scan(self._a, self._b2j, alo, ahi, blo, bhi)
         return difflib.Match(*_extend(self._a, self._b, found, (alo, ahi, blo, bhi)))
