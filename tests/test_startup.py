@@ -50,6 +50,7 @@ def test_registering_commands_imports_no_library() -> None:
     modules = _modules_after("import compiler.cli")
     assert _loaded(modules, HEAVY) == []
     assert _loaded(modules, LIBRARY) == []
+    assert "json" not in modules, "the command modules import json where they print it"
 
 
 def test_version_line_is_the_clis() -> None:
