@@ -18,10 +18,14 @@ Two columns of conditions:
 
 The floor rows are what no tailgen command can go below, whatever tailgen does: `import typer`
 (the CLI framework, under `--help`); typer with the pydantic it uses to convert the arguments
-of any command it runs (under `validate FILE`); loading the example site (pydantic, our site
-model's classes, PyYAML, validating the file), alone and with typer beside it (under
-`validate` and `explain`, which must load and validate the site). Their gap to the tailgen
-rows is tailgen's own cost.
+of any command it runs (under `validate FILE`); `from pydantic import BaseModel` and our site
+model's classes built on it (`import compiler.site.model`); loading the example site (those,
+PyYAML, validating the file), alone and with typer beside it (under `validate` and `explain`,
+which must load and validate the site). Their gap to the tailgen rows is tailgen's own cost.
+
+Run it with the project's venv (`.venv/bin/python bench/startup_bench.py`): every child is
+`sys.executable`, and an interpreter with other `.pth` files in its site-packages pays for
+them at every start, bare `python -c pass` included.
 
 Targets: `--version` <= 2x bare Python; the rest well under 150 ms. Then, per command, where
 the import time goes (`python -X importtime` self time summed per top-level package).
@@ -45,13 +49,18 @@ from bench.measure import Run, best_child
 REPO = Path(__file__).resolve().parents[1]
 LOAD_SITE = "from compiler.site.loader import load; load('site.yaml')"
 # typer (0.29) converts every parameter of the command it runs through a pydantic TypeAdapter
-# (its `_adapters` module): whatever the command, running one imports pydantic.
+# (its `_adapters` module), built even for a value left at its default: the root's own `--help`
+# flag (default None) builds one, so whatever the subcommand, running one imports pydantic.
 TYPER_RUN = "import typer, typer._adapters"
+PYDANTIC = "from pydantic import BaseModel"  # what any pydantic model needs imported
+SITE_MODEL = "import compiler.site.model"  # pydantic, plus our site model's classes built
 POLICY_ALONE = "tailgen validate FILE"  # runs in the scratch directory (`policy_alone_dir`)
 COMMANDS: dict[str, list[str]] = {
     "python -c pass": ["-c", "pass"],
     "floor: import typer": ["-c", "import typer"],
     "floor: typer+pydantic": ["-c", TYPER_RUN],
+    "floor: pydantic": ["-c", PYDANTIC],
+    "floor: site model": ["-c", SITE_MODEL],
     "floor: load site": ["-c", LOAD_SITE],
     "floor: typer+site": ["-c", f"{TYPER_RUN}; {LOAD_SITE}"],
     "tailgen --version": ["-m", "compiler", "--version"],
