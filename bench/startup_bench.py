@@ -2,7 +2,7 @@
 and `validate FILE` on a policy alone (no site.yaml in the directory), beside bare
 `python -c pass` and the floors under them, measured in the same run.
 
-Run: python bench/startup_bench.py [--repeat 7] [--no-importtime] [--repo DIR]
+Run: python bench/startup_bench.py [--repeat 7] [--no-importtime] [--repo DIR] [--instructions]
 
 Each command runs `--repeat` times in the repository (site.yaml and out/ are the example;
 `--repo` measures another checkout, e.g. main, with the same Python: `-m compiler` imports
@@ -170,11 +170,43 @@ def import_breakdown(cache_dir: str, repo: Path, alone: Path, top: int = 5) -> N
         print(f"  {name:<18} {total / 1e3:6.0f} ms: {parts}")
 
 
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions(cache_dir: str, repo: Path, alone: Path) -> None:
+    """Instructions each command executes (valgrind's callgrind, cached bytecode, run once
+    after the timed runs wrote the cache): unlike time, a count the neighbours on a shared
+    machine cannot inflate, so two checkouts compare exactly (about 50x slower to run)."""
+    cached = environments(cache_dir)["cached"]
+    print("\ninstructions executed (valgrind --tool=callgrind), millions, and x bare:")
+    counts: dict[str, float] = {}
+    for name, args in COMMANDS.items():
+        cwd = where(name, repo, alone)
+        grind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+        proc = subprocess.run(
+            [*grind, sys.executable, *args],
+            cwd=cwd,
+            env=child_env(cached, cwd, repo),
+            capture_output=True,
+            text=True,
+        )
+        found = _COLLECTED.search(proc.stderr)
+        if found is None:
+            print(f"  {name:<22} (no count: {proc.stderr.strip().splitlines()[-1:]})")
+            continue
+        counts[name] = int(found.group(1)) / 1e6
+        bare = counts.get("python -c pass", counts[name])
+        print(f"  {name:<22} {counts[name]:8.1f} M {counts[name] / bare:6.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-importtime", action="store_true")
     parser.add_argument("--repo", type=Path, default=REPO, help="checkout to measure")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (needs valgrind)"
+    )
     args = parser.parse_args()
     print(
         f"python {sys.version.split()[0]}, best of {args.repeat}, load"
@@ -186,6 +218,8 @@ def main() -> None:
         print_table(measure(args.repeat, cache_dir, repo, alone))
         if not args.no_importtime:
             import_breakdown(cache_dir, repo, alone)
+        if args.instructions:
+            instructions(cache_dir, repo, alone)
 
 
 if __name__ == "__main__":
