@@ -16,6 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compiler.errors import Span
 from compiler.site.loader import parse_yaml
 
 # A bare `!` (the non-specific tag) on a plain scalar: libyaml reports it as not plain, so
@@ -105,14 +106,18 @@ def _check_same(text: str) -> None:
     assert data == expected
     assert _types(data) == _types(expected)
     keys, values = _oracle_places(text)
-    assert source.keys.keys() == keys.keys()
-    assert source.values.keys() == values.keys()
     for path, (line, column) in keys.items():
         span = source.at(path)
         assert (span.line, span.column) == (line, column), path
-    for path, (line, column) in values.items():
-        span = source.at(path, key=False)
-        assert (span.line, span.column) == (line, column), path
+        value = source.at(path, key=False)
+        assert (value.line, value.column) == values.get(path, (line, column)), path
+        # a place never written falls back to the nearest one that was
+        for missing in ((*path, "never written"), (*path, 10**6)):
+            assert source.at(missing) == span, missing
+            assert source.at(missing, key=False) == value, missing
+    for path in values.keys() - keys.keys():  # the document itself is a scalar
+        assert path == ()
+    assert source.at(("never written",)) == Span("site.yaml", 1, 1)
 
 
 def _types(value: Any) -> Any:

@@ -17,6 +17,7 @@ from compiler.site.model import Site
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _RESERVED = (ipaddress.IPv4Network("100.100.100.0/24"), ipaddress.IPv4Network("100.115.92.0/23"))
 _ULA = ipaddress.IPv6Network("fd7a:115c:a1e0::/48")
+_ULA_TEXT = "fd7a:115c:a1e0::"
 
 
 def _synthetic_ipv4(name: str, taken: set[str]) -> str:
@@ -31,7 +32,16 @@ def _synthetic_ipv4(name: str, taken: set[str]) -> str:
 
 
 def _ipv6_for(ipv4: str) -> str:
-    return str(_ULA.network_address + int(ipaddress.IPv4Address(ipv4)))
+    """The node's address in Tailscale's ULA range, which embeds its IPv4 in the low 32 bits.
+
+    Written out directly when the high half of the IPv4 is not zero (always, inside
+    100.64.0.0/10): the three zero groups between the prefix and it are then the longest
+    zero run, which is what `ipaddress` compresses to `::`."""
+    value = int(ipaddress.IPv4Address(ipv4))
+    high, low = value >> 16, value & 0xFFFF
+    if high:
+        return f"{_ULA_TEXT}{high:x}:{low:x}"
+    return str(_ULA.network_address + value)
 
 
 def device_addresses(site: Site) -> dict[str, str]:

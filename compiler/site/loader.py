@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from compiler.collector import paused_gc
 from compiler.errors import InputError, Problem, SiteError, Span, did_you_mean
 from compiler.site.model import Site
-from compiler.site.source import Path_, SourceMap
+from compiler.site.source import MERGE_TAG, PLAIN_TAGS, YAML_TAG, Path_, SourceMap
 
 try:  # the C loader is ~10x faster on large sites; marks are the same
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -46,9 +46,8 @@ MAX_PLAIN_KEY = 1024
 ALIAS_BUDGET = 1000
 """Nodes an alias may add beyond the document's size before the file is refused."""
 
-_YAML = "tag:yaml.org,2002:"
-_PLAIN_TAGS = {f"{_YAML}{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
-_PLAIN_TAGS.add(f"{_YAML}timestamp")
+_YAML = YAML_TAG
+_PLAIN_TAGS = PLAIN_TAGS
 _BOOL_WORDS = {"true", "false"}
 
 
@@ -83,8 +82,8 @@ _TYPED_FIRST = frozenset(_Loader.yaml_implicit_resolvers) | {""}
 
 @dataclass
 class _Builder:
-    """Turns composed YAML nodes into plain data in one walk, filling a SourceMap (with the
-    composer's own marks, made into spans only when asked) and collecting problems.
+    """Turns composed YAML nodes into plain data in one walk, recording each container it
+    builds in a SourceMap (whose marks are looked up only when asked) and collecting problems.
     `budget` bounds how many nodes may be built (aliases re-visit shared nodes)."""
 
     loader: yaml.SafeLoader
@@ -109,7 +108,6 @@ class _Builder:
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return self.sequence(node, path)
-        self.source.values[path] = node.start_mark  # scalars only: containers point at their key
         if tag == _STR:
             return node.value
         if tag == _BOOL and node.value.lower() not in _BOOL_WORDS:
@@ -125,18 +123,14 @@ class _Builder:
         return _Refused(Problem("yaml-too-deep", message, self.span(node)))
 
     def sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
-        """A list item has no key: its own start is where it was declared."""
-        keys, build = self.source.keys, self.build
-        items = []
-        for i, item in enumerate(node.value):
-            item_path = (*path, i)
-            keys[item_path] = item.start_mark
-            items.append(build(item, item_path))
-        return items
+        self.source.containers[path] = node
+        build = self.build
+        return [build(item, (*path, i)) for i, item in enumerate(node.value)]
 
     def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        self.source.containers[path] = node
         result: dict[str, Any] = {}
-        keys, build = self.source.keys, self.build
+        build = self.build
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.append(
@@ -147,9 +141,7 @@ class _Builder:
             if key in result or key_node.tag == _MERGE:
                 self._bad_key(key_node, key, path)
                 continue
-            key_path = (*path, key)
-            keys[key_path] = key_node.start_mark
-            result[key] = build(value_node, key_path)
+            result[key] = build(value_node, (*path, key))
         return result
 
     def _bad_key(self, key_node: yaml.ScalarNode, key: str, path: Path_) -> None:
@@ -166,7 +158,7 @@ class _Builder:
 
 
 _BOOL = f"{_YAML}bool"
-_MERGE = f"{_YAML}merge"
+_MERGE = MERGE_TAG
 
 
 def _tag_message(tag: str) -> str:

@@ -55,8 +55,8 @@ without asking `ipaddress` to raise (most argv words and env values are not addr
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     text = host.split("%", 1)[0]
-    if not _IP_CHARACTERS.issuperset(text):
-        return None
+    if not _IP_CHARACTERS.issuperset(text) or ("." not in text and ":" not in text):
+        return None  # an IPv4 literal has dots, an IPv6 one colons: `8000` is a port
     try:
         ip = ipaddress.ip_address(text)
     except ValueError:

@@ -34,13 +34,22 @@ def kind(name: str) -> Kind:
     return KINDS[name]
 
 
+# The unions over every kind, made once from the constant tables above: the guard asks for
+# them for every argument list of every service.
+_BIND_ENV = frozenset(EXTRA_BIND_ENV).union(*(k.bind_env for k in KINDS.values()))
+_BIND_FLAGS = frozenset(EXTRA_BIND_FLAGS).union(*(k.bind_flags for k in KINDS.values()))
+_BIND_CONFIG: frozenset[tuple[str, ...]] = frozenset().union(
+    *(k.bind_config for k in KINDS.values())
+)
+
+
 def bind_env() -> frozenset[str]:
-    return frozenset(EXTRA_BIND_ENV).union(*(k.bind_env for k in KINDS.values()))
+    return _BIND_ENV
 
 
 def bind_flags() -> frozenset[str]:
-    return frozenset(EXTRA_BIND_FLAGS).union(*(k.bind_flags for k in KINDS.values()))
+    return _BIND_FLAGS
 
 
 def bind_config() -> frozenset[tuple[str, ...]]:
-    return frozenset().union(*(k.bind_config for k in KINDS.values()))
+    return _BIND_CONFIG

@@ -8,6 +8,7 @@ targets render, so a kind cannot slip a wildcard past it.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -83,8 +84,19 @@ def host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and host != RUNTIME_IP else f"{host}:{port}"
 
 
+_SHELL_SPACE = re.compile("[ \t\r\n]+")
+"""What shlex splits words at (its `whitespace`; not every Unicode space)."""
+
+
 def split_command(command: str, os: OS) -> list[str]:
-    """Split a command line the way the target OS's shell would (Windows keeps backslashes)."""
+    """Split a command line the way the target OS's shell would (Windows keeps backslashes).
+
+    A line with nothing for shlex to interpret (no quote; no backslash, outside Windows) is
+    split at shlex's whitespace directly: the same words, without shlex's character-by-character
+    state machine (most generated commands are such lines)."""
+    special = "'\"" if os is OS.WINDOWS else "'\"\\"
+    if not any(c in command for c in special):
+        return [w for w in _SHELL_SPACE.split(command) if w]
     if os is not OS.WINDOWS:
         return shlex.split(command)
     words = shlex.split(command, posix=False)
