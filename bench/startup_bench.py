@@ -2,7 +2,7 @@
 and `validate FILE` on a policy alone (no site.yaml in the directory), beside bare
 `python -c pass` and the floors under them, measured in the same run.
 
-Run: python bench/startup_bench.py [--repeat 7] [--no-importtime] [--repo DIR]
+Run: python bench/startup_bench.py [--repeat 7] [--no-importtime] [--repo DIR] [--instructions]
 
 Each command runs `--repeat` times in the repository (site.yaml and out/ are the example;
 `--repo` measures another checkout, e.g. main, with the same Python: `-m compiler` imports
@@ -18,10 +18,14 @@ Two columns of conditions:
 
 The floor rows are what no tailgen command can go below, whatever tailgen does: `import typer`
 (the CLI framework, under `--help`); typer with the pydantic it uses to convert the arguments
-of any command it runs (under `validate FILE`); loading the example site (pydantic, our site
-model's classes, PyYAML, validating the file), alone and with typer beside it (under
-`validate` and `explain`, which must load and validate the site). Their gap to the tailgen
-rows is tailgen's own cost.
+of any command it runs (under `validate FILE`); `from pydantic import BaseModel` and our site
+model's classes built on it (`import compiler.site.model`); loading the example site (those,
+PyYAML, validating the file), alone and with typer beside it (under `validate` and `explain`,
+which must load and validate the site). Their gap to the tailgen rows is tailgen's own cost.
+
+Run it with the project's venv (`.venv/bin/python bench/startup_bench.py`): every child is
+`sys.executable`, and an interpreter with other `.pth` files in its site-packages pays for
+them at every start, bare `python -c pass` included.
 
 Targets: `--version` <= 2x bare Python; the rest well under 150 ms. Then, per command, where
 the import time goes (`python -X importtime` self time summed per top-level package).
@@ -45,13 +49,18 @@ from bench.measure import Run, best_child
 REPO = Path(__file__).resolve().parents[1]
 LOAD_SITE = "from compiler.site.loader import load; load('site.yaml')"
 # typer (0.29) converts every parameter of the command it runs through a pydantic TypeAdapter
-# (its `_adapters` module): whatever the command, running one imports pydantic.
+# (its `_adapters` module), built even for a value left at its default: the root's own `--help`
+# flag (default None) builds one, so whatever the subcommand, running one imports pydantic.
 TYPER_RUN = "import typer, typer._adapters"
+PYDANTIC = "from pydantic import BaseModel"  # what any pydantic model needs imported
+SITE_MODEL = "import compiler.site.model"  # pydantic, plus our site model's classes built
 POLICY_ALONE = "tailgen validate FILE"  # runs in the scratch directory (`policy_alone_dir`)
 COMMANDS: dict[str, list[str]] = {
     "python -c pass": ["-c", "pass"],
     "floor: import typer": ["-c", "import typer"],
     "floor: typer+pydantic": ["-c", TYPER_RUN],
+    "floor: pydantic": ["-c", PYDANTIC],
+    "floor: site model": ["-c", SITE_MODEL],
     "floor: load site": ["-c", LOAD_SITE],
     "floor: typer+site": ["-c", f"{TYPER_RUN}; {LOAD_SITE}"],
     "tailgen --version": ["-m", "compiler", "--version"],
@@ -161,11 +170,43 @@ def import_breakdown(cache_dir: str, repo: Path, alone: Path, top: int = 5) -> N
         print(f"  {name:<18} {total / 1e3:6.0f} ms: {parts}")
 
 
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions(cache_dir: str, repo: Path, alone: Path) -> None:
+    """Instructions each command executes (valgrind's callgrind, cached bytecode, run once
+    after the timed runs wrote the cache): unlike time, a count the neighbours on a shared
+    machine cannot inflate, so two checkouts compare exactly (about 50x slower to run)."""
+    cached = environments(cache_dir)["cached"]
+    print("\ninstructions executed (valgrind --tool=callgrind), millions, and x bare:")
+    counts: dict[str, float] = {}
+    for name, args in COMMANDS.items():
+        cwd = where(name, repo, alone)
+        grind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+        proc = subprocess.run(
+            [*grind, sys.executable, *args],
+            cwd=cwd,
+            env=child_env(cached, cwd, repo),
+            capture_output=True,
+            text=True,
+        )
+        found = _COLLECTED.search(proc.stderr)
+        if found is None:
+            print(f"  {name:<22} (no count: {proc.stderr.strip().splitlines()[-1:]})")
+            continue
+        counts[name] = int(found.group(1)) / 1e6
+        bare = counts.get("python -c pass", counts[name])
+        print(f"  {name:<22} {counts[name]:8.1f} M {counts[name] / bare:6.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-importtime", action="store_true")
     parser.add_argument("--repo", type=Path, default=REPO, help="checkout to measure")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (needs valgrind)"
+    )
     args = parser.parse_args()
     print(
         f"python {sys.version.split()[0]}, best of {args.repeat}, load"
@@ -177,6 +218,8 @@ def main() -> None:
         print_table(measure(args.repeat, cache_dir, repo, alone))
         if not args.no_importtime:
             import_breakdown(cache_dir, repo, alone)
+        if args.instructions:
+            instructions(cache_dir, repo, alone)
 
 
 if __name__ == "__main__":

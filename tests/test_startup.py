@@ -26,7 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _modules_after(code: str) -> set[str]:
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    probe = (
+        f"{code}\nimport sys\nloaded = sorted(sys.modules)\nimport json\nprint(json.dumps(loaded))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
@@ -50,6 +52,7 @@ def test_registering_commands_imports_no_library() -> None:
     modules = _modules_after("import compiler.cli")
     assert _loaded(modules, HEAVY) == []
     assert _loaded(modules, LIBRARY) == []
+    assert "json" not in modules, "the command modules import json where they print it"
 
 
 def test_version_line_is_the_clis() -> None:

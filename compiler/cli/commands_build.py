@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -153,6 +152,8 @@ def schema(
 
     Example: tailgen schema -o site.schema.json
     """
+    import json
+
     from compiler.output import write_file
     from compiler.site.schema import site_schema
 

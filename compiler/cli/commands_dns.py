@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 
@@ -32,6 +31,8 @@ def dns_command(
 
       tailgen dns lmstudio --format json
     """
+    import json
+
     from compiler.emit.dns.lookup import as_json, as_text, lookup
     from compiler.errors import errors_only
     from compiler.site import check, loader

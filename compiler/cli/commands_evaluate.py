@@ -9,7 +9,6 @@ shape) or the one the site describes.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -87,6 +86,8 @@ def _load(
 
 
 def _inventory_file(path: Path) -> dict[str, Any]:
+    import json
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except RecursionError:
@@ -118,6 +119,8 @@ def policy_error(name: str, exc: ValueError) -> PolicyError:
 
 def _report(problems: list[Any], loaded: Loaded, fmt: Format, valid: bool, verdict: str) -> None:
     """Problems as JSON, or each with its policy line and then a one-line verdict."""
+    import json
+
     if fmt is Format.JSON:
         body = {"valid": valid, "problems": [p.to_dict() for p in problems]}
         typer.echo(json.dumps(body, indent=2))
@@ -248,6 +251,8 @@ def explain(
 
       tailgen explain tag:ai 192.168.240.10:22 --proto tcp
     """
+    import json
+
     from compiler.evaluate import allowed, icmp_echo
     from compiler.evaluate.query import query_proto, resolve_name, split_destination
     from compiler.evaluate.render import data_plane_text, decision_text

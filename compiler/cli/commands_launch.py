@@ -7,7 +7,6 @@ stays pure parsing and classification.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -134,6 +133,8 @@ def audit_command(
 
       sudo tailgen audit gpu-box --local
     """
+    import json
+
     from compiler import audit
 
     site = site_opt or DEFAULT_SITE

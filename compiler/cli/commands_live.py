@@ -15,7 +15,6 @@ HTTP tuning, for slow links and for tests: `TAILGEN_HTTP_TIMEOUT` (seconds, 30),
 
 from __future__ import annotations
 
-import json
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -190,6 +189,8 @@ def _refuse_invalid(planned: Planned) -> None:
 
 
 def _render_plan(planned: Planned, fmt: PlanFormat) -> str:
+    import json
+
     from compiler.review.planfmt import render
 
     plan = planned.plan
@@ -237,6 +238,8 @@ def live_side(desired: Any) -> tuple[Any, Any, list[Any]]:
 
 def with_drift(rendered: str, fmt: str, drift: list[Any]) -> str:
     """A rendered plan with the device drift added (a `drift` key in JSON)."""
+    import json
+
     if not drift:
         return rendered
     if fmt == PlanFormat.JSON.value:
@@ -334,6 +337,8 @@ def push_command(
 
 
 def _dry_run(plan: Any, backup_dir: Path, fmt: ResultFormat, replace: bool) -> None:
+    import json
+
     steps = [f"back up the live state to {backup_dir}/"]
     if plan.policy_changed:
         match = "ts-default (first adoption)" if plan.adopt and not replace else plan.live_etag
@@ -407,6 +412,8 @@ class Progress:
 
 def _report(outcome: Outcome, fmt: ResultFormat, stats: dict[str, int], note: str = "") -> None:
     """The outcome; `note` is what the provider's write guard cannot catch (headscale)."""
+    import json
+
     if fmt is ResultFormat.JSON:
         extra = {"guard_note": note} if note else {}
         typer.echo(json.dumps({**outcome.to_json(), **stats, **extra}, indent=2))
