@@ -156,6 +156,10 @@ def reference_seconds(text: str, repeat: int) -> float:
 def child(n: int, shape: str) -> None:
     """One size, in this process: print the figures as JSON for the parent."""
     text = site_text(n, shape)
+    # Warm up on a small site first, so that every size is timed alike: otherwise the sizes
+    # timed once pay the first build's imports and template compiles (~0.15 s) and the
+    # sizes timed three times (median) do not, and the growth between them reads too high.
+    time_build(site_text(100, shape), 1)
     repeat = 3 if n <= 1000 else 1
     figures = {
         "services": len(generate_site(n, shape=shape)["services"]),
