@@ -23,9 +23,8 @@ from compiler.emit.launch.hosts import HostClass, classify
 from compiler.numerals import is_decimal
 from compiler.site.access import LOOPBACK, access
 from compiler.site.listeners import Expected, expected_listeners
-from compiler.site.model import Expose, Protocol, Site
+from compiler.site.model import TAILSCALE_V4, Expose, Protocol, Site
 
-TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")
 TAILNET_V6 = ipaddress.ip_network("fd7a:115c:a1e0::/48")
 TAILSCALE_SERVICE_IPS = {"100.100.100.100", "fd7a:115c:a1e0::53"}
 TAILNET_SCOPES = ("tailscale0", "utun", "Tailscale")
@@ -456,7 +455,7 @@ def _in_tailnet_range(address: str) -> bool:
     ip = ipaddress.ip_address(address)
     if address in TAILSCALE_SERVICE_IPS:
         return False
-    return ip in TAILNET_V4 if ip.version == 4 else ip in TAILNET_V6
+    return ip in TAILSCALE_V4 if ip.version == 4 else ip in TAILNET_V6
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.adopt.names import Names, valid_tag_name
+from compiler.site.model import TAILSCALE_V4
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9-]+")
-_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _RESERVED = (ipaddress.IPv4Network("100.100.100.0/24"), ipaddress.IPv4Network("100.115.92.0/23"))
 
 
@@ -147,4 +147,4 @@ def _pinnable(value: Any) -> str | None:
         ip = ipaddress.IPv4Address(str(value))
     except ValueError:
         return None
-    return str(ip) if ip in _CGNAT and not any(ip in r for r in _RESERVED) else None
+    return str(ip) if ip in TAILSCALE_V4 and not any(ip in r for r in _RESERVED) else None

@@ -12,9 +12,8 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from compiler.site.model import Site
+from compiler.site.model import TAILSCALE_V4, Site
 
-_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _RESERVED = (ipaddress.IPv4Network("100.100.100.0/24"), ipaddress.IPv4Network("100.115.92.0/23"))
 _ULA = ipaddress.IPv6Network("fd7a:115c:a1e0::/48")
 _ULA_TEXT = "fd7a:115c:a1e0::"
@@ -24,8 +23,8 @@ def _synthetic_ipv4(name: str, taken: set[str]) -> str:
     counter = 0
     while True:
         digest = hashlib.sha256(f"{name}/{counter}".encode()).digest()
-        offset = int.from_bytes(digest[:4], "big") % (_CGNAT.num_addresses - 2) + 1
-        addr = _CGNAT.network_address + offset
+        offset = int.from_bytes(digest[:4], "big") % (TAILSCALE_V4.num_addresses - 2) + 1
+        addr = TAILSCALE_V4.network_address + offset
         if str(addr) not in taken and not any(addr in r for r in _RESERVED):
             return str(addr)
         counter += 1

@@ -9,10 +9,9 @@ from compiler.emit.launch.spec import LOOPBACK, RUNTIME_IP, Install, LaunchSpec,
 from compiler.emit.launch.templating import render as render_template
 from compiler.emit.services import kind as get_kind
 from compiler.emit.services.base import ConfigFile
-from compiler.site.model import OS
+from compiler.site.model import OS, TAILSCALE_V4
 
 GUARD_FILE = "tailnet-guard.nft"
-TAILNET_V4 = "100.64.0.0/10"
 OS_NAMES = {OS.LINUX: "Linux", OS.MACOS: "macOS", OS.WINDOWS: "Windows"}
 AUDIT = {
     OS.LINUX: "tailgen audit {device} --local      # on the device; or: ss -Htlnp > listeners.txt",
@@ -91,7 +90,7 @@ def guard(device: str, specs: list[LaunchSpec], source: str) -> str:
         source=source,
         device=device,
         pinned=pinned,
-        address=pinned or TAILNET_V4,
+        address=pinned or str(TAILSCALE_V4),
     )
 
 
