@@ -372,6 +372,8 @@ def parse_windows_json(text: str) -> Table:
         return Table(
             "windows-json", malformed=[Malformed(exc.lineno, "", f"invalid JSON: {exc.msg}")]
         )
+    except RecursionError:  # json's C decoder recurses per bracket: a hostile file
+        return Table("windows-json", malformed=[Malformed(1, "", "invalid JSON: nests too deeply")])
     items = data if isinstance(data, list) else [data]
     return _records("windows-json", enumerate(items, 1))
 

@@ -6,6 +6,7 @@ broken site swallowed, explain's names and ports misread, tracebacks on bad outp
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,52 @@ def test_an_inventory_that_nests_too_deeply(site_dir: Path) -> None:
     assert (
         result.stderr.strip() == "error: deep.json: cannot read the inventory: it nests too deeply"
     )
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # json's C decoder recurses once per bracket
+
+
+def test_a_plan_file_that_nests_too_deeply(site_dir: Path) -> None:
+    Path("deep.json").write_text(DEEP)
+    result = invoke("push", "deep.json")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: deep.json: not a plan file: it nests too deeply"
+
+
+def test_a_backup_that_nests_too_deeply(site_dir: Path) -> None:
+    Path("bk").mkdir()
+    Path("bk/backup.json").write_text(DEEP)
+    Path("bk/policy.hujson").write_text("{}\n")
+    Path("bk/devices.json").write_text("[]\n")
+    result = invoke("rollback", "bk")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: bk: not a readable tailgen backup: it nests too deeply"
+
+
+def test_a_listener_table_that_nests_too_deeply(site_dir: Path) -> None:
+    Path("deep.json").write_text(DEEP)
+    result = invoke("audit", "wintendo", "--from", "deep.json")
+    no_traceback(result)
+    assert "line 1: cannot read (invalid JSON: nests too deeply)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (DEEP, "it nests too deeply"),
+        ("{\n", "not JSON: Expecting property name enclosed in double quotes: line 2 column 1"),
+        ("[]\n", "DNS settings are a JSON object"),
+    ],
+)
+def test_a_compared_directory_with_a_broken_dns_json(
+    site_dir: Path, text: str, reason: str
+) -> None:
+    assert invoke("build").exit_code == 0
+    shutil.copytree("out", "old")
+    Path("old/dns.json").write_text(text)
+    result = invoke("diff", "--against", "old")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith(f"error: old/: dns.json: {reason}")

@@ -108,6 +108,8 @@ def read(path: Path) -> Backup:
         dns_path = path / "dns.json"
         dns = json.loads(dns_path.read_text(encoding="utf-8")) if dns_path.is_file() else None
         devices = json.loads((path / "devices.json").read_text(encoding="utf-8"))
+    except RecursionError:  # json's C decoder recurses per bracket: a hostile file
+        raise InputError(f"{path}: not a readable tailgen backup: it nests too deeply") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable tailgen backup: {exc}") from None
     if meta.get("version") != VERSION:

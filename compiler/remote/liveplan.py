@@ -143,6 +143,8 @@ def load(path: Path) -> LivePlan:
         raise IOFailure(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         data = json.loads(text)
+    except RecursionError:  # json's C decoder recurses per bracket: a hostile file
+        raise InputError(f"{path}: not a plan file: it nests too deeply") from None
     except ValueError as exc:
         raise InputError(f"{path}: not a plan file: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

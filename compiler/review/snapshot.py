@@ -55,6 +55,8 @@ def snapshot(
     TailgenError when the policy file is not a HuJSON object."""
     if policy is None and POLICY in files:
         policy = parse_policy_text(files[POLICY].decode("utf-8", "replace"), label)
+    if DNS_SETTINGS in files:
+        check_dns_text(files[DNS_SETTINGS].decode("utf-8", "replace"), label)
     return Snapshot(files, label, site, partial, policy)
 
 
@@ -66,6 +68,22 @@ def parse_policy_text(text: str, label: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise TailgenError(f"{label}: {POLICY}: a policy is a JSON object")
     return doc
+
+
+def check_dns_text(text: str, label: str) -> None:
+    """TailgenError unless `text` is a JSON object: a hand-edited or truncated `dns.json`
+    in a directory being compared is an error naming the file, not a traceback (the DNS
+    diff reads the settings as an object)."""
+    import json
+
+    try:
+        doc = json.loads(text)
+    except RecursionError:  # json's C decoder recurses per bracket: a hostile file
+        raise TailgenError(f"{label}: {DNS_SETTINGS}: it nests too deeply") from None
+    except ValueError as exc:
+        raise TailgenError(f"{label}: {DNS_SETTINGS}: not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise TailgenError(f"{label}: {DNS_SETTINGS}: DNS settings are a JSON object")
 
 
 def artifact_paths(snapshot: Snapshot) -> set[str]:
