@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from compiler import jsontext
 from compiler.emit.launch.hosts import HostClass, classify
 from compiler.numerals import is_decimal
 from compiler.site.access import LOOPBACK, access
@@ -367,13 +368,10 @@ def _records(fmt: str, records: Iterable[tuple[int, Any]]) -> Table:
 def parse_windows_json(text: str) -> Table:
     """ConvertTo-Json output: an array, or one object when there was a single listener."""
     try:
-        data = json.loads(text.lstrip("\ufeff"))
-    except json.JSONDecodeError as exc:
-        return Table(
-            "windows-json", malformed=[Malformed(exc.lineno, "", f"invalid JSON: {exc.msg}")]
-        )
-    except RecursionError:  # json's C decoder recurses per bracket: a hostile file
-        return Table("windows-json", malformed=[Malformed(1, "", "invalid JSON: nests too deeply")])
+        data = jsontext.loads(text.lstrip("\ufeff"))
+    except ValueError as exc:  # JSONDecodeError has the line; a too-deep file is line 1
+        line, reason = getattr(exc, "lineno", 1), getattr(exc, "msg", str(exc))
+        return Table("windows-json", malformed=[Malformed(line, "", f"invalid JSON: {reason}")])
     items = data if isinstance(data, list) else [data]
     return _records("windows-json", enumerate(items, 1))
 

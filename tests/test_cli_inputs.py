@@ -263,13 +263,13 @@ def test_a_listener_table_that_nests_too_deeply(site_dir: Path) -> None:
     Path("deep.json").write_text(DEEP)
     result = invoke("audit", "wintendo", "--from", "deep.json")
     no_traceback(result)
-    assert "line 1: cannot read (invalid JSON: nests too deeply)" in result.output
+    assert "line 1: cannot read (invalid JSON: it nests too deeply)" in result.output
 
 
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        (DEEP, "it nests too deeply"),
+        (DEEP, "not JSON: it nests too deeply"),
         ("{\n", "not JSON: Expecting property name enclosed in double quotes: line 2 column 1"),
         ("[]\n", "DNS settings are a JSON object"),
     ],

@@ -86,12 +86,10 @@ def _load(
 
 
 def _inventory_file(path: Path) -> dict[str, Any]:
-    import json
+    from compiler import jsontext
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except RecursionError:
-        raise InputError(f"{path}: cannot read the inventory: it nests too deeply") from None
+        data = jsontext.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise InputError(f"{path}: cannot read the inventory: {reason}") from None

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compiler import jsontext
 from compiler.errors import InputError, IOFailure
 from compiler.remote import dnsconfig
 from compiler.remote.client import PolicyFile
@@ -103,13 +104,11 @@ def latest(directory: Path) -> Path:
 
 def read(path: Path) -> Backup:
     try:
-        meta = json.loads((path / META).read_text(encoding="utf-8"))
+        meta = jsontext.loads((path / META).read_text(encoding="utf-8"))
         text = (path / "policy.hujson").read_bytes().decode("utf-8")
         dns_path = path / "dns.json"
-        dns = json.loads(dns_path.read_text(encoding="utf-8")) if dns_path.is_file() else None
-        devices = json.loads((path / "devices.json").read_text(encoding="utf-8"))
-    except RecursionError:  # json's C decoder recurses per bracket: a hostile file
-        raise InputError(f"{path}: not a readable tailgen backup: it nests too deeply") from None
+        dns = jsontext.loads(dns_path.read_text(encoding="utf-8")) if dns_path.is_file() else None
+        devices = jsontext.loads((path / "devices.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable tailgen backup: {exc}") from None
     if meta.get("version") != VERSION:

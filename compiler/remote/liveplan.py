@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compiler import jsontext
 from compiler.errors import InputError, IOFailure
 from compiler.remote import dnsconfig
 from compiler.remote.client import Validation
@@ -142,9 +143,7 @@ def load(path: Path) -> LivePlan:
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name, or not UTF-8
         raise IOFailure(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        data = json.loads(text)
-    except RecursionError:  # json's C decoder recurses per bracket: a hostile file
-        raise InputError(f"{path}: not a plan file: it nests too deeply") from None
+        data = jsontext.loads(text)
     except ValueError as exc:
         raise InputError(f"{path}: not a plan file: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

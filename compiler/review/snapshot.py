@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler import hujson
+from compiler import hujson, jsontext
 from compiler.errors import TailgenError
 from compiler.output import MANIFEST, sha256
 from compiler.site.model import Site
@@ -74,12 +74,8 @@ def check_dns_text(text: str, label: str) -> None:
     """TailgenError unless `text` is a JSON object: a hand-edited or truncated `dns.json`
     in a directory being compared is an error naming the file, not a traceback (the DNS
     diff reads the settings as an object)."""
-    import json
-
     try:
-        doc = json.loads(text)
-    except RecursionError:  # json's C decoder recurses per bracket: a hostile file
-        raise TailgenError(f"{label}: {DNS_SETTINGS}: it nests too deeply") from None
+        doc = jsontext.loads(text)
     except ValueError as exc:
         raise TailgenError(f"{label}: {DNS_SETTINGS}: not JSON: {exc}") from None
     if not isinstance(doc, dict):
