@@ -173,3 +173,23 @@ def test_forbidden_characters_are_the_complement_of_yaml_c_printable() -> None:
         if bool(_FORBIDDEN.fullmatch(chr(c))) == bool(printable.fullmatch(chr(c)))
     ]
     assert differ == []
+
+
+# Texts near YAML 1.1's typed forms: digits, signs, dots, colons, exponents, dates, words.
+NEAR_TYPED = st.text(st.sampled_from("0123456789+-._:eExXoObB TtZ~nNyYfF"), max_size=12)
+
+
+@SETTINGS
+@given(st.sampled_from(TRICKY) | NEAR_TYPED | st.text(max_size=8), st.booleans())
+def test_resolver_tags_a_scalar_as_pyyaml_does(value: str, plain: bool) -> None:
+    """The loader's joined expression per first character gives the tag the pure-Python
+    resolver's loop over its implicit resolvers gives (first match in order wins)."""
+    from compiler.site.loader import _SiteLoader
+
+    implicit = (plain, not plain)
+    oracle = yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, implicit)
+    loader = _SiteLoader("")
+    try:
+        assert loader.resolve(yaml.ScalarNode, value, implicit) == oracle
+    finally:
+        loader.dispose()
