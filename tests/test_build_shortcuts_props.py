@@ -167,3 +167,29 @@ def test_dns_name_short_cut_matches_label_by_label(name: str) -> None:
 def test_ula_address_matches_ipaddress(ip: ipaddress.IPv4Address) -> None:
     ula = ipaddress.IPv6Network("fd7a:115c:a1e0::/48").network_address
     assert _ipv6_for(str(ip)) == str(ula + int(ip))
+
+
+@SETTINGS
+@given(
+    st.dictionaries(devices, st.none() | st.integers(0, 2**22 - 1), min_size=1),
+    devices,
+    st.integers(0, 2**22 - 1),
+)
+def test_pinned_text_is_each_copys_own_address(
+    placed: dict[str, int | None], moved: str, offset: int
+) -> None:
+    """`Site.pinned` is `str` of the device's address (None when unpinned or undeclared), on
+    the site and on every copy that pins another address."""
+    base = ipaddress.IPv4Address("100.64.0.0")
+    declared = {
+        d: {"tailscale_ip": None if n is None else str(base + n)} for d, n in placed.items()
+    }
+    site = Site.model_validate({"devices": declared})
+    others = dict(site.devices)
+    if moved in others:
+        others[moved] = others[moved].model_copy(update={"tailscale_ip": base + offset})
+    for one in (site, site.model_copy(update={"devices": others}), copy.deepcopy(site)):
+        for device in "abcd":
+            dev = one.devices.get(device)
+            pinned = dev.tailscale_ip if dev is not None else None
+            assert one.pinned(device) == (None if pinned is None else str(pinned))

@@ -110,13 +110,10 @@ def add_hosts(ir: PolicyIR, site: Site) -> None:
                 {alias: cidr},
                 origin(site, f"location {lname} subnet", "locations", lname, "subnets"),
             )
-    for dname, dev in site.devices.items():
-        if dev.tailscale_ip is not None:
-            ir.add(
-                "hosts",
-                {dname: str(dev.tailscale_ip)},
-                origin(site, f"device {dname}", "devices", dname),
-            )
+    for dname in site.devices:
+        pinned = site.pinned(dname)
+        if pinned is not None:
+            ir.add("hosts", {dname: pinned}, origin(site, f"device {dname}", "devices", dname))
 
 
 def add_service_grants(ir: PolicyIR, site: Site) -> None:

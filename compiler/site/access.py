@@ -233,8 +233,7 @@ def service_access(site: Site, name: str) -> ServiceAccess:
         return _on_lan(site, name, users)
     if is_served(site, svc):
         return _served(site, name, users)
-    dev = site.devices[svc.device]
-    pinned = str(dev.tailscale_ip) if dev.tailscale_ip is not None else None
+    pinned = site.pinned(svc.device)
     endpoints = tuple(
         Endpoint(name, svc.device, pinned, p, proto, Reached.TAILNET) for p in svc.port
     )
@@ -257,8 +256,7 @@ def _on_lan(site: Site, name: str, users: tuple[str, ...]) -> ServiceAccess:
 def _served(site: Site, name: str, users: tuple[str, ...]) -> ServiceAccess:
     """Listening on loopback; clients reach the ports serve publishes on the tailnet address."""
     svc = site.services[name]
-    dev = site.devices[svc.device]
-    pinned = str(dev.tailscale_ip) if dev.tailscale_ip is not None else None
+    pinned = site.pinned(svc.device)
     routes = serve_routes(svc)
     endpoints = tuple(
         Endpoint(name, svc.device, pinned, r.port, "tcp", Reached.SERVE, r.scheme.value)

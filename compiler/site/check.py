@@ -15,7 +15,7 @@ from compiler.collector import paused_gc
 from compiler.errors import Problem, Severity, did_you_mean
 from compiler.site import dns as site_dns
 from compiler.site.access import Reached, access
-from compiler.site.model import OS, Site, contains
+from compiler.site.model import OS, IPv4, Site, contains
 
 SSH_CAPABLE = {OS.LINUX, OS.MACOS, OS.FREEBSD}
 MULLVAD_DEVICE_LIMIT = 5
@@ -341,10 +341,10 @@ def check_services(site: Site) -> Iterator[Problem]:
 
 def check_devices(site: Site) -> Iterator[Problem]:
     """Pinned addresses are unique; Mullvad within its add-on limit and targetable."""
-    pinned: dict[str, str] = {}
+    pinned: dict[IPv4, str] = {}  # by address value: written out only for a message
     for dname, dev in site.devices.items():
-        if dev.tailscale_ip is not None:
-            ip = str(dev.tailscale_ip)
+        ip = dev.tailscale_ip
+        if ip is not None:
             if ip in pinned:
                 yield _error(
                     site,

@@ -229,9 +229,11 @@ def _device_decls(site: Site) -> Iterator[Declared]:
         loc = site.locations.get(dev.location or "")
         if loc is None or loc.zone is None:
             continue
-        address = dev.tailscale_ip or dev.lan_ip
-        if address is not None:
-            target = address_record(address)
+        pinned = site.pinned(dname)  # the text written once per site; an IPv4: an A record
+        target: tuple[RType, str] | None = ("A", pinned) if pinned is not None else None
+        if target is None and dev.lan_ip is not None:
+            target = address_record(dev.lan_ip)
+        if target is not None:
             what, who = f"device {dname}", f"device {dname!r}"
             yield Declared(f"{dname}.{loc.zone}", target, "device", what, who, ("devices", dname))
 

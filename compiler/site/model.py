@@ -507,6 +507,13 @@ class Site(Strict):
         value, so per-service lookups stay linear in the size of the site)."""
         return self.derived("services_by_device", _services_by_device).get(device, [])
 
+    def pinned(self, device: str) -> str | None:
+        """A device's pinned Tailscale address as text (`100.64.0.7`), or None when it has
+        none or is not declared: written out once per site value, since the access model,
+        the planner, the policy's hosts and the DNS records each ask for every device (an
+        address's `str` is a few microseconds of Python)."""
+        return self.derived("pinned_text", _pinned_text).get(device)
+
     def span(self, *path: str | int) -> Span:
         """Where `path` (e.g. ("services", "ollama", "port")) was written; the nearest parent
         with a known place if the key itself was defaulted."""
@@ -536,6 +543,14 @@ class Site(Strict):
             return base
         overrides = self.limits.model_dump(exclude_unset=True)
         return base.model_copy(update=overrides)
+
+
+def _pinned_text(site: Site) -> dict[str, str]:
+    return {
+        name: str(dev.tailscale_ip)
+        for name, dev in site.devices.items()
+        if dev.tailscale_ip is not None
+    }
 
 
 def _services_by_device(site: Site) -> dict[str, list[str]]:

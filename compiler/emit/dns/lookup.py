@@ -122,7 +122,7 @@ def _magic_records(site: Site) -> list[Record]:
         name = magic_name(site, dname)
         if name is not None and dev.tailscale_ip is not None and site.dns.magic_dns_on:
             what = f"MagicDNS {MAGIC_DNS_RESOLVER}, device {dname}"
-            out.append(Record(name, "A", str(dev.tailscale_ip), what, ("devices", dname)))
+            out.append(Record(name, "A", str(site.pinned(dname)), what, ("devices", dname)))
     return out
 
 

@@ -218,7 +218,7 @@ def _spec(
         host=host,
         ports=tuple(svc.port),
         process=process,
-        pinned=str(dev.tailscale_ip) if dev.tailscale_ip is not None else None,
+        pinned=site.pinned(svc.device),
         expose_lan=svc.expose is Expose.LAN,
         in_container=target == CONTAINER,
         protocol=svc.protocol.value,
