@@ -17,12 +17,13 @@ import ipaddress
 import re
 import shlex
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from compiler.emit import services
-from compiler.emit.launch.hosts import _ip
-from compiler.emit.services.base import split_command
+from compiler.emit.launch.guard import _bind
+from compiler.emit.launch.hosts import KEYWORDS, HostClass, _ip, hosts_of
+from compiler.emit.services.base import RUNTIME_IP, split_command
 from compiler.site.dns import to_ascii
 from compiler.site.inventory import _ipv6_for
 from compiler.site.model import OS, Site
@@ -193,3 +194,63 @@ def test_pinned_text_is_each_copys_own_address(
             dev = one.devices.get(device)
             pinned = dev.tailscale_ip if dev is not None else None
             assert one.pinned(device) == (None if pinned is None else str(pinned))
+
+
+def _hosts_oracle(value: str) -> list[str]:
+    """The host part(s) of a bind value, asking `ipaddress` about every candidate."""
+    value = value.strip().strip("'\"").strip()
+    if "," in value:
+        return [h for part in value.split(",") for h in _hosts_oracle(part)]
+    if "://" in value:
+        value = value.split("://", 1)[1].split("/", 1)[0]
+    if value.startswith("["):
+        return [value[1 : value.find("]")] if "]" in value else value[1:]]
+    if _ip_oracle(value) is not None or value.count(":") != 1:
+        return [value]
+    return [value.rpartition(":")[0]]
+
+
+bind_values = st.lists(
+    hosts
+    | st.sampled_from(
+        [":", ":8000", "http://", "/x", ",", "[", "]", "%", "'", " ", "10.0.0.1%a:b"]
+    ),
+    max_size=5,
+).map("".join)
+
+
+@SETTINGS
+@given(bind_values)
+@example("10.0.0.1%a:b")  # one colon, but in the zone of an address literal
+def test_hosts_of_matches_asking_ipaddress(value: str) -> None:
+    assert hosts_of(value) == _hosts_oracle(value)
+
+
+def _class_oracle(host: str, pinned: str) -> HostClass | None:
+    """The guard's classes (reference §5.6), from `ipaddress` alone."""
+    if host == RUNTIME_IP:
+        return HostClass.TAILNET
+    if host.lower() in KEYWORDS:
+        return KEYWORDS[host.lower()]
+    if host in ("", "*"):
+        return HostClass.WILDCARD
+    ip = _ip_oracle(host)
+    if ip is None:
+        return HostClass.INTERFACE
+    if ip.is_unspecified:
+        return HostClass.WILDCARD
+    if ip.is_loopback:
+        return HostClass.LOOPBACK
+    return HostClass.TAILNET if str(ip) == pinned else HostClass.OTHER
+
+
+@SETTINGS
+@given(st.integers(0, 2**22 - 1), st.lists(bind_values | st.just("{pinned}"), max_size=3))
+def test_guard_classes_each_host_as_ipaddress_does(offset: int, parts: list[str]) -> None:
+    """A bind value naming the node's own pinned address, other addresses or anything else:
+    every host is classed as `ipaddress` classes it."""
+    pinned = str(ipaddress.IPv4Address("100.64.0.0") + offset)
+    value = ":".join(parts).replace("{pinned}", pinned)
+    binds = list(_bind("where", value, {pinned}, "KEY"))
+    assert [b.host for b in binds] == _hosts_oracle(value)
+    assert [b.cls for b in binds] == [_class_oracle(b.host, pinned) for b in binds]

@@ -37,8 +37,13 @@ class Bind:
 
 
 def _bind(where: str, value: str, tailnet: set[str], key: str = "") -> Iterator[Bind]:
+    """`tailnet` holds the node's pinned address as `Site.pinned` writes it (canonical, in
+    100.64.0.0/10: neither loopback nor a wildcard), which `classify` would call the tailnet
+    after parsing it again; the other hosts are classed."""
     for host in hosts_of(value):
-        yield Bind(where, host, classify(host, tailnet), key)
+        yield Bind(
+            where, host, HostClass.TAILNET if host in tailnet else classify(host, tailnet), key
+        )
 
 
 def env_binds(env: Mapping[str, str], tailnet: set[str]) -> Iterator[Bind]:

@@ -43,7 +43,9 @@ def hosts_of(value: str) -> list[str]:
         value = value.split("://", 1)[1].split("/", 1)[0]
     if value.startswith("["):
         return [value[1 : value.find("]")] if "]" in value else value[1:]]
-    if _ip(value) is not None or value.count(":") != 1:
+    # One colon and no `%zone` is never an address literal (IPv4 has none, IPv6 at least
+    # two): `host:port` is split without asking `ipaddress` to refuse it first.
+    if value.count(":") != 1 or ("%" in value and _ip(value) is not None):
         return [value]
     return [value.rpartition(":")[0]]
 
