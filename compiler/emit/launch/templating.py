@@ -55,9 +55,14 @@ def render(template: str, **context: Any) -> str:
     of copying it (jinja's `Template.render` copies the variables into a new dict and wraps
     the call for traceback rewriting: a third of the cost of a small file, thousands of
     files per large site). Nothing a template can do writes to the shared dict: `{% set %}`
-    goes to the context's own variables."""
-    compiled = environment().get_template(template)
-    frame = compiled.new_context(context, shared=True)
+    goes to the context's own variables. The context is made directly, without the globals
+    (there are none: see `environment`) whose keys `new_context` would collect from a
+    ChainMap on every render; only a template module (`import`, never used) reads them."""
+    from jinja2.runtime import Context
+
+    env = environment()
+    compiled = env.get_template(template)
+    frame = Context(env, context, compiled.name, compiled.blocks)
     text = "".join(compiled.root_render_func(frame))
     if RUNTIME_IP in text:
         raise RuntimeError(f"{template}: unreplaced runtime address placeholder")
