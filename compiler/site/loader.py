@@ -60,22 +60,21 @@ class _Refused(Exception):
 
 
 class _SiteLoader(_Loader):  # type: ignore[misc, valid-type]
-    """The C loader, answering the composer's tag question for a plain scalar with one
-    regular expression per first character (`_IMPLICIT`) instead of a Python loop over the
-    implicit resolvers: a scalar whose first character starts no YAML 1.1 type
-    (`u0@example.com`, `linux`, `d17`) is a string at once, and one that may be typed
-    (`8000`, `100.64.0.1`, `true`) is matched once. The answers are the ones `resolve` would
-    give (no path resolvers are registered), only sooner: it runs for every node."""
+    """The C loader, answering the composer's questions for every node of the document
+    itself, as `BaseResolver` would (no path resolvers, no wildcard implicit resolvers are
+    registered: checked below), only sooner: a plain scalar whose first character starts no
+    YAML 1.1 type (`u0@example.com`, `linux`, `d17`) is a string at once, one that may be
+    typed (`8000`, `100.64.0.1`, `true`) runs the resolvers for its first character in
+    their order, without the generic method's list building and path checks."""
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is _SCALAR:
             if not implicit[0]:  # quoted, or tagged `!`: the default scalar tag
                 return _STR
-            typed = _IMPLICIT.get(value[:1])
-            if typed is None:
-                return _STR
-            found = typed.match(value)
-            return _STR if found is None else _GROUP_TAGS[str(found.lastgroup)]
+            for tag, expression in _IMPLICIT.get(value[:1], ()):
+                if expression.match(value):
+                    return tag
+            return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP  # untagged: no path resolvers
 
     # Without path resolvers, descending into and ascending out of a node change nothing,
@@ -87,29 +86,10 @@ class _SiteLoader(_Loader):  # type: ignore[misc, valid-type]
 
 _STR, _SEQ, _MAP = f"{_YAML}str", f"{_YAML}seq", f"{_YAML}map"
 _SCALAR = yaml.ScalarNode
-
-
-def _implicit_tables() -> tuple[dict[str, re.Pattern[str]], dict[str, str]]:
-    """Per first character, the implicit resolvers' expressions joined in their order (the
-    first that matches decides, as in `BaseResolver.resolve`), each alternative a named group
-    whose name gives its tag; `""` stands for the empty scalar."""
-    assert None not in _Loader.yaml_implicit_resolvers  # no wildcard resolvers to consult
-    assert not _Loader.yaml_path_resolvers  # the two no-op resolver steps rely on it
-    tables: dict[str, re.Pattern[str]] = {}
-    tags: dict[str, str] = {}
-    for first, resolvers in _Loader.yaml_implicit_resolvers.items():
-        parts = []
-        for tag, expression in resolvers:
-            group = f"t{len(tags)}"
-            tags[group] = tag
-            parts.append(f"(?P<{group}>{expression.pattern})")
-        flags = {expression.flags for _, expression in resolvers}
-        assert len(flags) == 1  # one set of flags for the joined expression
-        tables[first] = re.compile("|".join(parts), flags.pop())
-    return tables, tags
-
-
-_IMPLICIT, _GROUP_TAGS = _implicit_tables()
+_IMPLICIT = _Loader.yaml_implicit_resolvers
+"""First character (`""` for the empty scalar) → the implicit resolvers (tag, expression) to
+try in order: PyYAML's own table, compiled when yaml is imported."""
+assert None not in _IMPLICIT and not _Loader.yaml_path_resolvers  # what `resolve` relies on
 
 
 @dataclass
