@@ -181,6 +181,31 @@ def test_dumps_round_trips(case: tuple[Any, dict[str, str]]) -> None:
     assert hujson.dumps(value) == hujson.format(hujson.dumps(value))
 
 
+# Lists of strings near the 80-column limit (`dumps` lays out the fitting ones in one encoder
+# call). The oracle, item by item: Go's line measure of an inline list is 2 plus, per item,
+# the bytes of its JSON string and 2; within 80 it stays on one line, else one item per line.
+near_limit = st.lists(
+    st.text(st.sampled_from('ab-:@.é"\\\t€'), max_size=24) | st.sampled_from(["x" * 30]),
+    max_size=6,
+)
+
+
+def _laid_out(items: list[str]) -> str:
+    texts = [json.dumps(item, ensure_ascii=False) for item in items]
+    if 2 + sum(len(t.encode()) + 2 for t in texts) <= 80:
+        return "[" + ", ".join(texts) + "]"
+    return "[\n" + "".join(f"\t\t\t{t},\n" for t in texts) + "\t\t]"
+
+
+@SETTINGS
+@given(st.lists(near_limit, min_size=1, max_size=3))
+def test_dumps_string_lists_inline_exactly_when_they_fit(lists: list[list[str]]) -> None:
+    text = hujson.dumps({"section": lists})
+    body = "".join(f"\t\t{_laid_out(items)},\n" for items in lists)
+    assert text == '{\n\t"section": [\n' + body + "\t],\n}\n"
+    assert exact_format(text) == text
+
+
 # -- fuzz: anything goes in, only HujsonError comes out ---------------------------------------
 
 FUZZ = settings(

@@ -30,6 +30,9 @@ from compiler.hujson._ast import MAX_DEPTH
 __all__ = ["dumps"]
 
 _encode_string = json.encoder.encode_basestring
+_encode_strings = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+"""A list of strings inline, `["a", "b"]`: the C encoder (no indent) with its default
+separators, each string by `encode_basestring`."""
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _WIDTH = 80  # format.go's punchCardWidth
@@ -115,7 +118,16 @@ class _Renderer:
     def sequence(
         self, items: list[Any] | tuple[Any, ...], depth: int, path: str
     ) -> tuple[str, int]:
-        if all(type(item) is str for item in items):  # the common case, one call fewer each
+        strings = all(type(item) is str for item in items)
+        if strings and items and depth > _ALWAYS_EXPANDED_DEPTH and path not in self.commented:
+            # Strings with no comment among them (most of a policy's lists): laid out inline
+            # by the C encoder in one call, the same text item by item (`encode_basestring`
+            # joined by ", "), and Go's measure is the text's bytes plus 2.
+            text = _encode_strings(items)
+            measure = _byte_len(text) + 2
+            if measure <= _WIDTH:
+                return text, measure
+        if strings:  # the common case, one call fewer each
             rendered = [
                 (text, len(text) if text.isascii() else len(text.encode("utf-8")))
                 for text in map(_encode_string, items)
