@@ -79,6 +79,12 @@ class Install:
     dest: str
     mode: str = "0644"
 
+    @property
+    def in_place(self) -> bool:
+        """Run where it lies, not copied anywhere: `dest` says how, in parentheses. (An
+        attribute for the README template: a method call there costs ten times more.)"""
+        return self.dest.startswith("(")
+
 
 @dataclass
 class Rendered:
