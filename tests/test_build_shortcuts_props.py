@@ -26,7 +26,7 @@ from compiler.emit.launch.hosts import KEYWORDS, HostClass, _ip, hosts_of
 from compiler.emit.services.base import RUNTIME_IP, split_command
 from compiler.site.dns import to_ascii
 from compiler.site.inventory import _ipv6_for
-from compiler.site.model import OS, Site
+from compiler.site.model import OS, Site, _dotted_quad
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -254,3 +254,24 @@ def test_guard_classes_each_host_as_ipaddress_does(offset: int, parts: list[str]
     binds = list(_bind("where", value, {pinned}, "KEY"))
     assert [b.host for b in binds] == _hosts_oracle(value)
     assert [b.cls for b in binds] == [_class_oracle(b.host, pinned) for b in binds]
+
+
+quads = st.lists(
+    st.sampled_from(["0", "1", "01", "255", "256", "100", "64", "0x1", " ", "", "é", "\x00"]),
+    min_size=1,
+    max_size=5,
+).map(".".join)
+
+
+@SETTINGS
+@given(quads | st.ip_addresses(v=4).map(str) | st.text(max_size=16))
+def test_pinned_address_parse_matches_ipaddress(text: str) -> None:
+    """The C library's parse of a pinned address gives `IPv4Address`'s answer, and leaves
+    every string it refuses to pydantic (which then refuses it with its own message)."""
+    try:
+        expected: ipaddress.IPv4Address | None = ipaddress.IPv4Address(text)
+    except ValueError:
+        expected = None
+    got = _dotted_quad(text)
+    assert got == (text if expected is None else expected)
+    assert type(got) is (str if expected is None else ipaddress.IPv4Address)
