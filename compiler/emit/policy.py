@@ -102,17 +102,19 @@ def add_tag_owners(ir: PolicyIR, site: Site) -> None:
         ir.add("tagOwners", {f"tag:{name}": owners}, origin(site, f"tag {name}", "tags", name))
 
 
-def add_hosts(ir: PolicyIR, site: Site) -> None:
+def add_hosts(ir: PolicyIR, site: Site, used: set[str]) -> None:
+    """The `hosts` aliases of location subnets and pinned devices that something `used`
+    names: an unused alias is clutter that `tailgen lint` (rightly) warns about, and the site
+    file already names every address. Added after the rules and tests that name them, so the
+    aliases no rule names (most devices of a large site) are never written at all."""
     for lname in site.locations:
         for alias, cidr in location_hosts(site, lname):
-            ir.add(
-                "hosts",
-                {alias: cidr},
-                origin(site, f"location {lname} subnet", "locations", lname, "subnets"),
-            )
+            if alias in used:
+                where = origin(site, f"location {lname} subnet", "locations", lname, "subnets")
+                ir.add("hosts", {alias: cidr}, where)
     for dname in site.devices:
         pinned = site.pinned(dname)
-        if pinned is not None:
+        if pinned is not None and dname in used:
             ir.add("hosts", {dname: pinned}, origin(site, f"device {dname}", "devices", dname))
 
 
@@ -219,7 +221,6 @@ def add_mullvad(ir: PolicyIR, site: Site) -> None:
 SECTION_BUILDERS = (
     add_groups,
     add_tag_owners,
-    add_hosts,
     add_service_grants,
     add_exit_node_grant,
     add_break_glass,
@@ -240,7 +241,7 @@ def compile_policy(site: Site) -> PolicyIR:
     tests, ir.summary = network_tests(site)
     for rule in [*tests, *ssh_tests(site)]:
         ir.add(rule.section, rule.body, rule.origin)
-    _prune_hosts(ir)
+    add_hosts(ir, site, _referenced(ir))
     _ensure_rules_section(ir)
     add_verbatim(ir, site)
     return ir
@@ -299,18 +300,6 @@ def _referenced(ir: PolicyIR) -> set[str]:
             [entry.rsplit(":", 1)[0] for entry in test.get("accept", []) + test.get("deny", [])]
         )
     return names
-
-
-def _prune_hosts(ir: PolicyIR) -> None:
-    """Keep only the aliases something uses: an unused alias is clutter that `tailgen lint`
-    (rightly) warns about, and the site file already names every address."""
-    used = _referenced(ir)
-    hosts = ir.sections.get("hosts", {})
-    for alias in [a for a in hosts if a not in used]:
-        del hosts[alias]
-        ir.comments.pop(_pointer("hosts", alias), None)
-    if not hosts:
-        ir.sections.pop("hosts", None)
 
 
 def _ensure_rules_section(ir: PolicyIR) -> None:
