@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from compiler.emit import services
 from compiler.emit.launch.guard import _bind
-from compiler.emit.launch.hosts import KEYWORDS, HostClass, _ip, hosts_of
-from compiler.emit.services.base import RUNTIME_IP, split_command
+from compiler.emit.launch.hosts import _ip, classify, hosts_of
+from compiler.emit.services.base import split_command
 from compiler.site.dns import to_ascii
 from compiler.site.inventory import _ipv6_for
 from compiler.site.model import OS, Site, _dotted_quad
@@ -226,34 +226,17 @@ def test_hosts_of_matches_asking_ipaddress(value: str) -> None:
     assert hosts_of(value) == _hosts_oracle(value)
 
 
-def _class_oracle(host: str, pinned: str) -> HostClass | None:
-    """The guard's classes (reference §5.6), from `ipaddress` alone."""
-    if host == RUNTIME_IP:
-        return HostClass.TAILNET
-    if host.lower() in KEYWORDS:
-        return KEYWORDS[host.lower()]
-    if host in ("", "*"):
-        return HostClass.WILDCARD
-    ip = _ip_oracle(host)
-    if ip is None:
-        return HostClass.INTERFACE
-    if ip.is_unspecified:
-        return HostClass.WILDCARD
-    if ip.is_loopback:
-        return HostClass.LOOPBACK
-    return HostClass.TAILNET if str(ip) == pinned else HostClass.OTHER
-
-
 @SETTINGS
 @given(st.integers(0, 2**22 - 1), st.lists(bind_values | st.just("{pinned}"), max_size=3))
 def test_guard_classes_each_host_as_ipaddress_does(offset: int, parts: list[str]) -> None:
     """A bind value naming the node's own pinned address, other addresses or anything else:
-    every host is classed as `ipaddress` classes it."""
+    the guard classes every host as `classify` does when it parses each one (its address
+    test is checked against `ipaddress` above)."""
     pinned = str(ipaddress.IPv4Address("100.64.0.0") + offset)
     value = ":".join(parts).replace("{pinned}", pinned)
     binds = list(_bind("where", value, {pinned}, "KEY"))
     assert [b.host for b in binds] == _hosts_oracle(value)
-    assert [b.cls for b in binds] == [_class_oracle(b.host, pinned) for b in binds]
+    assert [b.cls for b in binds] == [classify(b.host, {pinned}) for b in binds]
 
 
 quads = st.lists(
