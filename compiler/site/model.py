@@ -508,9 +508,9 @@ class Site(Strict):
         planner and the checks ask tens of thousands of times on a large site.
         """
         fields = self.__dict__
-        hit = self._private["_derived"].get(name)
+        hit = self.__pydantic_private__["_derived"].get(name)  # type: ignore[index]
         if hit is not None and hit[0] is fields:
-            return cast(T, hit[1])
+            return hit[1]  # not `cast(T, …)`: a function call per question
         value = compute(self)
         self._derived = {**self._private["_derived"], name: (fields, value)}
         return value
@@ -537,7 +537,8 @@ class Site(Strict):
     def span(self, *path: str | int) -> Span:
         """Where `path` (e.g. ("services", "ollama", "port")) was written; the nearest parent
         with a known place if the key itself was defaulted."""
-        return cast(SourceMap, self._private["_source"]).at(path)
+        source: SourceMap = self.__pydantic_private__["_source"]  # type: ignore[index]
+        return source.at(path)
 
     def value_span(self, *path: str | int) -> Span:
         """Where the value at `path` starts (e.g. the misspelled name in a list), else the key."""
@@ -552,7 +553,8 @@ class Site(Strict):
     def source_label(self) -> str:
         """The site file's base name: what generated artifacts cite, so bytes do not depend
         on the directory tailgen was run from."""
-        return cast(SourceMap, self._private["_source"]).label
+        source: SourceMap = self.__pydantic_private__["_source"]  # type: ignore[index]
+        return source.label
 
     def attach_source(self, source: SourceMap) -> None:
         self._source = source
