@@ -21,7 +21,8 @@ from compiler import evaluate
 from compiler.build import compile_text
 from compiler.evaluate.matrix import default_services
 from compiler.review import Snapshot, diff
-from compiler.review.evaluation import PLACEHOLDER, principals, review_inventory
+from compiler.review.diff import parse_policy
+from compiler.review.evaluation import PLACEHOLDER, _allowed, prepare, principals, review_inventory
 from compiler.review.universe import Target, for_site, site_targets, union
 from compiler.site.model import Site
 from sitegen import sites
@@ -115,3 +116,28 @@ def check_against_matrices(a: dict[str, Any], b: dict[str, Any]) -> None:
     assert {(c.principal, c.target) for c in plan.access.lost} == before - after
     assert plan.access.existing == len(before)
     assert plan.access.allowed == len(after)
+
+
+@SETTINGS
+@given(sites())
+def test_sources_admitted_per_atoms_is_allowed_cell_by_cell(site: dict[str, Any]) -> None:
+    """`evaluation._allowed` finds a target's principals once per set of reaching atoms;
+    asked of every principal and every target (device ports too, whose atoms differ), it
+    answers as `evaluate.allowed` does cell by cell."""
+    snap = snapshot(site, "a.yaml")
+    assert snap.site is not None
+    inventory = review_inventory(snap.site)
+    side = prepare(_policy(snap), parse_policy(snap), inventory)
+    who = principals(snap.site)
+    targets = for_site(
+        sorted(set(site_targets(snap.site)) | _rule_targets(snap, inventory)), snap.site
+    )
+    expected = {
+        (principal, target)
+        for principal, src in who.items()
+        for target in targets
+        if evaluate.allowed(
+            _policy(snap), inventory, src, target.address, target.port, target.proto
+        )
+    }
+    assert set(_allowed(side, who, targets)) == expected

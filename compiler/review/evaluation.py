@@ -188,10 +188,23 @@ class _Sources:
             for v6 in (False, True)
         }
         self._inside: dict[tuple[int, bool], frozenset[int]] = {}
+        self._by_atoms: dict[tuple[bool, tuple[int, ...]], list[str]] = {}
 
-    def admitted(self, atoms: tuple[Atom, ...], d: int) -> Iterator[str]:
-        """The principals every one of whose addresses some atom admits towards `d`."""
+    def admitted(self, atoms: tuple[Atom, ...], d: int) -> list[str]:
+        """The principals every one of whose addresses some atom admits towards `d`. Without
+        `autogroup:self` atoms the answer depends on the atoms only, not on `d`: it is found
+        once per set of atoms (a split-DNS grant reaches every resolver alike, so thousands
+        of principals were checked against the same atoms once per resolver)."""
         v6 = d >= V6_BASE
+        if any(a.kind == "self" for a in atoms):
+            return list(self._admitted(atoms, d, v6))
+        key = (v6, tuple(a.order for a in atoms))
+        found = self._by_atoms.get(key)
+        if found is None:
+            found = self._by_atoms[key] = list(self._admitted(atoms, d, v6))
+        return found
+
+    def _admitted(self, atoms: tuple[Atom, ...], d: int, v6: bool) -> Iterator[str]:
         covered = frozenset().union(*(self._in(a, v6) for a in atoms if a.kind != "self"))
         selfish = [a for a in atoms if a.kind == "self"]
         for principal, keys in self.keys[v6].items():
