@@ -141,3 +141,23 @@ def test_sources_admitted_per_atoms_is_allowed_cell_by_cell(site: dict[str, Any]
         )
     }
     assert set(_allowed(side, who, targets)) == expected
+
+
+@st.composite
+def devices_edited(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A site and a copy with the same users whose devices moved address (so the two
+    tailnets differ, and the review must not take one side's inventory for the other's)."""
+    a = draw(sites())
+    b = copy.deepcopy(a)
+    for name, dev in b["devices"].items():
+        if name.startswith("d") and draw(st.booleans()):
+            dev["tailscale_ip"] = dev["tailscale_ip"].replace("100.64.0.", "100.64.1.")
+    return a, b
+
+
+@SETTINGS
+@given(devices_edited())
+def test_access_changes_when_only_devices_change(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    check_against_matrices(*pair)
