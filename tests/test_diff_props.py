@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import copy
+import sys
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +28,8 @@ from compiler.review.evaluation import PLACEHOLDER, _allowed, prepare, principal
 from compiler.review.universe import Target, for_site, site_targets, union
 from compiler.site.model import Site
 from sitegen import sites
+
+diff_module = sys.modules["compiler.review.diff"]  # the package's `diff` is the function
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -161,3 +165,19 @@ def test_access_changes_when_only_devices_change(
     pair: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     check_against_matrices(*pair)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edited())
+def test_text_compared_in_a_child_is_the_same_plan(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """The artifacts' text is compared in a forked child on large inputs; forced here on a
+    small one, the plan is the one made in one process (TAILGEN_JOBS=1)."""
+    new, old = snapshot(pair[0], "a.yaml"), snapshot(pair[1], "b.yaml")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TAILGEN_JOBS", "1")
+        alone = diff(new, old)
+        patch.delenv("TAILGEN_JOBS")
+        patch.setattr(diff_module, "FORK_FROM_CHARS", 0)
+        assert diff(new, old) == alone
