@@ -20,6 +20,9 @@ from compiler.numerals import is_decimal
 V6_BASE = 1 << 33
 """Offset of the IPv6 family on the shared line (any value above 2**32 works)."""
 
+POINTS_LIMIT = 256
+"""Sets of at most this many addresses also answer as a set of keys (`AddrSet.points`)."""
+
 V4_MAX = (1 << 32) - 1
 V6_MAX = V6_BASE + (1 << 128) - 1
 
@@ -197,6 +200,16 @@ class AddrSet:
             if total > limit:
                 return False
         return True
+
+    @cached_property
+    def points(self) -> frozenset[int] | None:
+        """Every key of the set when it has at most `POINTS_LIMIT` (None for a larger set).
+        Kept per set: a selector's set is resolved once and then joins the sources of every
+        rule naming it, and the union of small sets as keys is a set operation instead of a
+        merge of their intervals."""
+        if not self.size_at_most(POINTS_LIMIT):
+            return None
+        return frozenset(k for lo, hi in self.intervals for k in range(lo, hi + 1))
 
     def first_keys(self) -> Iterator[int]:
         return (lo for lo, _ in self.intervals)

@@ -219,7 +219,8 @@ class TestRunner:
         if len(sources) > self.few_sources:
             return False
         reaching = (self.ev.reaching(q.d, q.port, p) for p in q.protos)
-        return any(len(a.src.intervals) > self.many_intervals for atoms in reaching for a in atoms)
+        many = self.many_intervals
+        return any(a.sources.more_intervals_than(many) for atoms in reaching for a in atoms)
 
     def _reached(self, s: int, q: Question) -> bool:
         """`s in ev.admitted(d, port, protos)`, read off the reaching atoms themselves."""
