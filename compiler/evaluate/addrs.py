@@ -86,7 +86,12 @@ _NOT_IN_AN_ADDRESS = re.compile(r"[^0-9a-fA-F.:/]")
 
 
 def is_ip_or_cidr(text: str) -> bool:
-    """Whether `text` is an address or a CIDR.
+    """Whether `text` is an address or a CIDR (see `prefix_interval`)."""
+    return prefix_interval(text) is not None
+
+
+def prefix_interval(text: str) -> Interval | None:
+    """The interval of an address or a CIDR (None: `text` is neither).
 
     Selectors (`tag:x`, `group:x`, logins, names) are asked about far more often than
     addresses are, and `ipaddress` says no by raising, which is slow; a character no address
@@ -95,14 +100,16 @@ def is_ip_or_cidr(text: str) -> bool:
     if "%" not in text and (
         ("." not in text and ":" not in text) or _NOT_IN_AN_ADDRESS.search(text)
     ):
-        return False
+        return None
     if "/" not in text:
-        return _plain_key(text) is not None
+        key = _plain_key(text)
+        return None if key is None else (key, key)
     try:
-        ipaddress.ip_network(text, strict=False)
+        net = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        return False
-    return True
+        return None
+    lo = addr_key(net.network_address)
+    return lo, lo + net.num_addresses - 1
 
 
 def _plain_key(text: str) -> int | None:

@@ -85,8 +85,9 @@ def check_tag_owners(ctx: Ctx) -> Iterator[Problem]:
 
 def check_hosts(ctx: Ctx) -> Iterator[Problem]:
     key, hosts = ctx.section("hosts")
+    parsed = ctx.policy.host_intervals
     for name, value in (hosts if isinstance(hosts, dict) else {}).items():
-        if not isinstance(value, str) or not is_ip_or_cidr(value):
+        if not isinstance(value, str) or parsed.get(name) is None:
             yield ctx.problem("host-invalid", f'"{value}": invalid address', (key, name))
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from compiler.evaluate.addrs import Interval, prefix_interval
 from compiler.evaluate.ports import IpSpec, PortError, parse_grant_ip, parse_ports, parse_proto
 from compiler.evaluate.positions import Path, Positions, find_positions
 
@@ -177,6 +178,20 @@ class Policy:
         """Found only when a problem or an explanation needs a line: most policies are
         checked and pass, and finding positions costs as much as parsing."""
         return find_positions(self.text) if self.text else Positions()
+
+    @functools.cached_property
+    def host_intervals(self) -> dict[str, Interval | None]:
+        """Each host's address or prefix as an interval (None: its value is neither), read
+        once: the checks, the resolver and the tests each ask about every host, and a large
+        tailnet has a host per service device."""
+        return {name: prefix_interval(value) for name, value in self.hosts.items()}
+
+    def target_interval(self, name: str) -> Interval | None:
+        """The interval of the address or prefix `name` stands for: a host's value, else
+        `name` itself (None: it is neither)."""
+        if name in self.hosts:
+            return self.host_intervals[name]
+        return prefix_interval(name)
 
     def where(self, path: Path) -> tuple[int, int]:
         return self.positions.of(path)

@@ -133,9 +133,9 @@ class TestRunner:
         return self._dst_cache[host]
 
     def _destinations(self, host: str) -> list[int] | None:
-        target = self.policy.hosts.get(host, host)
-        if is_ip_or_cidr(target):
-            return None if "/" in target else [addr_key(target)]
+        interval = self.policy.target_interval(host)
+        if interval is not None:
+            return None if "/" in self.policy.hosts.get(host, host) else [interval[0]]
         if host == "autogroup:self":
             return None
         devices = self._identity_devices(host)

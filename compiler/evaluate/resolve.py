@@ -115,8 +115,9 @@ class Resolver:
         return _addrs(self.devices(sel)) | self._named_prefix(sel)
 
     def _named_prefix(self, sel: str) -> AddrSet:
-        if sel in self.policy.hosts and is_ip_or_cidr(self.policy.hosts[sel]):
-            return AddrSet.parse(self.policy.hosts[sel])
+        interval = self.policy.host_intervals.get(sel)
+        if interval is not None:
+            return AddrSet((interval,))
         if sel.startswith("ipset:"):
             return self._ipset(sel, set())
         return AddrSet()
