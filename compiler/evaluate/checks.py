@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -18,7 +18,7 @@ from compiler.errors import Problem, Span
 from compiler.evaluate.addrs import is_ip_or_cidr
 from compiler.evaluate.durations import DurationError, format_duration, parse_duration
 from compiler.evaluate.inventory import Inventory
-from compiler.evaluate.model import Policy, Ref, field_of, str_list
+from compiler.evaluate.model import Fields, Policy, Ref, field_of, str_list
 from compiler.evaluate.ports import PortError, parse_grant_ip, parse_ports, parse_proto
 from compiler.evaluate.positions import Path
 from compiler.evaluate.resolve import SELF
@@ -39,6 +39,7 @@ class Ctx:
     policy: Policy
     inventory: Inventory
     file: str
+    _ip_errors: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def selectors(self) -> SelectorCheck:
@@ -52,11 +53,25 @@ class Ctx:
     def section(self, name: str) -> tuple[str, Any]:
         return field_of(self.policy.raw, name)
 
-    def entries(self, name: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    def entries(self, name: str) -> Iterator[tuple[Path, Fields]]:
+        """The section's object entries, each with its keys read once for its fields."""
         key, value = self.section(name)
         for i, entry in enumerate(value if isinstance(value, list) else []):
             if isinstance(entry, dict):
-                yield (key, i), entry
+                yield (key, i), Fields(entry)
+
+    def grant_ip_error(self, item: str) -> str:
+        """What is wrong with a grant `ip` item ("" = fine), read once per distinct item: a
+        large policy's grants share a few hundred ports."""
+        error = self._ip_errors.get(item)
+        if error is None:
+            try:
+                parse_grant_ip(item)
+                error = ""
+            except PortError as err:
+                error = str(err)
+            self._ip_errors[item] = error
+        return error
 
 
 Check = Callable[[Ctx], Iterator[Problem]]
@@ -98,7 +113,7 @@ def _check_refs(ctx: Ctx, refs: tuple[Ref, ...], side: str) -> Iterator[Problem]
             yield ctx.problem(f"{side}-invalid", error, ref.path)
 
 
-def _refs(entry: dict[str, Any], path: Path, *names: str) -> tuple[Ref, ...]:
+def _refs(entry: Fields, path: Path, *names: str) -> tuple[Ref, ...]:
     key, value = field_of(entry, *names)
     return tuple(Ref(v, (*path, key, i)) for i, v in enumerate(str_list(value)))
 
@@ -129,7 +144,7 @@ def check_acls(ctx: Ctx) -> Iterator[Problem]:
             yield from _self_misuse(ctx, srcs, path, star_ok=True)
 
 
-def _check_proto(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_proto(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     key, proto = field_of(entry, "proto")
     if proto is None:
         return
@@ -169,17 +184,16 @@ def check_grants(ctx: Ctx) -> Iterator[Problem]:
 
 
 def _check_grant_ip_app(
-    ctx: Ctx, entry: dict[str, Any], path: Path, dsts: tuple[Ref, ...]
+    ctx: Ctx, entry: Fields, path: Path, dsts: tuple[Ref, ...]
 ) -> Iterator[Problem]:
     ip_key, ips = field_of(entry, "ip")
     app_key, app = field_of(entry, "app")
     if not ips and not app:
         yield ctx.problem("grant-empty", "ip and app can not both be empty", path)
     for i, item in enumerate(str_list(ips)):
-        try:
-            parse_grant_ip(item)
-        except PortError as err:
-            yield ctx.problem("grant-ip", str(err), (*path, ip_key, i))
+        error = ctx.grant_ip_error(item)
+        if error:
+            yield ctx.problem("grant-ip", error, (*path, ip_key, i))
     for name in app if isinstance(app, dict) else {}:
         yield from _check_cap_name(ctx, name, (*path, app_key, name))
     if app and any(d.text == "autogroup:internet" for d in dsts):
@@ -205,7 +219,7 @@ def _check_all_ips(ctx: Ctx, dsts: tuple[Ref, ...]) -> Iterator[Problem]:
             yield ctx.problem("dst-all-ips", message, ref.path)
 
 
-def _check_via(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_via(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     for ref in _refs(entry, path, "via"):
         if not ref.text.startswith("tag:"):
             yield ctx.problem("via-not-tag", "via can only be a tag", ref.path)
@@ -230,7 +244,7 @@ def _stripped(refs: tuple[Ref, ...]) -> tuple[Ref, ...]:
     return tuple(Ref(r.text.strip(), r.path) for r in refs)
 
 
-def _check_ssh_action(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_ssh_action(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     key, action = field_of(entry, "action")
     action = str(action or "").strip()
     if not action:
@@ -239,7 +253,7 @@ def _check_ssh_action(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[P
         yield ctx.problem("ssh-action", f'"{action}" is not a valid action', (*path, key))
 
 
-def _check_ssh_users(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_ssh_users(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     key, users = field_of(entry, "users")
     if not str_list(users):
         yield ctx.problem("ssh-users", "users must be specified", path)
@@ -278,7 +292,7 @@ def _check_ssh_dst(ctx: Ctx, dsts: tuple[Ref, ...]) -> Iterator[Problem]:
             yield ctx.problem("ssh-dst", error, ref.path)
 
 
-def _check_check_period(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_check_period(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     key, period = field_of(entry, "checkPeriod")
     if period is None or period == "always":
         return
