@@ -10,20 +10,24 @@ of the files just rendered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compiler.collector import paused_gc
+from compiler.emit import policy as policy_emit
 from compiler.emit.artifacts import (
     POLICY_FILE,
     Artifacts,
     compile_site,
+    policy_file,
     policy_rendered,
-    rendered,
+    render_beside_policy,
 )
+from compiler.emit.policy import PolicyIR
 from compiler.errors import Problem, TailgenError, errors_only
 from compiler.output import MANIFEST, manifest, read_tree, write_tree
+from compiler.parallel import beside
 from compiler.site import check, loader
 from compiler.site.model import Site
 
@@ -68,13 +72,31 @@ class Changes:
         return bool(self.count)
 
 
+FORK_FROM_DEVICES = 200
+"""Sites with at least this many devices run the self-check in a forked child beside the
+rest of the build (`compiler.parallel`). Below it the self-check takes a few hundredths of a
+second, about what starting the child and copying the pages it touches cost."""
+
+
 @paused_gc()
 def compile_text(text: str, filename: str = "site.yaml", target: str | None = None) -> BuildResult:
     """Site text → every artifact (and the manifest). Raises TailgenError on any error.
-    `target` (tailscale | headscale) overrides the site's `target:` (`build --target`)."""
-    artifacts, problems = compile_checked(text, filename, target)
-    artifacts = rendered(artifacts)
-    problems = verified(artifacts, problems)
+    `target` (tailscale | headscale) overrides the site's `target:` (`build --target`).
+
+    The self-check needs only the site and the policy, so once the policy is compiled, its
+    rendering and self-check run beside the DNS and launch compilers and renderers (in a
+    forked child on a large site, `compiler.parallel`). The errors are those of one step
+    after the other: the compilers' errors are raised first (and the child stopped), the
+    self-check's only after them."""
+    site, problems = checked_site(text, filename, target)
+    policy = policy_emit.compile_policy(site)
+    worth_forking = len(site.devices) >= FORK_FROM_DEVICES
+    with beside(lambda: policy_checked(site, policy), worth_forking) as checked:
+        artifacts, problems = compiled(site, problems, policy)
+        others = render_beside_policy(artifacts)
+        policy_bytes, found = checked()
+        problems = with_self_check(problems, found)
+    artifacts = replace(artifacts, files={POLICY_FILE: policy_bytes, **others})
     files = dict(artifacts.files)
     files[MANIFEST] = manifest(files, Path(filename).name, text.encode())
     return BuildResult(
@@ -90,8 +112,17 @@ def compile_policy(text: str, filename: str = "site.yaml") -> Artifacts:
     never show (`tailgen lint` is where they are asked for)."""
     artifacts, problems = compile_checked(text, filename)
     artifacts = policy_rendered(artifacts)
-    verified(artifacts, problems, lints=False)
+    document = artifacts.policy_document
+    found = self_validate(artifacts.site, document, artifacts.files[POLICY_FILE])[1]
+    with_self_check(problems, found)
     return artifacts
+
+
+def policy_checked(site: Site, policy: PolicyIR) -> tuple[bytes, list[Problem]]:
+    """The policy's bytes and the self-check's problems: the step of a build that needs only
+    the site and the compiled policy."""
+    policy_bytes = policy_file(policy, site)
+    return policy_bytes, self_check(site, policy.document(), policy_bytes)
 
 
 def compile_checked(
@@ -104,31 +135,45 @@ def compile_checked(
     The evaluating commands (`compiler.workspace`) stop here and render only the policy they
     read, so they fail on exactly the site errors a build fails on without paying for the
     launch templates and DNS files they never look at."""
+    site, problems = checked_site(text, filename, target)
+    return compiled(site, problems)
+
+
+def checked_site(
+    text: str, filename: str = "site.yaml", target: str | None = None
+) -> tuple[Site, list[Problem]]:
+    """Load and check the site (`target` as in `compile_text`); its warnings, or TailgenError."""
     site = loader.load_text(text, filename)
     if target is not None and target != site.target:
         site = site.model_copy(update={"target": target})
     problems = check.check(site)
     if errors_only(problems):
         raise TailgenError(problems)
-    artifacts = compile_site(site)
+    return site, problems
+
+
+def compiled(
+    site: Site, problems: list[Problem], policy: PolicyIR | None = None
+) -> tuple[Artifacts, list[Problem]]:
+    """Compile a checked site (its policy already compiled, if given as `policy`); the
+    artifacts and every warning so far, or TailgenError on the compilers' errors."""
+    artifacts = compile_site(site, policy)
     problems = sorted(problems + artifacts.problems, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
     return artifacts, problems
 
 
-def verified(artifacts: Artifacts, problems: list[Problem], lints: bool = True) -> list[Problem]:
-    """`problems` with the self-check's added, in file order; raises TailgenError on an error.
-    Without `lints`, the self-check stops at its errors (`self_validate`)."""
-    site = artifacts.site
-    found = self_check(site, artifacts) if lints else self_validate(site, artifacts)[1]
+def with_self_check(problems: list[Problem], found: list[Problem]) -> list[Problem]:
+    """`problems` with the self-check's `found` added, in file order; raises TailgenError
+    on an error."""
     problems = sorted(problems + found, key=Problem.sort_key)
     if errors_only(problems):
         raise TailgenError(problems)
     return problems
 
 
-def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
+def self_check(site: Site, document: dict[str, Any], policy_bytes: bytes) -> list[Problem]:
     """Evaluate the compiled policy offline before anything is written: the control plane's
     own checks and the policy's generated tests must pass (errors), and lint runs as warnings.
     A tailgen bug then fails the build here instead of at push time.
@@ -138,7 +183,7 @@ def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
     from compiler.evaluate import lint
     from compiler.evaluate.site_view import site_must_keep
 
-    ev, problems = self_validate(site, artifacts)
+    ev, problems = self_validate(site, document, policy_bytes)
     if errors_only(problems):
         return problems
     # No service columns: "nobody can reach it" needs the whole matrix, and the generated
@@ -146,16 +191,18 @@ def self_check(site: Site, artifacts: Artifacts) -> list[Problem]:
     return lint(ev, None, "out/policy.hujson", (), site_must_keep(site))
 
 
-def self_validate(site: Site, artifacts: Artifacts) -> tuple[Evaluator, list[Problem]]:
+def self_validate(
+    site: Site, document: dict[str, Any], policy_bytes: bytes
+) -> tuple[Evaluator, list[Problem]]:
     """The self-check's errors (the control plane's checks and the generated tests, run on
-    the compiled policy), with the Evaluator they ran on for the lints that follow."""
+    the compiled policy `document`, rendered as `policy_bytes`), with the Evaluator they ran
+    on for the lints that follow."""
     from compiler.evaluate import Evaluator, validate
     from compiler.evaluate.model import policy_from_data
     from compiler.evaluate.policytests import with_stand_ins
     from compiler.evaluate.site_view import site_inventory
 
-    text = artifacts.files[POLICY_FILE].decode()
-    policy = policy_from_data(artifacts.policy_document, text)
+    policy = policy_from_data(document, policy_bytes.decode())
     # Stand-in devices for users who have none yet, added once: the tests and the lints then
     # share one Evaluator instead of building one per question about such a user.
     inventory = with_stand_ins(policy, site_inventory(site))

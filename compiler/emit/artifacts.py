@@ -2,8 +2,9 @@
 
 `compile_site(site)` runs each artifact kind's compiler with plain imports (no registry): the
 policy document (with a comment per entry), the DNS configuration (settings and zone
-records), and the launch specs. Self-check, lint and diff read these values; only `render`
-turns them into bytes, so nothing downstream parses output tailgen itself just produced.
+records), and the launch specs. Self-check, lint and diff read these values; only
+`policy_file` and `render_beside_policy` turn them into bytes (the build runs the two side by
+side, `compiler.build`), so nothing downstream parses output tailgen itself just produced.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Artifacts:
     launch: Plan
     problems: list[Problem] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
-    files: dict[str, bytes] = field(default_factory=dict)  # filled by `rendered`
+    files: dict[str, bytes] = field(default_factory=dict)  # filled when rendered
 
     @property
     def policy_document(self) -> dict[str, Any]:
@@ -44,9 +45,11 @@ class Artifacts:
 
 
 @paused_gc()
-def compile_site(site: Site) -> Artifacts:
-    """Compile every artifact kind; launch problems that are errors leave no launch files."""
-    policy = policy_emit.compile_policy(site)
+def compile_site(site: Site, policy: PolicyIR | None = None) -> Artifacts:
+    """Compile every artifact kind (the policy unless already compiled, as `policy`); launch
+    problems that are errors leave no launch files."""
+    if policy is None:
+        policy = policy_emit.compile_policy(site)
     dns = dns_emit.compile_dns(site)
     launch, launch_problems = launch_emit.compile_launch(site)
     summary = [
@@ -60,35 +63,31 @@ def compile_site(site: Site) -> Artifacts:
     return Artifacts(site, policy, dns, launch, problems, summary)
 
 
-def rendered(artifacts: Artifacts) -> Artifacts:
-    """The same artifacts with their bytes (`files`) attached."""
-    return replace(artifacts, files=render(artifacts))
-
-
 def policy_rendered(artifacts: Artifacts) -> Artifacts:
     """The same artifacts with only the policy file's bytes attached: all that the evaluating
     commands read (the launch and DNS files are left unrendered)."""
-    return replace(artifacts, files={POLICY_FILE: policy_file(artifacts)})
+    return replace(artifacts, files={POLICY_FILE: policy_file(artifacts.policy, artifacts.site)})
 
 
 @paused_gc()
-def policy_file(artifacts: Artifacts) -> bytes:
+def policy_file(policy: PolicyIR, site: Site) -> bytes:
     """The bytes of out/policy.hujson."""
-    return policy_emit.render(artifacts.policy, artifacts.site).encode()
+    return policy_emit.render(policy, site).encode()
 
 
 @paused_gc()
-def render(artifacts: Artifacts) -> dict[str, bytes]:
-    """Every artifact's bytes, keyed by path relative to out/ (paths never collide)."""
+def render_beside_policy(artifacts: Artifacts) -> dict[str, bytes]:
+    """Every artifact's bytes but the policy's: what a build renders while the policy is
+    rendered and self-checked beside it (`compiler.build`)."""
     site = artifacts.site
-    files = {POLICY_FILE: policy_file(artifacts)}
+    files: dict[str, bytes] = {}
     parts = [
         dns_emit.render(site, artifacts.dns),
         launch_emit.render(site, artifacts.launch),
         headscale_emit.render(site, artifacts.policy),
     ]
     for part in parts:
-        clash = files.keys() & part.keys()
+        clash = (files.keys() | {POLICY_FILE}) & part.keys()
         if clash:  # a programming error, not a user one
             raise RuntimeError(f"artifact paths written twice: {sorted(clash)}")
         files.update(part)
