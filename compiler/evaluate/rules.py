@@ -172,7 +172,7 @@ class Evaluator:
                 self.exact.setdefault(key, []).append(i)
 
     def candidates(self, d: int) -> Iterator[Atom]:
-        """Atoms whose destination may contain `d` (exact hits, then the wide ones)."""
+        """Atoms whose destination contains `d` (exact hits, then the wide ones)."""
         for i in self.exact.get(d, ()):
             yield self.atoms[i]
         for i in self.wide:
@@ -195,7 +195,8 @@ class Evaluator:
         key = (d, port, proto)
         found = self._reaching.get(key)
         if found is None:
-            reach = (a for a in self.candidates(d) if a.reaches(d, port, proto))
+            # Every candidate's destination holds `d`: only the port is left to ask.
+            reach = (a for a in self.candidates(d) if a.spec.admits(port, proto))
             found = self._reaching[key] = tuple(sorted(reach, key=lambda a: a.order))
         return found
 
