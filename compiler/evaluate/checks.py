@@ -9,7 +9,7 @@ in one pass, and each message *contains* the control plane's own text, so a mess
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -18,7 +18,7 @@ from compiler.errors import Problem, Span
 from compiler.evaluate.addrs import is_ip_or_cidr
 from compiler.evaluate.durations import DurationError, format_duration, parse_duration
 from compiler.evaluate.inventory import Inventory
-from compiler.evaluate.model import Fields, Policy, Ref, field_of, str_list
+from compiler.evaluate.model import Entries, Fields, Policy, Ref, field_of, str_list
 from compiler.evaluate.ports import PortError, parse_grant_ip, parse_ports, parse_proto
 from compiler.evaluate.positions import Path
 from compiler.evaluate.resolve import SELF
@@ -106,19 +106,21 @@ def check_hosts(ctx: Ctx) -> Iterator[Problem]:
             yield ctx.problem("host-invalid", f'"{value}": invalid address', (key, name))
 
 
-def _check_refs(ctx: Ctx, refs: tuple[Ref, ...], side: str) -> Iterator[Problem]:
-    for ref in refs:
-        error = ctx.selectors.error(ref.text, side)
+def _check_refs(ctx: Ctx, refs: Entries, side: str) -> Iterator[Problem]:
+    for n, text in enumerate(refs.texts):
+        error = ctx.selectors.error(text, side)
         if error:
-            yield ctx.problem(f"{side}-invalid", error, ref.path)
+            yield ctx.problem(f"{side}-invalid", error, refs.path(n))
 
 
-def _refs(entry: Fields, path: Path, *names: str) -> tuple[Ref, ...]:
+def _refs(entry: Fields, path: Path, *names: str) -> Entries:
+    """The strings of one of the entry's lists, the `n`th at `(*path, key, n)`; a `Ref`
+    (with its path) is made only for a string iterated over, as few are."""
     key, value = field_of(entry, *names)
-    return tuple(Ref(v, (*path, key, i)) for i, v in enumerate(str_list(value)))
+    return Entries((*path, key), tuple(str_list(value)))
 
 
-def _self_misuse(ctx: Ctx, srcs: tuple[Ref, ...], path: Path, star_ok: bool) -> Iterator[Problem]:
+def _self_misuse(ctx: Ctx, srcs: Entries, path: Path, star_ok: bool) -> Iterator[Problem]:
     for ref in srcs:
         text = ref.text
         fine = text in SELF_SOURCES or text.startswith(("group:", "user:*@"))
@@ -154,7 +156,7 @@ def _check_proto(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
         yield ctx.problem("proto-invalid", str(err), (*path, key))
 
 
-def _check_acl_dsts(ctx: Ctx, dsts: tuple[Ref, ...]) -> Iterator[Problem]:
+def _check_acl_dsts(ctx: Ctx, dsts: Entries) -> Iterator[Problem]:
     for ref in dsts:
         host, sep, ports = ref.text.rpartition(":")
         if not sep:
@@ -179,12 +181,12 @@ def check_grants(ctx: Ctx) -> Iterator[Problem]:
         yield from _check_grant_ip_app(ctx, entry, path, dsts)
         yield from _check_all_ips(ctx, dsts)
         yield from _check_via(ctx, entry, path)
-        if any(d.text == SELF for d in dsts):
+        if SELF in dsts.texts:
             yield from _self_misuse(ctx, srcs, path, star_ok=False)
 
 
 def _check_grant_ip_app(
-    ctx: Ctx, entry: Fields, path: Path, dsts: tuple[Ref, ...]
+    ctx: Ctx, entry: Fields, path: Path, dsts: Entries
 ) -> Iterator[Problem]:
     ip_key, ips = field_of(entry, "ip")
     app_key, app = field_of(entry, "app")
@@ -196,7 +198,7 @@ def _check_grant_ip_app(
             yield ctx.problem("grant-ip", error, (*path, ip_key, i))
     for name in app if isinstance(app, dict) else {}:
         yield from _check_cap_name(ctx, name, (*path, app_key, name))
-    if app and any(d.text == "autogroup:internet" for d in dsts):
+    if app and "autogroup:internet" in dsts.texts:
         message = "cannot use app grants with autogroup:internet"
         yield ctx.problem("grant-app-internet", message, (*path, app_key))
 
@@ -210,7 +212,9 @@ def _check_cap_name(ctx: Ctx, name: str, path: Path) -> Iterator[Problem]:
         yield ctx.problem("cap-name", message, path)
 
 
-def _check_all_ips(ctx: Ctx, dsts: tuple[Ref, ...]) -> Iterator[Problem]:
+def _check_all_ips(ctx: Ctx, dsts: Entries) -> Iterator[Problem]:
+    if "0.0.0.0/0" not in dsts.texts and "::/0" not in dsts.texts:
+        return
     for ref in dsts:
         if ref.text in ("0.0.0.0/0", "::/0"):
             message = (
@@ -240,7 +244,7 @@ def check_ssh(ctx: Ctx) -> Iterator[Problem]:
                 yield ctx.problem("ssh-env", "acceptEnv values cannot be empty", (*path, key, i))
 
 
-def _stripped(refs: tuple[Ref, ...]) -> tuple[Ref, ...]:
+def _stripped(refs: Iterable[Ref]) -> tuple[Ref, ...]:
     return tuple(Ref(r.text.strip(), r.path) for r in refs)
 
 
