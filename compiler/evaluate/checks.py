@@ -185,9 +185,7 @@ def check_grants(ctx: Ctx) -> Iterator[Problem]:
             yield from _self_misuse(ctx, srcs, path, star_ok=False)
 
 
-def _check_grant_ip_app(
-    ctx: Ctx, entry: Fields, path: Path, dsts: Entries
-) -> Iterator[Problem]:
+def _check_grant_ip_app(ctx: Ctx, entry: Fields, path: Path, dsts: Entries) -> Iterator[Problem]:
     ip_key, ips = field_of(entry, "ip")
     app_key, app = field_of(entry, "app")
     if not ips and not app:

@@ -9,14 +9,18 @@ router), which rows (users, groups, tags) and which paths must never be lost —
 
 from __future__ import annotations
 
-import ipaddress
-
 from compiler.evaluate.addrs import V6_BASE
 from compiler.evaluate.inventory import Device, Inventory, User
 from compiler.evaluate.matrix import Service
 from compiler.evaluate.ports import TCP, UDP
 from compiler.site.access import access, break_glass_paths
-from compiler.site.inventory import device_ipv4s, device_routes, inventory_from_site, ipv6_for
+from compiler.site.inventory import (
+    device_ipv4s,
+    device_routes,
+    inventory_from_site,
+    ipv4_text,
+    ipv6_for,
+)
 from compiler.site.model import Site
 
 __all__ = [
@@ -40,24 +44,24 @@ def site_inventory(site: Site) -> Inventory:
         users.append(User(login, key, user.role.value))
         login_of[key] = login_of[login] = login
     ipv4s = device_ipv4s(site)
-    devices = [_device(site, name, ipv4s[name], login_of) for name in sorted(site.devices)]
+    devices = [_device(site, name, int(ipv4s[name]), login_of) for name in sorted(site.devices)]
     return Inventory(tuple(users), tuple(devices))
 
 
-def _device(site: Site, name: str, ipv4: ipaddress.IPv4Address, login_of: dict[str, str]) -> Device:
+def _device(site: Site, name: str, ipv4: int, login_of: dict[str, str]) -> Device:
     dev = site.devices[name]
-    v6_text, v6 = ipv6_for(int(ipv4))
+    v6_text, v6 = ipv6_for(ipv4)
     owner = dev.owner if dev.owner and not dev.tags else ""
     routes = tuple(device_routes(site, name))
     device = Device(
         name=name,
-        addresses=(str(ipv4), v6_text),
+        addresses=(ipv4_text(ipv4), v6_text),
         owner=login_of.get(owner, owner),
         tags=tuple(f"tag:{t}" for t in dev.tags),
         approved_routes=routes,
         advertised_routes=routes,
     )
-    return device.knowing_keys((int(ipv4), V6_BASE + v6))
+    return device.knowing_keys((ipv4, V6_BASE + v6))
 
 
 def site_services(site: Site) -> list[Service]:

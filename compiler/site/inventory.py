@@ -31,6 +31,12 @@ def _synthetic_ipv4(name: str, taken: set[int]) -> ipaddress.IPv4Address:
         counter += 1
 
 
+def ipv4_text(ipv4: int) -> str:
+    """An IPv4 address given as a number, as `str(ipaddress.IPv4Address(ipv4))` writes it
+    (four decimal octets), at a fifth of the cost: a site's inventory writes one per device."""
+    return f"{ipv4 >> 24}.{ipv4 >> 16 & 255}.{ipv4 >> 8 & 255}.{ipv4 & 255}"
+
+
 def ipv6_for(ipv4: int) -> tuple[str, int]:
     """The node's address in Tailscale's ULA range, which embeds its IPv4 in the low 32 bits,
     as text and as a number.
@@ -60,7 +66,7 @@ def device_ipv4s(site: Site) -> dict[str, ipaddress.IPv4Address]:
 
 def device_addresses(site: Site) -> dict[str, str]:
     """device → IPv4 (`device_ipv4s`) as text."""
-    return {name: str(ip) for name, ip in device_ipv4s(site).items()}
+    return {name: ipv4_text(int(ip)) for name, ip in device_ipv4s(site).items()}
 
 
 def device_routes(site: Site, name: str) -> list[str]:
@@ -84,7 +90,7 @@ def inventory_from_site(site: Site) -> dict[str, Any]:
         node: dict[str, Any] = {
             "hostname": name,
             "tags": [f"tag:{t}" for t in dev.tags],
-            "ipv4": str(addresses[name]),
+            "ipv4": ipv4_text(int(addresses[name])),
             "ipv6": ipv6_for(int(addresses[name]))[0],
             "routable_ips": routes,
             "approved_routes": routes,
