@@ -195,10 +195,18 @@ class Evaluator:
         key = (d, port, proto)
         found = self._reaching.get(key)
         if found is None:
-            # Every candidate's destination holds `d`: only the port is left to ask.
-            reach = (a for a in self.candidates(d) if a.spec.admits(port, proto))
-            found = self._reaching[key] = tuple(sorted(reach, key=lambda a: a.order))
+            found = self._reaching[key] = self._reaching_for(d, port, proto)
         return found
+
+    def _reaching_for(self, d: int, port: int, proto: int) -> tuple[Atom, ...]:
+        """`candidates(d)` admitting the port, in policy order. An atom's order is its index
+        and both index lists are in index order, so only a mix of the two is sorted; and an
+        exact hit's destination holds `d` by construction, so only the port is asked."""
+        atoms = self.atoms
+        hits = [i for i in self.exact.get(d, ()) if atoms[i].spec.admits(port, proto)]
+        wide = [i for i in self.wide if atoms[i].spec.admits(port, proto) and d in atoms[i].dst]
+        ordered = sorted(hits + wide) if hits and wide else hits or wide
+        return tuple(atoms[i] for i in ordered)
 
     def matching(self, s: int, d: int, port: int, proto: int) -> list[Atom]:
         """Every atom that allows the flow, in policy order (policy-level view)."""
