@@ -112,7 +112,9 @@ class Resolver:
             return self._autogroup(sel)
         if is_ip_or_cidr(sel):
             return AddrSet.parse(sel)
-        return _addrs(self.devices(sel)) | self._named_prefix(sel)
+        devices = self.devices(sel)
+        named = self._named_prefix(sel)
+        return _addrs(devices) | named if devices else named
 
     def _named_prefix(self, sel: str) -> AddrSet:
         interval = self.policy.host_intervals.get(sel)

@@ -144,10 +144,10 @@ class Evaluator:
         order = 0
         for rule in self.rules:
             src = self._rule_sources(rule)
+            via = frozenset(rule.via)
             for dst in rule.dsts:
                 kind, dst_set = self._destination(dst.ref.text)
                 for spec in dst.specs:
-                    via = frozenset(rule.via)
                     yield Atom(rule, dst.ref, spec, src, dst_set, kind, via, order)
                     order += 1
 
