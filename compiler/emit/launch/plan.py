@@ -229,7 +229,7 @@ def _spec(
         volumes=kind.volumes if target == CONTAINER else (),
         publish=_publish(svc, kind, host) if target == CONTAINER else (),
         forwards=_forwards(site, name, targets),
-        origin=f"{site.source_label}:{site.span('services', name).line}",
+        origin=site.source_label,
     )
 
 

@@ -57,7 +57,10 @@ class LaunchSpec:
     volumes: tuple[str, ...] = ()
     publish: tuple[Publish, ...] = ()
     forwards: tuple[Forward, ...] = ()
-    origin: str = ""  # "site.yaml:41": where the service was declared
+    # The site file the service was declared in, for the files' headers. Not its line: a line
+    # number there would change every later service's files whenever a line is added above
+    # them, and each header already names its service.
+    origin: str = ""
 
     @property
     def port(self) -> int:
