@@ -197,15 +197,15 @@ def self_validate(
     """The self-check's errors (the control plane's checks and the generated tests, run on
     the compiled policy `document`, rendered as `policy_bytes`), with the Evaluator they ran
     on for the lints that follow."""
-    from compiler.evaluate import Evaluator, as_inventory, validate
+    from compiler.evaluate import Evaluator, validate
     from compiler.evaluate.model import policy_from_data
     from compiler.evaluate.policytests import with_stand_ins
-    from compiler.site.inventory import inventory_from_site
+    from compiler.evaluate.site_view import site_inventory
 
     policy = policy_from_data(document, policy_bytes.decode())
     # Stand-in devices for users who have none yet, added once: the tests and the lints then
     # share one Evaluator instead of building one per question about such a user.
-    inventory = with_stand_ins(policy, as_inventory(inventory_from_site(site)))
+    inventory = with_stand_ins(policy, site_inventory(site))
     ev = Evaluator(policy, inventory)
     return ev, validate(ev, inventory, "out/policy.hujson")
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler.evaluate.addrs import V6_BASE, addr_key
+from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr, prefix_interval
 
 OCTETS = st.one_of(
     st.integers(0, 300).map(str),
@@ -39,3 +39,30 @@ def test_addr_key_reads_addresses_as_ipaddress_does(text: str) -> None:
             addr_key(text)
     else:
         assert addr_key(text) == want
+
+
+def ipaddress_interval(text: str) -> tuple[int, int] | None:
+    """The plain reading of an address or CIDR as the first and last key it covers."""
+    try:
+        if "/" in text:
+            net = ipaddress.ip_network(text, strict=False)
+        else:
+            net = ipaddress.ip_network(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+    base = 0 if net.version == 4 else V6_BASE
+    return base + int(net.network_address), base + int(net.broadcast_address)
+
+
+PREFIXES = st.one_of(
+    ADDRESSES,
+    st.builds(lambda a, n: f"{a}/{n}", ADDRESSES, st.integers(-1, 130)),
+    st.builds(lambda a, n: f"{a}/{n}", st.ip_addresses().map(str), st.integers(0, 128)),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=PREFIXES)
+def test_prefix_interval_reads_prefixes_as_ipaddress_does(text: str) -> None:
+    assert prefix_interval(text) == ipaddress_interval(text)
+    assert is_ip_or_cidr(text) == (ipaddress_interval(text) is not None)

@@ -25,7 +25,7 @@ from compiler.emit.launch.guard import _bind
 from compiler.emit.launch.hosts import _ip, classify, hosts_of
 from compiler.emit.services.base import split_command
 from compiler.site.dns import to_ascii
-from compiler.site.inventory import _ipv6_for
+from compiler.site.inventory import ipv4_text, ipv6_for
 from compiler.site.model import OS, Site, _dotted_quad
 
 SETTINGS = settings(max_examples=150, deadline=None)
@@ -167,7 +167,8 @@ def test_dns_name_short_cut_matches_label_by_label(name: str) -> None:
 @given(st.ip_addresses(v=4))
 def test_ula_address_matches_ipaddress(ip: ipaddress.IPv4Address) -> None:
     ula = ipaddress.IPv6Network("fd7a:115c:a1e0::/48").network_address
-    assert _ipv6_for(str(ip)) == str(ula + int(ip))
+    assert ipv6_for(int(ip)) == (str(ula + int(ip)), int(ula + int(ip)))
+    assert ipv4_text(int(ip)) == str(ip)
 
 
 @SETTINGS

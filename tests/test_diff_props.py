@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import copy
+import sys
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,10 +23,13 @@ from compiler import evaluate
 from compiler.build import compile_text
 from compiler.evaluate.matrix import default_services
 from compiler.review import Snapshot, diff
-from compiler.review.evaluation import PLACEHOLDER, principals, review_inventory
+from compiler.review.diff import parse_policy
+from compiler.review.evaluation import PLACEHOLDER, _allowed, prepare, principals, review_inventory
 from compiler.review.universe import Target, for_site, site_targets, union
 from compiler.site.model import Site
 from sitegen import sites
+
+diff_module = sys.modules["compiler.review.diff"]  # the package's `diff` is the function
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -115,3 +120,64 @@ def check_against_matrices(a: dict[str, Any], b: dict[str, Any]) -> None:
     assert {(c.principal, c.target) for c in plan.access.lost} == before - after
     assert plan.access.existing == len(before)
     assert plan.access.allowed == len(after)
+
+
+@SETTINGS
+@given(sites())
+def test_sources_admitted_per_atoms_is_allowed_cell_by_cell(site: dict[str, Any]) -> None:
+    """`evaluation._allowed` finds a target's principals once per set of reaching atoms;
+    asked of every principal and every target (device ports too, whose atoms differ), it
+    answers as `evaluate.allowed` does cell by cell."""
+    snap = snapshot(site, "a.yaml")
+    assert snap.site is not None
+    inventory = review_inventory(snap.site)
+    side = prepare(_policy(snap), parse_policy(snap), inventory)
+    who = principals(snap.site)
+    targets = for_site(
+        sorted(set(site_targets(snap.site)) | _rule_targets(snap, inventory)), snap.site
+    )
+    expected = {
+        (principal, target)
+        for principal, src in who.items()
+        for target in targets
+        if evaluate.allowed(
+            _policy(snap), inventory, src, target.address, target.port, target.proto
+        )
+    }
+    assert set(_allowed(side, who, targets)) == expected
+
+
+@st.composite
+def devices_edited(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A site and a copy with the same users whose devices moved address (so the two
+    tailnets differ, and the review must not take one side's inventory for the other's)."""
+    a = draw(sites())
+    b = copy.deepcopy(a)
+    for name, dev in b["devices"].items():
+        if name.startswith("d") and draw(st.booleans()):
+            dev["tailscale_ip"] = dev["tailscale_ip"].replace("100.64.0.", "100.64.1.")
+    return a, b
+
+
+@SETTINGS
+@given(devices_edited())
+def test_access_changes_when_only_devices_change(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    check_against_matrices(*pair)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edited())
+def test_text_compared_in_a_child_is_the_same_plan(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """The artifacts' text is compared in a forked child on large inputs; forced here on a
+    small one, the plan is the one made in one process (TAILGEN_JOBS=1)."""
+    new, old = snapshot(pair[0], "a.yaml"), snapshot(pair[1], "b.yaml")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TAILGEN_JOBS", "1")
+        alone = diff(new, old)
+        patch.delenv("TAILGEN_JOBS")
+        patch.setattr(diff_module, "FORK_FROM_CHARS", 0)
+        assert diff(new, old) == alone

@@ -17,7 +17,7 @@ from test_lint_mentions_props import CHARS, mentioned
 from test_policytests_props import HOSTS, SOURCES
 
 from compiler.evaluate import Evaluator, allowed, as_inventory, parse_policy
-from compiler.evaluate.lint import SourceFamilies, group_used
+from compiler.evaluate.lint import LintCtx, SourceFamilies, group_used, lint_vacuous_tests
 
 ENTRIES = [f"{h}:80" for h in [*HOSTS, "nowhere", "[fd7a:115c:a1e0::99]"]]
 ONE_FAMILY = ["10.0.1.7", "fd7a:115c:a1e0::42", "box", "net"]
@@ -71,3 +71,38 @@ def test_group_used_agrees_with_searching_the_joined_text(
     for group in names:
         plain = mentioned(group, (text + members).replace(f'"{group}": ', "", 1))
         assert group_used(group, text, members) == plain, group
+
+
+TEST_TEXTS = st.sampled_from(["a:1", "a:2", "b:1", "[fd7a:115c:a1e0::1]:80"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    tests=st.lists(
+        st.fixed_dictionaries(
+            {"src": st.sampled_from(["u@x", "v@x", "tag:t"])},
+            optional={
+                "proto": st.sampled_from(["tcp", "udp"]),
+                "accept": st.lists(TEST_TEXTS, max_size=4),
+                "deny": st.lists(TEST_TEXTS, max_size=4),
+            },
+        ),
+        max_size=6,
+    )
+)
+def test_repeated_test_entries_are_those_seen_before(tests: list[dict[str, Any]]) -> None:
+    """`test-duplicate`: an entry whose source, protocol, verdict and text came before, found
+    by walking every entry (the lint asks a test's entries as one set when none repeats)."""
+    seen: set[tuple[str, str, str, str]] = set()
+    want = []
+    for i, test in enumerate(tests):
+        for verdict in ("accept", "deny"):
+            for n, text in enumerate(test.get(verdict, [])):
+                key = (test["src"], test.get("proto", ""), verdict, text)
+                if key in seen:
+                    message = f"test {verdict} {text} from {test['src']} is repeated"
+                    want.append((message, ("tests", i, verdict, n)))
+                seen.add(key)
+    ev = Evaluator(parse_policy(json.dumps({"tests": tests})), as_inventory({}))
+    found = lint_vacuous_tests(LintCtx(ev, "policy.hujson"))
+    assert [(p.message, p.path) for p in found if p.code == "test-duplicate"] == want

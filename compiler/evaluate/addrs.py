@@ -20,6 +20,9 @@ from compiler.numerals import is_decimal
 V6_BASE = 1 << 33
 """Offset of the IPv6 family on the shared line (any value above 2**32 works)."""
 
+POINTS_LIMIT = 256
+"""Sets of at most this many addresses also answer as a set of keys (`AddrSet.points`)."""
+
 V4_MAX = (1 << 32) - 1
 V6_MAX = V6_BASE + (1 << 128) - 1
 
@@ -83,7 +86,12 @@ _NOT_IN_AN_ADDRESS = re.compile(r"[^0-9a-fA-F.:/]")
 
 
 def is_ip_or_cidr(text: str) -> bool:
-    """Whether `text` is an address or a CIDR.
+    """Whether `text` is an address or a CIDR (see `prefix_interval`)."""
+    return prefix_interval(text) is not None
+
+
+def prefix_interval(text: str) -> Interval | None:
+    """The interval of an address or a CIDR (None: `text` is neither).
 
     Selectors (`tag:x`, `group:x`, logins, names) are asked about far more often than
     addresses are, and `ipaddress` says no by raising, which is slow; a character no address
@@ -92,14 +100,16 @@ def is_ip_or_cidr(text: str) -> bool:
     if "%" not in text and (
         ("." not in text and ":" not in text) or _NOT_IN_AN_ADDRESS.search(text)
     ):
-        return False
+        return None
     if "/" not in text:
-        return _plain_key(text) is not None
+        key = _plain_key(text)
+        return None if key is None else (key, key)
     try:
-        ipaddress.ip_network(text, strict=False)
+        net = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        return False
-    return True
+        return None
+    lo = addr_key(net.network_address)
+    return lo, lo + net.num_addresses - 1
 
 
 def _plain_key(text: str) -> int | None:
@@ -197,6 +207,16 @@ class AddrSet:
             if total > limit:
                 return False
         return True
+
+    @cached_property
+    def points(self) -> frozenset[int] | None:
+        """Every key of the set when it has at most `POINTS_LIMIT` (None for a larger set).
+        Kept per set: a selector's set is resolved once and then joins the sources of every
+        rule naming it, and the union of small sets as keys is a set operation instead of a
+        merge of their intervals."""
+        if not self.size_at_most(POINTS_LIMIT):
+            return None
+        return frozenset(k for lo, hi in self.intervals for k in range(lo, hi + 1))
 
     def first_keys(self) -> Iterator[int]:
         return (lo for lo, _ in self.intervals)

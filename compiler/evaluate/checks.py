@@ -9,8 +9,8 @@ in one pass, and each message *contains* the control plane's own text, so a mess
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -18,7 +18,7 @@ from compiler.errors import Problem, Span
 from compiler.evaluate.addrs import is_ip_or_cidr
 from compiler.evaluate.durations import DurationError, format_duration, parse_duration
 from compiler.evaluate.inventory import Inventory
-from compiler.evaluate.model import Policy, Ref, field_of, str_list
+from compiler.evaluate.model import Entries, Fields, Policy, Ref, field_of, str_list
 from compiler.evaluate.ports import PortError, parse_grant_ip, parse_ports, parse_proto
 from compiler.evaluate.positions import Path
 from compiler.evaluate.resolve import SELF
@@ -39,6 +39,7 @@ class Ctx:
     policy: Policy
     inventory: Inventory
     file: str
+    _ip_errors: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def selectors(self) -> SelectorCheck:
@@ -52,11 +53,25 @@ class Ctx:
     def section(self, name: str) -> tuple[str, Any]:
         return field_of(self.policy.raw, name)
 
-    def entries(self, name: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    def entries(self, name: str) -> Iterator[tuple[Path, Fields]]:
+        """The section's object entries, each with its keys read once for its fields."""
         key, value = self.section(name)
         for i, entry in enumerate(value if isinstance(value, list) else []):
             if isinstance(entry, dict):
-                yield (key, i), entry
+                yield (key, i), Fields(entry)
+
+    def grant_ip_error(self, item: str) -> str:
+        """What is wrong with a grant `ip` item ("" = fine), read once per distinct item: a
+        large policy's grants share a few hundred ports."""
+        error = self._ip_errors.get(item)
+        if error is None:
+            try:
+                parse_grant_ip(item)
+                error = ""
+            except PortError as err:
+                error = str(err)
+            self._ip_errors[item] = error
+        return error
 
 
 Check = Callable[[Ctx], Iterator[Problem]]
@@ -85,24 +100,27 @@ def check_tag_owners(ctx: Ctx) -> Iterator[Problem]:
 
 def check_hosts(ctx: Ctx) -> Iterator[Problem]:
     key, hosts = ctx.section("hosts")
+    parsed = ctx.policy.host_intervals
     for name, value in (hosts if isinstance(hosts, dict) else {}).items():
-        if not isinstance(value, str) or not is_ip_or_cidr(value):
+        if not isinstance(value, str) or parsed.get(name) is None:
             yield ctx.problem("host-invalid", f'"{value}": invalid address', (key, name))
 
 
-def _check_refs(ctx: Ctx, refs: tuple[Ref, ...], side: str) -> Iterator[Problem]:
-    for ref in refs:
-        error = ctx.selectors.error(ref.text, side)
+def _check_refs(ctx: Ctx, refs: Entries, side: str) -> Iterator[Problem]:
+    for n, text in enumerate(refs.texts):
+        error = ctx.selectors.error(text, side)
         if error:
-            yield ctx.problem(f"{side}-invalid", error, ref.path)
+            yield ctx.problem(f"{side}-invalid", error, refs.path(n))
 
 
-def _refs(entry: dict[str, Any], path: Path, *names: str) -> tuple[Ref, ...]:
+def _refs(entry: Fields, path: Path, *names: str) -> Entries:
+    """The strings of one of the entry's lists, the `n`th at `(*path, key, n)`; a `Ref`
+    (with its path) is made only for a string iterated over, as few are."""
     key, value = field_of(entry, *names)
-    return tuple(Ref(v, (*path, key, i)) for i, v in enumerate(str_list(value)))
+    return Entries((*path, key), tuple(str_list(value)))
 
 
-def _self_misuse(ctx: Ctx, srcs: tuple[Ref, ...], path: Path, star_ok: bool) -> Iterator[Problem]:
+def _self_misuse(ctx: Ctx, srcs: Entries, path: Path, star_ok: bool) -> Iterator[Problem]:
     for ref in srcs:
         text = ref.text
         fine = text in SELF_SOURCES or text.startswith(("group:", "user:*@"))
@@ -128,7 +146,7 @@ def check_acls(ctx: Ctx) -> Iterator[Problem]:
             yield from _self_misuse(ctx, srcs, path, star_ok=True)
 
 
-def _check_proto(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_proto(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     key, proto = field_of(entry, "proto")
     if proto is None:
         return
@@ -138,7 +156,7 @@ def _check_proto(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Proble
         yield ctx.problem("proto-invalid", str(err), (*path, key))
 
 
-def _check_acl_dsts(ctx: Ctx, dsts: tuple[Ref, ...]) -> Iterator[Problem]:
+def _check_acl_dsts(ctx: Ctx, dsts: Entries) -> Iterator[Problem]:
     for ref in dsts:
         host, sep, ports = ref.text.rpartition(":")
         if not sep:
@@ -163,25 +181,22 @@ def check_grants(ctx: Ctx) -> Iterator[Problem]:
         yield from _check_grant_ip_app(ctx, entry, path, dsts)
         yield from _check_all_ips(ctx, dsts)
         yield from _check_via(ctx, entry, path)
-        if any(d.text == SELF for d in dsts):
+        if SELF in dsts.texts:
             yield from _self_misuse(ctx, srcs, path, star_ok=False)
 
 
-def _check_grant_ip_app(
-    ctx: Ctx, entry: dict[str, Any], path: Path, dsts: tuple[Ref, ...]
-) -> Iterator[Problem]:
+def _check_grant_ip_app(ctx: Ctx, entry: Fields, path: Path, dsts: Entries) -> Iterator[Problem]:
     ip_key, ips = field_of(entry, "ip")
     app_key, app = field_of(entry, "app")
     if not ips and not app:
         yield ctx.problem("grant-empty", "ip and app can not both be empty", path)
     for i, item in enumerate(str_list(ips)):
-        try:
-            parse_grant_ip(item)
-        except PortError as err:
-            yield ctx.problem("grant-ip", str(err), (*path, ip_key, i))
+        error = ctx.grant_ip_error(item)
+        if error:
+            yield ctx.problem("grant-ip", error, (*path, ip_key, i))
     for name in app if isinstance(app, dict) else {}:
         yield from _check_cap_name(ctx, name, (*path, app_key, name))
-    if app and any(d.text == "autogroup:internet" for d in dsts):
+    if app and "autogroup:internet" in dsts.texts:
         message = "cannot use app grants with autogroup:internet"
         yield ctx.problem("grant-app-internet", message, (*path, app_key))
 
@@ -195,7 +210,9 @@ def _check_cap_name(ctx: Ctx, name: str, path: Path) -> Iterator[Problem]:
         yield ctx.problem("cap-name", message, path)
 
 
-def _check_all_ips(ctx: Ctx, dsts: tuple[Ref, ...]) -> Iterator[Problem]:
+def _check_all_ips(ctx: Ctx, dsts: Entries) -> Iterator[Problem]:
+    if "0.0.0.0/0" not in dsts.texts and "::/0" not in dsts.texts:
+        return
     for ref in dsts:
         if ref.text in ("0.0.0.0/0", "::/0"):
             message = (
@@ -204,7 +221,7 @@ def _check_all_ips(ctx: Ctx, dsts: tuple[Ref, ...]) -> Iterator[Problem]:
             yield ctx.problem("dst-all-ips", message, ref.path)
 
 
-def _check_via(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_via(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     for ref in _refs(entry, path, "via"):
         if not ref.text.startswith("tag:"):
             yield ctx.problem("via-not-tag", "via can only be a tag", ref.path)
@@ -225,11 +242,11 @@ def check_ssh(ctx: Ctx) -> Iterator[Problem]:
                 yield ctx.problem("ssh-env", "acceptEnv values cannot be empty", (*path, key, i))
 
 
-def _stripped(refs: tuple[Ref, ...]) -> tuple[Ref, ...]:
+def _stripped(refs: Iterable[Ref]) -> tuple[Ref, ...]:
     return tuple(Ref(r.text.strip(), r.path) for r in refs)
 
 
-def _check_ssh_action(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_ssh_action(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     key, action = field_of(entry, "action")
     action = str(action or "").strip()
     if not action:
@@ -238,7 +255,7 @@ def _check_ssh_action(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[P
         yield ctx.problem("ssh-action", f'"{action}" is not a valid action', (*path, key))
 
 
-def _check_ssh_users(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_ssh_users(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     key, users = field_of(entry, "users")
     if not str_list(users):
         yield ctx.problem("ssh-users", "users must be specified", path)
@@ -277,7 +294,7 @@ def _check_ssh_dst(ctx: Ctx, dsts: tuple[Ref, ...]) -> Iterator[Problem]:
             yield ctx.problem("ssh-dst", error, ref.path)
 
 
-def _check_check_period(ctx: Ctx, entry: dict[str, Any], path: Path) -> Iterator[Problem]:
+def _check_check_period(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     key, period = field_of(entry, "checkPeriod")
     if period is None or period == "always":
         return

@@ -46,6 +46,14 @@ class Device:
     def tagged(self) -> bool:
         return bool(self.tags)
 
+    def knowing_keys(self, keys: tuple[int, ...]) -> Device:
+        """This device, told its addresses' `keys` (which must be `addresses` read by
+        `addr_key`, in order) by a caller that wrote the addresses from those numbers: a
+        site's inventory, whose addresses were never anything else, so that reading them
+        back is skipped."""
+        self.__dict__["keys"] = keys
+        return self
+
     @cached_property
     def keys(self) -> tuple[int, ...]:
         return tuple(addr_key(a) for a in self.addresses)

@@ -15,13 +15,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from compiler.evaluate.addrs import Interval, prefix_interval
 from compiler.evaluate.ports import IpSpec, PortError, parse_grant_ip, parse_ports, parse_proto
 from compiler.evaluate.positions import Path, Positions, find_positions
 
 
 def field_of(obj: Any, *names: str) -> tuple[str, Any]:
-    """(actual key, value) of the first of `names` present in `obj`, matched case-insensitively."""
-    return Fields(obj).field(*names)
+    """(actual key, value) of the first of `names` present in `obj` (an object, or its
+    `Fields` when they are made already), matched case-insensitively."""
+    return (obj if isinstance(obj, Fields) else Fields(obj)).field(*names)
 
 
 class Fields:
@@ -178,6 +180,20 @@ class Policy:
         checked and pass, and finding positions costs as much as parsing."""
         return find_positions(self.text) if self.text else Positions()
 
+    @functools.cached_property
+    def host_intervals(self) -> dict[str, Interval | None]:
+        """Each host's address or prefix as an interval (None: its value is neither), read
+        once: the checks, the resolver and the tests each ask about every host, and a large
+        tailnet has a host per service device."""
+        return {name: prefix_interval(value) for name, value in self.hosts.items()}
+
+    def target_interval(self, name: str) -> Interval | None:
+        """The interval of the address or prefix `name` stands for: a host's value, else
+        `name` itself (None: it is neither)."""
+        if name in self.hosts:
+            return self.host_intervals[name]
+        return prefix_interval(name)
+
     def where(self, path: Path) -> tuple[int, int]:
         return self.positions.of(path)
 
@@ -206,6 +222,10 @@ def policy_from_data(data: dict[str, Any], text: str = "", like: Policy | None =
     identically at the same place are taken as read (a review reads two mostly equal ones)."""
     keys = {str(k).lower(): str(k) for k in data}
     known = _Known(like)
+    specs: dict[str, IpSpec | None] = {}
+
+    def grant(i: int, path: Path, entry: Fields) -> NetRule:
+        return _grant(i, path, entry, specs)
 
     def section(name: str) -> tuple[str, Any]:
         return field_of(data, name)
@@ -220,7 +240,7 @@ def policy_from_data(data: dict[str, Any], text: str = "", like: Policy | None =
         ipsets=_str_map(section("ipsets")[1]),
         postures=_str_map(section("postures")[1]),
         default_src_posture=tuple(str_list(section("defaultSrcPosture")[1])),
-        rules=_parsed(*section("acls"), _acl, known) + _parsed(*section("grants"), _grant, known),
+        rules=_parsed(*section("acls"), _acl, known) + _parsed(*section("grants"), grant, known),
         has_rule_sections="acls" in keys or "grants" in keys,
         ssh=_parsed(*section("ssh"), _ssh_rule),
         tests=_parsed(*section("tests"), _test, known),
@@ -335,18 +355,28 @@ def _split_acl_dst(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
         return host, ()
 
 
-def _grant(i: int, path: Path, entry: Fields) -> NetRule:
+def _grant(i: int, path: Path, entry: Fields, read: dict[str, IpSpec | None]) -> NetRule:
+    """A grant; `read` holds the `ip` items read so far (None: invalid), which the grants of
+    a large policy share."""
     specs = []
     for item in str_list(entry.field("ip")[1]):
-        try:
-            specs.append(parse_grant_ip(item))
-        except PortError:
-            continue
+        if item not in read:
+            read[item] = _grant_ip(item)
+        spec = read[item]
+        if spec is not None:
+            specs.append(spec)
     dsts = tuple(DstRef(ref, tuple(specs)) for ref in _refs(entry, path, "dst"))
     via = tuple(str_list(entry.field("via")[1]))
     has_app = bool(entry.field("app")[1])
     srcs = _refs(entry, path, "src")
     return NetRule("grants", i, path, srcs, dsts, via, _posture(entry), has_app)
+
+
+def _grant_ip(item: str) -> IpSpec | None:
+    try:
+        return parse_grant_ip(item)
+    except PortError:
+        return None
 
 
 def _ssh_rule(i: int, path: Path, entry: Fields) -> SshRule:

@@ -17,7 +17,7 @@ from compiler.evaluate.addrs import V6_BASE, addr_key, is_ip_or_cidr
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import NetTest, Policy, SshTest
 from compiler.evaluate.ports import TCP, UDP, PortError, parse_proto
-from compiler.evaluate.rules import Evaluator
+from compiler.evaluate.rules import Admitted, Evaluator
 from compiler.evaluate.ssh import compile_node_ssh, ssh_verdict
 from compiler.numerals import is_decimal
 
@@ -64,14 +64,21 @@ class FamilyKeys:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Question:
-    """Does a test's source reach this address and port on one of these protocols?"""
+    """Does a test's source reach this address and port on one of these protocols?
+
+    Made once per entry and protocols by a run (`TestRunner.questions`), which notes on it
+    whether it is asked source by source (`wide`, see `TestRunner._by_source`) and, once
+    asked otherwise, the evaluator's union of its admitted sources: a principal's entries
+    are then answered by a set comparison each instead of the same lookups again."""
 
     d: int
     port: int
     protos: tuple[int, ...]
     v6: bool
+    wide: bool = False
+    admitted: Admitted | None = None
 
 
 @dataclass
@@ -133,9 +140,9 @@ class TestRunner:
         return self._dst_cache[host]
 
     def _destinations(self, host: str) -> list[int] | None:
-        target = self.policy.hosts.get(host, host)
-        if is_ip_or_cidr(target):
-            return None if "/" in target else [addr_key(target)]
+        interval = self.policy.target_interval(host)
+        if interval is not None:
+            return None if "/" in self.policy.hosts.get(host, host) else [interval[0]]
         if host == "autogroup:self":
             return None
         devices = self._identity_devices(host)
@@ -172,12 +179,16 @@ class TestRunner:
     def _entry(self, text: str, keys: FamilyKeys, protos: tuple[int, ...], want: bool) -> str:
         """The entry's error ("" when it holds): with `want`, every source must reach every
         destination address (on any of `protos`); without, none may reach any."""
-        questions = self.questions(text, protos)
+        questions = self._questions.get((text, protos)) or self.questions(text, protos)
         if questions is None:
             return f'address "{text}": invalid test destination'
-        if want and all(self._covers(keys.v6 if q.v6 else keys.v4, q) for q in questions):
-            return ""
-        if not want and not any(self._meets(keys.v6 if q.v6 else keys.v4, q) for q in questions):
+        if want:
+            for q in questions:
+                if not self._covers(keys.v6 if q.v6 else keys.v4, q):
+                    break
+            else:
+                return ""
+        elif not any(self._meets(keys.v6 if q.v6 else keys.v4, q) for q in questions):
             return ""
         wanted, got = ("Accept", "Drop") if want else ("Drop", "Accept")
         return f'address "{text}": want: {wanted}, got: {got}'
@@ -192,21 +203,32 @@ class TestRunner:
             self._questions[key] = (
                 None
                 if target is None
-                else tuple(Question(d, target[1], protos, d >= V6_BASE) for d in target[0])
+                else tuple(self._question(d, target[1], protos) for d in target[0])
             )
         return self._questions[key]
+
+    def _question(self, d: int, port: int, protos: tuple[int, ...]) -> Question:
+        reaching = (self.ev.reaching(d, port, p) for p in protos)
+        many = self.many_intervals
+        wide = any(a.sources.more_intervals_than(many) for atoms in reaching for a in atoms)
+        return Question(d, port, protos, d >= V6_BASE, wide)
 
     def _covers(self, sources: frozenset[int], q: Question) -> bool:
         """Every one of `sources` reaches the question's address (see `_by_source`)."""
         if self._by_source(sources, q):
             return all(self._reached(s, q) for s in sources)
-        return self.ev.admitted(q.d, q.port, q.protos).covers(sources)
+        return self._admitted(q).covers(sources)
 
     def _meets(self, sources: frozenset[int], q: Question) -> bool:
         """At least one of `sources` reaches the question's address (see `_by_source`)."""
         if self._by_source(sources, q):
             return any(self._reached(s, q) for s in sources)
-        return self.ev.admitted(q.d, q.port, q.protos).meets(sources)
+        return self._admitted(q).meets(sources)
+
+    def _admitted(self, q: Question) -> Admitted:
+        if q.admitted is None:
+            q.admitted = self.ev.admitted(q.d, q.port, q.protos)
+        return q.admitted
 
     def _by_source(self, sources: frozenset[int], q: Question) -> bool:
         """Ask source by source instead of through the evaluator's union of admitted sources?
@@ -215,11 +237,9 @@ class TestRunner:
         which is what most questions want (many test sources name the same service). But its
         cost grows with the reaching atoms' intervals, and a grant to everybody (split DNS)
         has one per device of the tailnet, at each resolver: for a few sources, looking each
-        up in the atoms (a bisection apiece) is then far cheaper."""
-        if len(sources) > self.few_sources:
-            return False
-        reaching = (self.ev.reaching(q.d, q.port, p) for p in q.protos)
-        return any(len(a.src.intervals) > self.many_intervals for atoms in reaching for a in atoms)
+        up in the atoms (a bisection apiece) is then far cheaper. Whether the atoms are that
+        wide is found once per question (`Question.wide`)."""
+        return q.wide and len(sources) <= self.few_sources
 
     def _reached(self, s: int, q: Question) -> bool:
         """`s in ev.admitted(d, port, protos)`, read off the reaching atoms themselves."""

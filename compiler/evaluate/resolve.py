@@ -9,8 +9,9 @@ CGNAT and ULA ranges plus every approved subnet route.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from compiler.evaluate.addrs import ALL, INTERNET, TAILNET, AddrSet, is_ip_or_cidr
+from compiler.evaluate.addrs import ALL, INTERNET, POINTS_LIMIT, TAILNET, AddrSet, is_ip_or_cidr
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import Policy
 from compiler.evaluate.posture import device_meets
@@ -27,6 +28,42 @@ SELF = "autogroup:self"
 INTERNET_GROUP = "autogroup:internet"
 
 
+@dataclass(frozen=True)
+class Sources:
+    """A rule's source addresses: the union of its selectors' sets (`parts`) less the devices
+    that fail its posture (`dropped`). The union is made only when it is asked for: the
+    self-check asks a small rule's sources only as keys (`points`), which are a set union of
+    the selectors' own keys, cheaper than merging their intervals."""
+
+    parts: tuple[AddrSet, ...]
+    dropped: AddrSet = field(default_factory=AddrSet)
+
+    @cached_property
+    def addrs(self) -> AddrSet:
+        src = AddrSet.union(self.parts)
+        return src - self.dropped if self.dropped else src
+
+    @cached_property
+    def points(self) -> frozenset[int] | None:
+        """`addrs.points` (the keys of at most `POINTS_LIMIT` addresses), or None also when
+        a part is larger than that (ask `addrs` then)."""
+        parts = [p for part in self.parts if (p := part.points) is not None]
+        if len(parts) != len(self.parts):
+            return None
+        keys = frozenset().union(*parts) if len(parts) != 1 else parts[0]
+        if self.dropped:
+            keys = frozenset(k for k in keys if k not in self.dropped)
+        return keys if len(keys) <= POINTS_LIMIT else None
+
+    def more_intervals_than(self, n: int) -> bool:
+        """`len(addrs.intervals) > n`, without the union when `points` says no (a set has no
+        more intervals than keys)."""
+        points = self.points
+        if points is not None and len(points) <= n:
+            return False
+        return len(self.addrs.intervals) > n
+
+
 @dataclass
 class Resolver:
     """Resolves selectors of one policy against one inventory (memoised)."""
@@ -34,7 +71,7 @@ class Resolver:
     policy: Policy
     inventory: Inventory
     _cache: dict[tuple[str, bool], AddrSet] = field(default_factory=dict)
-    _sources: dict[tuple[tuple[str, ...], tuple[str, ...]], AddrSet] = field(default_factory=dict)
+    _sources: dict[tuple[tuple[str, ...], tuple[str, ...]], Sources] = field(default_factory=dict)
 
     def like(self, policy: Policy) -> Resolver:
         """A resolver of `policy` over this inventory that shares this one's answers when
@@ -45,15 +82,15 @@ class Resolver:
             return Resolver(policy, self.inventory)
         return Resolver(policy, self.inventory, self._cache, self._sources)
 
-    def sources(self, selectors: tuple[str, ...], postures: tuple[str, ...]) -> AddrSet:
+    def sources(self, selectors: tuple[str, ...], postures: tuple[str, ...]) -> Sources:
         """A rule's source addresses: its selectors' (`autogroup:self` aside, a destination
         matter) with the devices meeting none of `postures` dropped; kept per distinct
         rule source, which many rules share."""
         key = (selectors, postures)
         found = self._sources.get(key)
         if found is None:
-            src = AddrSet.union(self.src(s) for s in selectors if s != SELF)
-            found = self._sources[key] = self.with_posture(src, postures)
+            parts = tuple(self.src(s) for s in selectors if s != SELF)
+            found = self._sources[key] = Sources(parts, self.failing(postures))
         return found
 
     def src(self, selector: str) -> AddrSet:
@@ -75,11 +112,14 @@ class Resolver:
             return self._autogroup(sel)
         if is_ip_or_cidr(sel):
             return AddrSet.parse(sel)
-        return _addrs(self.devices(sel)) | self._named_prefix(sel)
+        devices = self.devices(sel)
+        named = self._named_prefix(sel)
+        return _addrs(devices) | named if devices else named
 
     def _named_prefix(self, sel: str) -> AddrSet:
-        if sel in self.policy.hosts and is_ip_or_cidr(self.policy.hosts[sel]):
-            return AddrSet.parse(self.policy.hosts[sel])
+        interval = self.policy.host_intervals.get(sel)
+        if interval is not None:
+            return AddrSet((interval,))
         if sel.startswith("ipset:"):
             return self._ipset(sel, set())
         return AddrSet()
@@ -147,14 +187,18 @@ class Resolver:
 
     def with_posture(self, addrs: AddrSet, postures: tuple[str, ...]) -> AddrSet:
         """Drop the addresses of devices that satisfy none of `postures` (any-of)."""
+        return addrs - self.failing(postures) if postures else addrs
+
+    def failing(self, postures: tuple[str, ...]) -> AddrSet:
+        """The addresses of the devices that satisfy none of `postures` (none without any)."""
         if not postures:
-            return addrs
+            return AddrSet()
         failing = [
             d
             for d in self.inventory.devices
             if not any(device_meets(d, self.policy.postures.get(p, [])) for p in postures)
         ]
-        return addrs - _addrs(failing)
+        return _addrs(failing)
 
 
 def _same_names(policy: Policy, other: Policy) -> bool:

@@ -16,7 +16,7 @@ from compiler.evaluate.addrs import INTERNET, AddrSet
 from compiler.evaluate.inventory import Device, Inventory
 from compiler.evaluate.model import DstRef, NetRule, Policy, Ref
 from compiler.evaluate.ports import ALL_PORTS, IpSpec
-from compiler.evaluate.resolve import INTERNET_GROUP, SELF, Resolver
+from compiler.evaluate.resolve import INTERNET_GROUP, SELF, Resolver, Sources
 
 EXACT_LIMIT = 256
 """Destinations with at most this many addresses are indexed address by address."""
@@ -38,11 +38,16 @@ class Atom:
     rule: NetRule
     dst_ref: Ref
     spec: IpSpec
-    src: AddrSet
+    sources: Sources
     dst: AddrSet
     kind: str  # "addr", "self" or "internet"
     via: frozenset[str]
     order: int = 0
+
+    @property
+    def src(self) -> AddrSet:
+        """The rule's source addresses (its `sources` as one set, made when first asked)."""
+        return self.sources.addrs
 
     def admits(self, evaluator: Evaluator, s: int, d: int, port: int, proto: int) -> bool:
         """Does the policy allow this flow through this atom (wherever it is enforced)?"""
@@ -139,14 +144,14 @@ class Evaluator:
         order = 0
         for rule in self.rules:
             src = self._rule_sources(rule)
+            via = frozenset(rule.via)
             for dst in rule.dsts:
                 kind, dst_set = self._destination(dst.ref.text)
                 for spec in dst.specs:
-                    via = frozenset(rule.via)
                     yield Atom(rule, dst.ref, spec, src, dst_set, kind, via, order)
                     order += 1
 
-    def _rule_sources(self, rule: NetRule) -> AddrSet:
+    def _rule_sources(self, rule: NetRule) -> Sources:
         posture = rule.src_posture if rule.src_posture is not None else ()
         posture = posture or self.policy.default_src_posture
         return self.resolver.sources(tuple(r.text for r in rule.srcs), posture)
@@ -167,7 +172,7 @@ class Evaluator:
                 self.exact.setdefault(key, []).append(i)
 
     def candidates(self, d: int) -> Iterator[Atom]:
-        """Atoms whose destination may contain `d` (exact hits, then the wide ones)."""
+        """Atoms whose destination contains `d` (exact hits, then the wide ones)."""
         for i in self.exact.get(d, ()):
             yield self.atoms[i]
         for i in self.wide:
@@ -190,9 +195,18 @@ class Evaluator:
         key = (d, port, proto)
         found = self._reaching.get(key)
         if found is None:
-            reach = (a for a in self.candidates(d) if a.reaches(d, port, proto))
-            found = self._reaching[key] = tuple(sorted(reach, key=lambda a: a.order))
+            found = self._reaching[key] = self._reaching_for(d, port, proto)
         return found
+
+    def _reaching_for(self, d: int, port: int, proto: int) -> tuple[Atom, ...]:
+        """`candidates(d)` admitting the port, in policy order. An atom's order is its index
+        and both index lists are in index order, so only a mix of the two is sorted; and an
+        exact hit's destination holds `d` by construction, so only the port is asked."""
+        atoms = self.atoms
+        hits = [i for i in self.exact.get(d, ()) if atoms[i].spec.admits(port, proto)]
+        wide = [i for i in self.wide if atoms[i].spec.admits(port, proto) and d in atoms[i].dst]
+        ordered = sorted(hits + wide) if hits and wide else hits or wide
+        return tuple(atoms[i] for i in ordered)
 
     def matching(self, s: int, d: int, port: int, proto: int) -> list[Atom]:
         """Every atom that allows the flow, in policy order (policy-level view)."""
@@ -210,20 +224,17 @@ class Evaluator:
         return found
 
     def _admitted_for(self, d: int, port: int, protos: tuple[int, ...]) -> Admitted:
-        plain: list[AddrSet] = []
-        own: list[AddrSet] = []
+        plain: list[Sources] = []
+        own: list[Sources] = []
         for proto in protos:
             for atom in self.reaching(d, port, proto):
-                (own if atom.kind == "self" else plain).append(atom.src)
-        wide = AddrSet.union(plain)
-        keys: set[int] = set()
+                (own if atom.kind == "self" else plain).append(atom.sources)
+        keys, wide = _plain_admitted(plain)
         owner = self.inventory.owner_by_key.get(d)
         if own and owner is not None:
-            keys = {k for k in self.inventory.keys_by_owner[owner] if any(k in src for src in own)}
-        if wide.size_at_most(EXACT_LIMIT):
-            keys.update(k for lo, hi in wide.intervals for k in range(lo, hi + 1))
-            wide = AddrSet()
-        return Admitted(frozenset(keys), wide)
+            mine = self.inventory.keys_by_owner[owner]
+            keys = keys | {k for k in mine if any(k in src.addrs for src in own)}
+        return Admitted(keys, wide)
 
     def matching_pair(self, s: int, d: int) -> list[Atom]:
         """Every atom that admits the address pair at all, any protocol or port (what the
@@ -239,3 +250,18 @@ class Evaluator:
         """Every atom `node`'s packet filter admits the flow through."""
         found = [a for a in self.candidates(d) if a.admits_at(self, node, s, d, port, proto)]
         return sorted(found, key=lambda a: a.order)
+
+
+def _plain_admitted(plain: list[Sources]) -> tuple[frozenset[int], AddrSet]:
+    """The union of `plain` as (keys, intervals): keys when it has at most `EXACT_LIMIT`
+    addresses, else intervals. Sources that are few keys each are joined as keys (a set
+    union), the others merged as intervals."""
+    points = [p for src in plain if (p := src.points) is not None]
+    if len(points) == len(plain):
+        keys = points[0] if len(points) == 1 else frozenset().union(*points)
+        if len(keys) <= EXACT_LIMIT:
+            return keys, AddrSet()
+    wide = AddrSet.union(src.addrs for src in plain)
+    if wide.size_at_most(EXACT_LIMIT):
+        return frozenset(k for lo, hi in wide.intervals for k in range(lo, hi + 1)), AddrSet()
+    return frozenset(), wide

@@ -187,13 +187,33 @@ class _Sources:
             v6: SortedKeys(k for keys in self.keys[v6].values() if keys for k in keys)
             for v6 in (False, True)
         }
-        self._inside: dict[tuple[int, bool], frozenset[int]] = {}
+        # by id() of the address sets, each stored with its value: the sets stay alive here,
+        # so their ids are not reused while these are kept
+        self._inside: dict[tuple[int, bool], tuple[AddrSet, frozenset[int]]] = {}
+        self._by_sources: dict[tuple[bool, frozenset[int]], tuple[list[AddrSet], list[str]]] = {}
 
-    def admitted(self, atoms: tuple[Atom, ...], d: int) -> Iterator[str]:
-        """The principals every one of whose addresses some atom admits towards `d`."""
+    def admitted(self, atoms: tuple[Atom, ...], d: int) -> list[str]:
+        """The principals every one of whose addresses some atom admits towards `d`. Without
+        `autogroup:self` atoms the answer depends only on the atoms' source sets, which many
+        atoms share (each split-DNS zone's grant to every member): it is found once per
+        distinct group of source sets, not once per target (2,500 principals were checked
+        against the same sources for each of a hundred resolvers)."""
         v6 = d >= V6_BASE
-        covered = frozenset().union(*(self._in(a, v6) for a in atoms if a.kind != "self"))
         selfish = [a for a in atoms if a.kind == "self"]
+        sources = {id(a.src): a.src for a in atoms if a.kind != "self"}
+        if selfish:
+            return list(self._admitted(list(sources.values()), selfish, d, v6))
+        key = (v6, frozenset(sources))
+        found = self._by_sources.get(key)
+        if found is None:
+            held = list(sources.values())
+            found = self._by_sources[key] = (held, list(self._admitted(held, [], d, v6)))
+        return found[1]
+
+    def _admitted(
+        self, sources: list[AddrSet], selfish: list[Atom], d: int, v6: bool
+    ) -> Iterator[str]:
+        covered = frozenset().union(*(self._in(src, v6) for src in sources))
         for principal, keys in self.keys[v6].items():
             if keys is None:
                 continue
@@ -205,12 +225,12 @@ class _Sources:
     def _self(self, selfish: list[Atom], k: int, d: int, covered: frozenset[int]) -> bool:
         return k in covered or any(a.admits_from(self.ev, k, d) for a in selfish)
 
-    def _in(self, atom: Atom, v6: bool) -> frozenset[int]:
-        found = self._inside.get((atom.order, v6))
+    def _in(self, src: AddrSet, v6: bool) -> frozenset[int]:
+        """The principals' addresses of one family that `src` holds."""
+        found = self._inside.get((id(src), v6))
         if found is None:
-            found = frozenset(self.sorted[v6].within(atom.src))
-            self._inside[(atom.order, v6)] = found
-        return found
+            found = self._inside[(id(src), v6)] = (src, frozenset(self.sorted[v6].within(src)))
+        return found[1]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,16 +38,32 @@ def launch_changes(desired: Mapping[str, str], current: Mapping[str, str]) -> li
         elif new is None:
             changes.append(LaunchChange(device, rest, "removed"))
         else:
-            changes.append(LaunchChange(device, rest, "changed", _code(new) == _code(old)))
+            changes.append(LaunchChange(device, rest, "changed", _same_code(new, old)))
     return changes
 
 
-def _code(text: str) -> list[str]:
+def _same_code(new: str, old: str) -> bool:
+    """Whether both texts hold the same code lines (`_code`). Most changed launch files
+    differ only in a comment at the same place (the `site.yaml:LINE` header): when every
+    line that differs is a comment or blank on both sides, the code lines are the ones at
+    the same places, so they are equal without filtering either text."""
+    a, b = new.splitlines(), old.splitlines()
+    if len(a) == len(b) and not any(
+        _is_code(x.strip()) or _is_code(y.strip()) for x, y in zip(a, b, strict=True) if x != y
+    ):
+        return True
+    return _code(a) == _code(b)
+
+
+def _code(lines: list[str]) -> list[str]:
     """The lines that are not comments or blank, stripped: what a launcher acts on."""
-    return [
+    return [line for line in map(str.strip, lines) if _is_code(line)]
+
+
+def _is_code(line: str) -> bool:
+    """A stripped line a launcher acts on: not blank, not a comment."""
+    return bool(
         line
-        for line in map(str.strip, text.splitlines())
-        if line
         and not line.startswith(_COMMENT_PREFIXES)
         and not (line.startswith("<!--") and line.endswith("-->"))
-    ]
+    )

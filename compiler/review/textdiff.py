@@ -66,8 +66,13 @@ def unified_lines(
     matching blocks found by `_Matcher` (tests/test_textdiff_props.py compares the two), or
     by difflib's own search, which is quicker on small inputs (`SMALL`; `indexed` forces
     the choice)."""
+    aligned = _aligned_blocks(a, b) if indexed is None else None
     indexed = len(a) + len(b) > SMALL if indexed is None else indexed
-    matcher = _Matcher(a, b) if indexed else difflib.SequenceMatcher(None, a, b)
+    matcher: difflib.SequenceMatcher[str]
+    if aligned is not None:
+        matcher = _Aligned(a, b, aligned)
+    else:
+        matcher = _Matcher(a, b) if indexed else difflib.SequenceMatcher(None, a, b)
     groups = matcher.get_grouped_opcodes(3)
     for number, group in enumerate(groups):
         if number == 0:
@@ -86,6 +91,49 @@ def unified_lines(
 SMALL = 400
 """Lines on both sides up to which difflib's own matcher is used: indexing the runs costs
 more than it saves on a launch config (a 5,000-device diff holds thousands of them)."""
+
+
+AUTOJUNK = 200
+"""From this many lines in `b` on, difflib ignores its popular lines while it searches."""
+
+
+def _aligned_blocks(a: list[str], b: list[str]) -> list[difflib.Match] | None:
+    """difflib's matching blocks, found without searching, for the common edit of a small
+    file: the same number of lines, where no line that differs occurs anywhere on the other
+    side (a launch file whose `site.yaml:LINE` header moved, a port that changed). Then the
+    blocks are the stretches of lines that are equal at the same place; None for any other
+    input (and for one difflib would search with popular lines left out: `AUTOJUNK`).
+
+    Why they are difflib's: a block `a[i:i+n] == b[j:j+n]` never holds a differing line, so
+    it lies inside one equal stretch of each side; as both sides hold the same lines there,
+    `(i, i, n)` and `(j, j, n)` are blocks too. difflib takes the longest block in a box,
+    the earliest in `a`, then in `b`: `(j, j, n)` beats `(i, j, n)` when j < i, `(i, i, n)`
+    when j > i. So it takes an aligned block, the whole stretch (a longer one would win),
+    and the boxes left and right of it are again aligned and end at differing lines.
+    tests/test_textdiff_props.py compares the result with difflib's own."""
+    if len(a) != len(b) or len(b) >= AUTOJUNK:
+        return None
+    differ = [k for k, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    olds, news = {a[k] for k in differ}, {b[k] for k in differ}
+    if not olds.isdisjoint(b) or not news.isdisjoint(a):
+        return None
+    blocks, start = [], 0
+    for k in [*differ, len(a)]:
+        if k > start:
+            blocks.append(difflib.Match(start, start, k - start))
+        start = k + 1
+    return [*blocks, difflib.Match(len(a), len(b), 0)]
+
+
+class _Aligned(difflib.SequenceMatcher[str]):
+    """A SequenceMatcher told its matching blocks (`_aligned_blocks`): difflib's own
+    opcodes and hunks are made from them, and b's index, which only the search needs, is
+    never built."""
+
+    def __init__(self, a: list[str], b: list[str], blocks: list[difflib.Match]) -> None:
+        super().__init__(None, (), ())
+        self.a, self.b = a, b
+        self.matching_blocks = blocks
 
 
 def _range(start: int, stop: int) -> str:
