@@ -51,9 +51,9 @@ def changed_site(site: dict[str, Any], percent: float) -> tuple[dict[str, Any], 
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process and of its children that have ended: the diff compares the
-    artifacts' text in a forked child (`compiler.parallel`), whose work is work done too,
-    though it saves wall time."""
+    """CPU time of this process and of its children that have ended: were any step of the
+    diff forked (`compiler.parallel`), its work would be work done too, though it saved
+    wall time."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 
@@ -135,7 +135,7 @@ def main() -> None:
         )
         previous = f["diff_s"]
     print(
-        "compile = both sites, not part of the diff; cpu = the diff's CPU time, its forked"
+        "compile = both sites, not part of the diff; cpu = the diff's CPU time, any forked"
         " child's included (the figure to read on a busy machine); RSS = the child's peak (both sites held)"
     )
 

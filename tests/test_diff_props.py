@@ -14,7 +14,6 @@ import copy
 import sys
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -165,19 +164,3 @@ def test_access_changes_when_only_devices_change(
     pair: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     check_against_matrices(*pair)
-
-
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(edited())
-def test_text_compared_in_a_child_is_the_same_plan(
-    pair: tuple[dict[str, Any], dict[str, Any]],
-) -> None:
-    """The artifacts' text is compared in a forked child on large inputs; forced here on a
-    small one, the plan is the one made in one process (TAILGEN_JOBS=1)."""
-    new, old = snapshot(pair[0], "a.yaml"), snapshot(pair[1], "b.yaml")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TAILGEN_JOBS", "1")
-        alone = diff(new, old)
-        patch.delenv("TAILGEN_JOBS")
-        patch.setattr(diff_module, "FORK_FROM_CHARS", 0)
-        assert diff(new, old) == alone

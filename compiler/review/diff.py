@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.collector import paused_gc
-from compiler.parallel import beside
 from compiler.review import access as access_mod
 from compiler.review.access import AccessDiff
 from compiler.review.canonical import Keys
@@ -66,14 +65,12 @@ def diff(desired: Snapshot, current: Snapshot) -> Plan:
     old = {p: t for p in paths if (t := current.text(p)) is not None}
     docs = _policies(desired, current, paths)
     facts, keys = FactsOf(), Keys()  # what both the access review and the policy diff ask
-    large = sum(map(len, new.values())) >= FORK_FROM_CHARS
-    with beside(lambda: _text_changes(new, old, paths), large) as text_changes:
-        access = access_mod.review(desired, current, docs, facts, keys)
-        wildcards = new_wildcard_rules(*docs) if docs else []
-        sites = [site for site in (desired.site, current.site) if site is not None]
-        paths_kept = set().union(*(facts(site).break_glass for site in sites))
-        policy = tuple(policy_changes(*docs, keys) if docs else ())
-        dns, launch, files = text_changes()
+    access = access_mod.review(desired, current, docs, facts, keys)
+    wildcards = new_wildcard_rules(*docs) if docs else []
+    sites = [site for site in (desired.site, current.site) if site is not None]
+    paths_kept = set().union(*(facts(site).break_glass for site in sites))
+    policy = tuple(policy_changes(*docs, keys) if docs else ())
+    dns, launch, files = _text_changes(new, old, paths)
     return Plan(
         desired=desired.label,
         current=current.label,
@@ -85,13 +82,6 @@ def diff(desired: Snapshot, current: Snapshot) -> Plan:
         verdict=verdict(access, wildcards, paths_kept),
         checksum=checksum(desired.files),
     )
-
-
-FORK_FROM_CHARS = 5_000_000
-"""Desired artifacts of at least this many characters (about 2,100 devices in diff_bench's
-sites) have their text compared in a forked child (`compiler.parallel`) while the access
-review runs: the two need nothing of each other. Below it the text diffs take under a tenth
-of a second, and the child's start (copying the pages it touches) eats most of that."""
 
 
 def _text_changes(
