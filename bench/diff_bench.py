@@ -19,7 +19,6 @@ import argparse
 import copy
 import json
 import os
-import resource
 import statistics
 import sys
 import time
@@ -50,14 +49,6 @@ def changed_site(site: dict[str, Any], percent: float) -> tuple[dict[str, Any], 
     return other, changed
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and of its children that have ended: were any step of the
-    diff forked (`compiler.parallel`), its work would be work done too, though it saved
-    wall time."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
-
-
 def child(n: int, shape: str, percent: float, repeat: int) -> None:
     """One size, in this process: print the figures as JSON for the parent."""
     from compiler.build import compile_text
@@ -75,10 +66,10 @@ def child(n: int, shape: str, percent: float, repeat: int) -> None:
     current = Snapshot(old.files, "before.yaml", site=old.site)
     times, cpu = [], []
     for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), cpu_seconds()
+        start, start_cpu = time.perf_counter(), time.process_time()
         plan = diff(desired, current)
         times.append(time.perf_counter() - start)
-        cpu.append(cpu_seconds() - start_cpu)
+        cpu.append(time.process_time() - start_cpu)
     start = time.perf_counter()
     sizes = [len(text.render(plan)), len(markdown.render(plan)), len(jsonfmt.render(plan))]
     render_s = time.perf_counter() - start
@@ -135,8 +126,8 @@ def main() -> None:
         )
         previous = f["diff_s"]
     print(
-        "compile = both sites, not part of the diff; cpu = the diff's CPU time, any forked"
-        " child's included (the figure to read on a busy machine); RSS = the child's peak (both sites held)"
+        "compile = both sites, not part of the diff; cpu = the diff's CPU time (the figure to"
+        " read on a busy machine); RSS = the child's peak (both sites held)"
     )
 
 

@@ -43,8 +43,8 @@ def launch_changes(desired: Mapping[str, str], current: Mapping[str, str]) -> li
 
 
 def _same_code(new: str, old: str) -> bool:
-    """Whether both texts hold the same code lines (`_code`). Most changed launch files
-    differ only in a comment at the same place (the `site.yaml:LINE` header): when every
+    """Whether both texts hold the same code lines (`_code`). A launch file that changed
+    only in a comment at the same place (its wording, not its code): when every
     line that differs is a comment or blank on both sides, the code lines are the ones at
     the same places, so they are equal without filtering either text."""
     a, b = new.splitlines(), old.splitlines()

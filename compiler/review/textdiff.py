@@ -100,7 +100,7 @@ AUTOJUNK = 200
 def _aligned_blocks(a: list[str], b: list[str]) -> list[difflib.Match] | None:
     """difflib's matching blocks, found without searching, for the common edit of a small
     file: the same number of lines, where no line that differs occurs anywhere on the other
-    side (a launch file whose `site.yaml:LINE` header moved, a port that changed). Then the
+    side (a port or an address that changed in a launch file). Then the
     blocks are the stretches of lines that are equal at the same place; None for any other
     input (and for one difflib would search with popular lines left out: `AUTOJUNK`).
 
