@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from compiler.errors import Problem, Span
+
 TOO_DEEP = "it nests too deeply"
 
 
@@ -21,3 +23,12 @@ def loads(text: str) -> Any:
         return json.loads(text)
     except RecursionError:
         raise ValueError(TOO_DEEP) from None
+
+
+def problem(err: ValueError, file: str, code: str) -> Problem:
+    """What a `loads` failure is, at the file:line:col where the decoder stopped (a file
+    too deep to decode has no such place): the decoder's own text ends with its place in
+    its own words, which a person cannot jump to."""
+    if isinstance(err, json.JSONDecodeError):
+        return Problem(code, f"invalid JSON: {err.msg}", Span(file, err.lineno, err.colno))
+    return Problem(code, f"invalid JSON: {err}", Span(file))
