@@ -369,9 +369,10 @@ def parse_windows_json(text: str) -> Table:
     """ConvertTo-Json output: an array, or one object when there was a single listener."""
     try:
         data = jsontext.loads(text.lstrip("\ufeff"))
-    except ValueError as exc:  # JSONDecodeError has the line; a too-deep file is line 1
-        line, reason = getattr(exc, "lineno", 1), getattr(exc, "msg", str(exc))
-        return Table("windows-json", malformed=[Malformed(line, "", f"invalid JSON: {reason}")])
+    except ValueError as exc:
+        why = jsontext.failure(exc)  # a too-deep file has no place: it is line 1's fault
+        malformed = Malformed(why.line or 1, "", f"invalid JSON: {why.reason}")
+        return Table("windows-json", malformed=[malformed])
     items = data if isinstance(data, list) else [data]
     return _records("windows-json", enumerate(items, 1))
 

@@ -10,6 +10,7 @@ instead of a traceback.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from compiler.errors import Problem, Span
@@ -25,10 +26,25 @@ def loads(text: str) -> Any:
         raise ValueError(TOO_DEEP) from None
 
 
-def problem(err: ValueError, file: str, code: str) -> Problem:
-    """What a `loads` failure is, at the file:line:col where the decoder stopped (a file
-    too deep to decode has no such place): the decoder's own text ends with its place in
-    its own words, which a person cannot jump to."""
+@dataclass(frozen=True)
+class Failure:
+    """Why `loads` failed and where; line and column are 1-based, 0 when there is no place
+    (a file too deep to decode)."""
+
+    reason: str
+    line: int = 0
+    column: int = 0
+
+
+def failure(err: ValueError) -> Failure:
+    """The `loads` failure `err` as reason and place: only `JSONDecodeError` knows where the
+    decoder stopped, and its own text ends with that place in words no reader can jump to."""
     if isinstance(err, json.JSONDecodeError):
-        return Problem(code, f"invalid JSON: {err.msg}", Span(file, err.lineno, err.colno))
-    return Problem(code, f"invalid JSON: {err}", Span(file))
+        return Failure(err.msg, err.lineno, err.colno)
+    return Failure(str(err))
+
+
+def problem(err: ValueError, file: str, code: str) -> Problem:
+    """A `loads` failure as a problem at file:line:col, as the rest of the tool reports."""
+    why = failure(err)
+    return Problem(code, f"invalid JSON: {why.reason}", Span(file, why.line, why.column))

@@ -151,6 +151,25 @@ def test_parser_reads_every_listener_and_reports_bad_lines(name: str) -> None:
     assert all(m.reason for m in table.malformed)
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        (
+            '\ufeff[\n  {"LocalAddress": "::",\n   "LocalPort" 445}\n]\n',
+            3,
+            "Expecting ':' delimiter",
+        ),
+        ("[" * 100_000 + "]" * 100_000, 1, "it nests too deeply"),
+    ],
+)
+def test_unreadable_windows_json_is_one_malformed_line(text: str, line: int, reason: str) -> None:
+    """A syntax error is placed on its line (after a byte-order mark, which is no line); a
+    file too deep to decode has no place, so it is line 1's."""
+    table = audit.parse_windows_json(text)
+    assert table.listeners == []
+    assert [(m.line, m.reason) for m in table.malformed] == [(line, f"invalid JSON: {reason}")]
+
+
 def test_proc_tables_concatenated_as_read_by_local() -> None:
     table = audit.parse(read("proc-net-tcp.txt") + read("proc-net-tcp6.txt"))
     assert len(table.listeners) == 9
