@@ -238,3 +238,10 @@ def test_problem_in_mixed_list_is_placed_at_its_own_index(
     (problem,) = [p for p in validate(text, INVENTORY) if p.code == code]
     assert problem.path == path
     assert (problem.span.line, problem.span.column) == _where(text, token)
+
+
+def test_unreadable_policy_is_one_problem_at_its_place() -> None:
+    """The place is the parser's (line 3, the column of the stray comma), not 0:0."""
+    (problem,) = validate('{\n\t"acls": [\n\t\t,\n\t],\n}\n', INVENTORY, "p.hujson")
+    assert problem.code == "hujson"
+    assert (problem.span.file, problem.span.line, problem.span.column) == ("p.hujson", 3, 3)
