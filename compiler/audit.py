@@ -378,10 +378,13 @@ def parse_windows_json(text: str) -> Table:
 
 
 def parse_windows_csv(text: str) -> Table:
-    """ConvertTo-Csv / Export-Csv output (Windows PowerShell adds a `#TYPE` line first)."""
-    lines = [x for x in text.lstrip("\ufeff").splitlines() if not x.startswith("#TYPE")]
-    rows = csv.DictReader(io.StringIO("\n".join(lines)))
-    return _records("windows-csv", ((i + 2, row) for i, row in enumerate(rows)))
+    """ConvertTo-Csv / Export-Csv output (Windows PowerShell adds a `#TYPE` line first).
+    A row is numbered by the file's line it ends on, from the reader's own count mapped back
+    past the `#TYPE` lines it never saw (counting rows put every row a line early)."""
+    lines = list(enumerate(text.lstrip("\ufeff").splitlines(), 1))
+    kept = [(number, line) for number, line in lines if not line.startswith("#TYPE")]
+    rows = csv.DictReader(io.StringIO("\n".join(line for _, line in kept)))
+    return _records("windows-csv", ((kept[rows.line_num - 1][0], row) for row in rows))
 
 
 PARSERS: dict[str, Callable[[str], Table]] = {
