@@ -32,7 +32,7 @@ from compiler.site import check, loader
 from compiler.site.model import Site
 
 if TYPE_CHECKING:
-    from compiler.evaluate import Evaluator
+    from compiler.evaluate import Evaluator, Inventory
 
 
 @dataclass
@@ -104,18 +104,45 @@ def compile_text(text: str, filename: str = "site.yaml", target: str | None = No
     )
 
 
+@dataclass(frozen=True)
+class CheckedPolicy:
+    """What `compile_policy` gives the evaluating commands: the artifacts, and the self-check
+    they passed kept, so a command asking about the site's own policy reads the answers
+    already computed instead of parsing the rendered text and indexing it again (at 10,000
+    devices that second pass was a third of `tailgen validate` and `explain`)."""
+
+    artifacts: Artifacts
+    inventory: Inventory  # the site's tailnet (`site_inventory`): what the commands ask about
+    evaluator: Evaluator  # the self-check's: the policy on `inventory` plus test stand-ins
+    problems: list[Problem]  # what validate says of the policy (warnings: errors raised)
+
+    def site_evaluator(self) -> Evaluator:
+        """The policy evaluated on the site's tailnet alone, as explain, matrix and lint ask
+        about it: the self-check's evaluator when its tests needed no stand-in device, else
+        one on the same parsed policy (no second parse)."""
+        if self.evaluator.inventory is self.inventory:
+            return self.evaluator
+        from compiler.evaluate import Evaluator
+
+        return Evaluator(self.evaluator.policy, self.inventory)
+
+
 @paused_gc()
-def compile_policy(text: str, filename: str = "site.yaml") -> Artifacts:
+def compile_policy(
+    text: str, filename: str = "site.yaml", policy_name: str = POLICY_FILE
+) -> CheckedPolicy:
     """`compile_text` for the evaluating commands: the same steps and the same errors, but of
     the files only the policy is rendered (they read nothing else), there is no manifest, and
     the self-check stops at its errors: its lints give warnings only, which these commands
-    never show (`tailgen lint` is where they are asked for)."""
+    never show (`tailgen lint` is where they are asked for). The self-check's problems name
+    the policy `policy_name`, as the commands report it."""
     artifacts, problems = compile_checked(text, filename)
     artifacts = policy_rendered(artifacts)
     document = artifacts.policy_document
-    found = self_validate(artifacts.site, document, artifacts.files[POLICY_FILE])[1]
+    policy_bytes = artifacts.files[POLICY_FILE]
+    inventory, ev, found = self_validated(artifacts.site, document, policy_bytes, policy_name)
     with_self_check(problems, found)
-    return artifacts
+    return CheckedPolicy(artifacts, inventory, ev, found)
 
 
 def policy_checked(site: Site, policy: PolicyIR) -> tuple[bytes, list[Problem]]:
@@ -197,17 +224,27 @@ def self_validate(
     """The self-check's errors (the control plane's checks and the generated tests, run on
     the compiled policy `document`, rendered as `policy_bytes`), with the Evaluator they ran
     on for the lints that follow."""
+    _, ev, problems = self_validated(site, document, policy_bytes, "out/policy.hujson")
+    return ev, problems
+
+
+def self_validated(
+    site: Site, document: dict[str, Any], policy_bytes: bytes, policy_name: str
+) -> tuple[Inventory, Evaluator, list[Problem]]:
+    """`self_validate` with the site's inventory it started from, its problems naming the
+    policy `policy_name`."""
     from compiler.evaluate import Evaluator, validate
     from compiler.evaluate.model import policy_from_data
     from compiler.evaluate.policytests import with_stand_ins
     from compiler.evaluate.site_view import site_inventory
 
     policy = policy_from_data(document, policy_bytes.decode())
+    inventory = site_inventory(site)
     # Stand-in devices for users who have none yet, added once: the tests and the lints then
     # share one Evaluator instead of building one per question about such a user.
-    inventory = with_stand_ins(policy, site_inventory(site))
-    ev = Evaluator(policy, inventory)
-    return ev, validate(ev, inventory, "out/policy.hujson")
+    tested = with_stand_ins(policy, inventory)
+    ev = Evaluator(policy, tested)
+    return inventory, ev, validate(ev, tested, policy_name)
 
 
 def build(site_path: str | Path, target: str | None = None) -> tuple[BuildResult, str]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from compiler.errors import InputError, Problem, Severity, Span, TailgenError
 
 if TYPE_CHECKING:
+    from compiler.build import CheckedPolicy
     from compiler.emit.artifacts import Artifacts
     from compiler.site.model import Site
 
@@ -26,11 +27,16 @@ POLICY_FILE = "policy.hujson"
 
 @dataclass(frozen=True)
 class Workspace:
-    """A loaded, checked and compiled site: what every evaluating command starts from."""
+    """A loaded, checked and compiled site: what every evaluating command starts from, with
+    the self-check its policy passed (`checked`: the evaluator and what validate said)."""
 
     path: Path
     text: str
-    artifacts: Artifacts
+    checked: CheckedPolicy
+
+    @property
+    def artifacts(self) -> Artifacts:
+        return self.checked.artifacts
 
     @property
     def site(self) -> Site:
@@ -68,7 +74,7 @@ def load_workspace(site: Path) -> Workspace:
     if not site.exists():
         raise InputError(f"{display_name(site)}: no such site file")
     text = read_text(site)
-    return Workspace(site, text, pipeline.compile_policy(text, display_name(site)))
+    return Workspace(site, text, pipeline.compile_policy(text, display_name(site), POLICY_FILE))
 
 
 def find_workspace(site: Path | None, needed: bool) -> Workspace | None:

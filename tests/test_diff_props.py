@@ -23,8 +23,9 @@ from compiler.build import compile_text
 from compiler.evaluate.matrix import default_services
 from compiler.review import Snapshot, diff
 from compiler.review.diff import parse_policy
-from compiler.review.evaluation import PLACEHOLDER, _allowed, prepare, principals, review_inventory
+from compiler.review.evaluation import _allowed, prepare, principals
 from compiler.review.universe import Target, for_site, site_targets, union
+from compiler.site.inventory import inventory_from_site
 from compiler.site.model import Site
 from sitegen import sites
 
@@ -59,7 +60,6 @@ def _rule_targets(snap: Snapshot, inventory: dict[str, Any]) -> set[Target]:
     return {
         Target(s.device, devices[s.device].addresses[0], "tcp", s.port)
         for s in default_services(ev)
-        if not s.device.startswith(PLACEHOLDER)  # stand-ins for people, not destinations
     }
 
 
@@ -67,7 +67,7 @@ def _matrix(
     snap: Snapshot, site: Site, who: dict[str, str], targets: list[Target]
 ) -> set[tuple[str, Target]]:
     """Every (principal, target) cell the side's policy allows, asked one by one."""
-    inventory = review_inventory(site)
+    inventory = inventory_from_site(site)
     policy = _policy(snap)
     return {
         (principal, target)
@@ -109,8 +109,8 @@ def check_against_matrices(a: dict[str, Any], b: dict[str, Any]) -> None:
     plan = diff(new, old)
     who = principals(new.site, old.site)
     targets = union(site_targets(new.site), site_targets(old.site))
-    extra = _rule_targets(new, review_inventory(new.site)) | _rule_targets(
-        old, review_inventory(old.site)
+    extra = _rule_targets(new, inventory_from_site(new.site)) | _rule_targets(
+        old, inventory_from_site(old.site)
     )
     universe = sorted(set(targets) | extra)
     after = _matrix(new, new.site, who, universe)
@@ -129,7 +129,7 @@ def test_sources_admitted_per_atoms_is_allowed_cell_by_cell(site: dict[str, Any]
     answers as `evaluate.allowed` does cell by cell."""
     snap = snapshot(site, "a.yaml")
     assert snap.site is not None
-    inventory = review_inventory(snap.site)
+    inventory = inventory_from_site(snap.site)
     side = prepare(_policy(snap), parse_policy(snap), inventory)
     who = principals(snap.site)
     targets = for_site(

@@ -97,6 +97,23 @@ def test_plan_push_rollback_exit_codes(live: tuple[Emulator, list[str]]) -> None
     assert run(emu, "plan").exit_code == 3  # the default policy is back
 
 
+def test_rollback_refuses_a_backup_of_another_tailnet(live: tuple[Emulator, list[str]]) -> None:
+    """The backup records tailnet "-"; TAILSCALE_TAILNET names another: neither the dry run
+    nor --yes goes ahead, and the live policy stays as it is."""
+    emu, _ = live
+    assert run(emu, "plan", "-o", "plan.json").exit_code == 3
+    assert run(emu, "push", "plan.json", "--yes", "--force").exit_code == 0
+    policy = emu.state.policy
+    for extra in ([], ["--yes"]):
+        refused = run(emu, "rollback", *extra, TAILSCALE_TAILNET="example.org")
+        assert refused.exit_code == 1, refused.output
+        assert "is a backup of tailscale" in refused.stderr
+        assert "tailnet 'example.org'" in refused.stderr and "Traceback" not in refused.output
+        assert emu.state.policy == policy
+    assert run(emu, "rollback", "--yes").exit_code == 0  # where it was taken: restored
+    assert emu.state.policy != policy
+
+
 def test_diff_against_live_reports_device_drift(live: tuple[Emulator, list[str]]) -> None:
     emu, _ = live
     with emu.state.lock:

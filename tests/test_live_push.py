@@ -253,6 +253,22 @@ def test_rollback_restores_the_policy_byte_for_byte(tmp_path: Path) -> None:
         assert router["enabledRoutes"] == approved and outcome.routes_written == 1
 
 
+def test_a_backup_is_restored_only_where_it_was_taken(tmp_path: Path) -> None:
+    """A backup of one control plane, rolled back through a client of another, writes
+    nothing there: the backup's recorded API is not the client's."""
+    with emulator() as first:
+        adopt(first, tmp_path)
+        saved = backup.read(backup.latest(tmp_path / "backups"))
+        assert saved.meta["api"] == first.url
+    with emulator() as other, client(other) as c:
+        before, etag = state(other), other.state.etag
+        with pytest.raises(TailgenError, match="is a backup of tailscale") as refused:
+            push.rollback(c, saved, tmp_path / "backups")
+        assert f"not tailscale {other.url} tailnet '-'" in str(refused.value)
+        assert refused.value.exit_code == ExitCode.ERROR
+        assert state(other) == before and other.state.etag == etag
+
+
 def test_a_plan_for_another_site_build_is_refused(tmp_path: Path) -> None:
     new = variant(SHARE_LMSTUDIO)
     with emulator() as emu, client(emu) as c:

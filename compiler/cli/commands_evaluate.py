@@ -22,6 +22,8 @@ from compiler.cli.help import EVALUATE
 from compiler.errors import ExitCode, InputError, PolicyError, Problem, Span
 
 if TYPE_CHECKING:
+    from compiler.build import CheckedPolicy
+    from compiler.evaluate import Inventory
     from compiler.evaluate.matrix import Service
     from compiler.site.model import Site
 
@@ -57,9 +59,10 @@ class Loaded(NamedTuple):
 
     name: str
     text: str
-    inventory: dict[str, Any]
+    inventory: Inventory | dict[str, Any]
     site: Site | None
     site_text: str
+    own: CheckedPolicy | None  # the site's self-check: the policy and inventory are the site's
 
 
 def _load(
@@ -73,16 +76,16 @@ def _load(
     chosen = choose_policy(ws, policy, out)
     if chosen.note is not None:
         print_problems([chosen.note])
+    data: Inventory | dict[str, Any] = {}
     if inventory is not None:
         data = _inventory_file(inventory)
     elif ws is not None:
-        from compiler.evaluate.site_view import inventory_from_site
-
-        data = inventory_from_site(ws.site)
-    else:
-        data = {}
+        data = ws.checked.inventory
+    own = None  # the site's own policy and tailnet: its self-check has the answers
+    if ws is not None and inventory is None and chosen.text == ws.policy_text:
+        own = ws.checked
     site_model, site_text = (ws.site, ws.text) if ws is not None else (None, "")
-    return Loaded(chosen.name, chosen.text, data, site_model, site_text)
+    return Loaded(chosen.name, chosen.text, data, site_model, site_text, own)
 
 
 def _inventory_file(path: Path) -> dict[str, Any]:
@@ -100,8 +103,12 @@ def _inventory_file(path: Path) -> dict[str, Any]:
 
 
 def _evaluator(loaded: Loaded) -> Any:
+    """The policy's evaluator: the site's own, already built by its self-check, or one
+    built on the policy file asked for."""
     from compiler.evaluate import evaluator
 
+    if loaded.own is not None:
+        return loaded.own.site_evaluator()
     try:
         return evaluator(loaded.text, loaded.inventory)
     except ValueError as exc:
@@ -153,9 +160,16 @@ def validate(
       tailgen validate policy.hujson --inventory tailnet.json --format json
     """
     from compiler.evaluate import validate as check_policy
+    from compiler.workspace import POLICY_FILE
 
     loaded = _load(site, policy, out, inventory)
-    problems = check_policy(loaded.text, loaded.inventory, file=loaded.name)
+    own = loaded.own
+    if own is not None and loaded.name == POLICY_FILE:
+        problems = own.problems  # the self-check's, which named the policy so
+    elif own is not None:
+        problems = check_policy(own.evaluator, own.evaluator.inventory, file=loaded.name)
+    else:
+        problems = check_policy(loaded.text, loaded.inventory, file=loaded.name)
     valid = not any(p.is_error for p in problems)
     _report(problems, loaded, fmt, valid, f"{loaded.name}: {'valid' if valid else 'invalid'}")
     raise typer.Exit(ExitCode.OK if valid else ExitCode.ERROR)
@@ -179,11 +193,15 @@ def run_tests(
     from compiler.evaluate.render import failures_json
 
     loaded = _load(site, policy, out, inventory)
-    try:
-        parsed = parse_policy(loaded.text)
-    except ValueError as exc:
-        raise policy_error(loaded.name, exc) from None
-    failures = run(parsed, as_inventory(loaded.inventory))
+    if loaded.own is not None:  # the tests run on the self-check's indexes
+        parsed, tested = loaded.own.evaluator.policy, loaded.own.evaluator
+        failures = run(parsed, tested.inventory, tested)
+    else:
+        try:
+            parsed = parse_policy(loaded.text)
+        except ValueError as exc:
+            raise policy_error(loaded.name, exc) from None
+        failures = run(parsed, as_inventory(loaded.inventory))
     total = len(parsed.tests) + len(parsed.ssh_tests)
     if fmt is Format.JSON:
         typer.echo(failures_json(failures), nl=False)

@@ -448,8 +448,8 @@ def rollback_command(
     target: Target | None = typer.Option(
         None,
         "--target",
-        help="The control plane to restore to (default: the backup's, which it records), "
-        "e.g. --target headscale.",
+        help="The control plane to restore to (default: the backup's, which it records; "
+        "a backup is never restored to another), e.g. --target headscale.",
         show_default=False,
     ),
     fmt: ResultFormat = format_option(ResultFormat.TEXT),
@@ -460,6 +460,9 @@ def rollback_command(
     DNS is compared again right before it is written, and everything is verified. headscale
     (a backup push made of a headscale server, or --target headscale): the policy is re-read
     and compared just before the PUT instead, which is weaker than If-Match.
+
+    A backup is restored only to the control plane and tailnet it was taken of (its
+    backup.json records them); the tailnet defaults to that one when TAILSCALE_TAILNET is unset.
 
     Exit codes: 0 restored (or dry run), 4 the live tailnet changed meanwhile, 1 error.
 
@@ -478,7 +481,7 @@ def rollback_command(
         if not yes:
             _rollback_preview(saved, where)
             return
-        with connect(target=where) as client:
+        with connect(_backup_tailnet(saved), target=where) as client:
             with Progress(fmt) as progress:
                 outcome = push.rollback(client, saved, backup_dir, progress=progress)
             stats = client.stats
@@ -491,14 +494,22 @@ def rollback_command(
 def _rollback_preview(saved: Any, target: str) -> None:
     """What restoring `saved` would change, as the review shows it (nothing is written)."""
     from compiler.remote import live
+    from compiler.remote.backup import check_belongs
     from compiler.review import diff
     from compiler.review.planfmt import render
 
-    with connect(target=target) as client:
+    with connect(_backup_tailnet(saved), target=target) as client:
+        check_belongs(saved, client)
         current = live.snapshot(live.fetch(client, devices=False), f"live ({client.tailnet})")
     plan = diff(live.snapshot(saved.live, str(saved.path)), current)
     typer.echo(f"dry run: would restore {saved.path} (ETag {saved.live.policy.etag}); add --yes")
     typer.echo(render(plan, "text"), nl=False)
+
+
+def _backup_tailnet(saved: Any) -> str:
+    """The tailnet a backup was taken of: the one to restore to when TAILSCALE_TAILNET does
+    not name one (and, when it names another, `check_belongs` refuses)."""
+    return str(saved.meta.get("tailnet") or "-")
 
 
 @app.command("serve-emulator", rich_help_panel=LIVE_PANEL)

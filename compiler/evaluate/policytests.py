@@ -317,10 +317,16 @@ def _ssh_ok(verdict: str, want: str) -> bool:
     return verdict == want
 
 
+STAND_IN = "(stand-in for "
+"""How a stand-in device's name starts: no real hostname can (Tailscale's are DNS labels)."""
+
+
 def with_stand_ins(
     policy: Policy, inventory: Inventory, wanted: set[str] | None = None
 ) -> Inventory:
-    """`inventory` plus a stand-in device for each identity (default: test sources) with none."""
+    """`inventory` plus a stand-in device for each identity (default: test sources) with none:
+    the evaluator answers per device, and a user or tag with no device yet would otherwise
+    reach nothing. The only place stand-ins are made (tests, explain, matrix, the review)."""
     if wanted is None:
         wanted = {t.src for t in policy.tests} | {t.src for t in policy.ssh_tests}
     extra: list[Device] = []
@@ -337,9 +343,9 @@ def _stand_in(src: str, policy: Policy, inv: Inventory, used: set[int]) -> Devic
     if src.startswith("tag:") and src in policy.tag_owners:
         if any(src in d.tags for d in inv.devices):
             return None
-        return _device(f"(stand-in for {src})", used, tags=(src,))
+        return _device(f"{STAND_IN}{src})", used, tags=(src,))
     if src in inv.user_by_login and not inv.devices_of.get(src):
-        return _device(f"(stand-in for {src})", used, owner=src)
+        return _device(f"{STAND_IN}{src})", used, owner=src)
     return None
 
 

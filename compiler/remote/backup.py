@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from compiler import jsontext
-from compiler.errors import InputError, IOFailure
+from compiler.errors import InputError, IOFailure, TailgenError
 from compiler.remote import dnsconfig
 from compiler.remote.client import PolicyFile
 from compiler.remote.live import LiveState
-from compiler.remote.provider import Provider
+from compiler.remote.provider import Provider, control_plane, recorded_plane
 from compiler.review.snapshot import DNS_SETTINGS, read_dns_settings
 
 VERSION = 1
@@ -121,3 +121,19 @@ def read(path: Path) -> Backup:
         raise InputError(f"{path}: backup version {meta.get('version')!r} is not {VERSION}")
     live = LiveState(PolicyFile(text, str(meta.get("etag", ""))), dns, list(devices))
     return Backup(path, live, meta)
+
+
+def check_belongs(saved: Backup, provider: Provider) -> None:
+    """Refuse to restore `saved` anywhere but the control plane and tailnet it was taken of
+    (its `backup.json` records them): restoring one tailnet's policy over another's is never
+    what a rollback means, so neither the dry run nor the write goes ahead."""
+    meta = saved.meta
+    taken = recorded_plane(meta.get("target"), meta.get("api"), meta.get("tailnet"))
+    here = control_plane(provider)
+    if taken != here:
+        raise TailgenError(
+            f"{saved.path} is a backup of {taken[0]} {taken[1]} tailnet {taken[2]!r}, not "
+            f"{here[0]} {here[1]} tailnet {here[2]!r}: a backup is restored only where it "
+            "was taken (point TAILSCALE_BASE_URL and TAILSCALE_TAILNET, or HEADSCALE_URL, "
+            "there, or drop --target)"
+        )

@@ -58,3 +58,15 @@ class Provider(Protocol):
     def devices(self, fields: str = "all") -> list[dict[str, Any]]: ...
 
     def set_routes(self, device_id: str, routes: list[str]) -> dict[str, list[str]]: ...
+
+
+def control_plane(provider: Provider) -> tuple[str, str, str]:
+    """Which control plane and tailnet `provider` talks to: (target, API URL, tailnet), as a
+    plan and a backup record it. Compared before any write made from a saved file, so a plan
+    or a backup never lands on a tailnet other than the one it was made of."""
+    return provider.target, provider.base_url.rstrip("/"), provider.tailnet
+
+
+def recorded_plane(target: object, api: object, tailnet: object) -> tuple[str, str, str]:
+    """The same identity as a saved file records it (`control_plane`'s form)."""
+    return str(target or ""), str(api or "").rstrip("/"), str(tailnet or "")

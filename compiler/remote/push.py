@@ -30,7 +30,7 @@ from compiler.remote.client import TS_DEFAULT
 from compiler.remote.errors import OutcomeUnknown, PreconditionFailed
 from compiler.remote.live import LiveState, fetch
 from compiler.remote.liveplan import LivePlan
-from compiler.remote.provider import Provider
+from compiler.remote.provider import Provider, control_plane, recorded_plane
 from compiler.review.snapshot import POLICY, Snapshot, checksum
 
 
@@ -75,8 +75,7 @@ class Target:
 def check_plan(plan: LivePlan, desired: Snapshot, provider: Provider, force: bool) -> None:
     """Refuse a plan that is not the one to apply: another tailnet, a changed site, a
     policy the control plane rejected, or an unsafe plan without --force."""
-    made_for = (plan.target, plan.api.rstrip("/"), plan.tailnet)
-    if made_for != (provider.target, provider.base_url.rstrip("/"), provider.tailnet):
+    if recorded_plane(plan.target, plan.api, plan.tailnet) != control_plane(provider):
         raise TailgenError(
             f"the plan was made for {plan.target} {plan.api} tailnet {plan.tailnet!r}, not "
             f"{provider.target} {provider.base_url} tailnet {provider.tailnet!r}"
@@ -131,6 +130,7 @@ def rollback(
     provider: Provider, saved: backups.Backup, backup_dir: Path, progress: Progress | None = None
 ) -> Outcome:
     """Make the live tailnet what `saved` holds, guarded by the state read just now."""
+    backups.check_belongs(saved, provider)
     live = fetch(provider)
     old = saved.live
     routes = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from compiler import evaluate
 from compiler.evaluate.decision import PROVENANCE
+from compiler.evaluate.site_view import site_inventory
 from compiler.report.changes import mark_changes
 from compiler.report.model import (
     Cell,
@@ -78,7 +79,8 @@ def site_report(
     site: Site, site_text: str, policy_text: str, access: AccessDiff | None = None
 ) -> Report:
     """The report of a built site; with `access` (a review), gains and losses are marked."""
-    ev = evaluate.evaluator(policy_text, review_inventory(site))
+    policy = evaluate.parse_policy(policy_text)
+    ev = evaluate.Evaluator(policy, review_inventory(policy, site_inventory(site)))
     lines = Lines(site, site_text)
     who = principals(site)
     groups = _row_groups(site, who)

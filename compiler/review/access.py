@@ -25,7 +25,6 @@ from compiler.review.evaluation import (
     prepare,
     principals,
     reused_pairs,
-    review_inventory,
     rule_targets,
 )
 from compiler.review.snapshot import POLICY, Snapshot
@@ -107,7 +106,7 @@ def _prepare(
     text = snapshot.text(POLICY)
     if text is None:
         return None
-    return prepare(text, doc, review_inventory(site.site, site.inventory), like)
+    return prepare(text, doc, site.inventory, like)
 
 
 def _side(

@@ -5,8 +5,9 @@ Nothing here decides what a rule means. This module chooses what to ask:
 
 - principals are the users (by login), the tags on devices, and each location's LAN (clients
   behind its subnet router, asked about as one address inside the subnet);
-- a user with no device yet gets a placeholder device, so the review says what their identity
-  may reach (the evaluator answers per device, and a person with no device reaches nothing);
+- a user with no device yet gets a stand-in device (`evaluate.policytests.with_stand_ins`), so
+  the review says what their identity may reach (the evaluator answers per device, and a
+  person with no device reaches nothing);
 - besides the ports the sites declare, the device ports either policy's rules name are asked
   about (`rule_targets`), so a rule that reaches further than any declaration shows up;
 - device ports go through `evaluate.matrix` (indexed, shared across principals); addresses
@@ -26,40 +27,25 @@ from typing import Any
 from compiler import evaluate
 from compiler.evaluate.addrs import V6_BASE, AddrSet, addr_key
 from compiler.evaluate.decision import resolve_sources
+from compiler.evaluate.inventory import Inventory
 from compiler.evaluate.matrix import Service, SortedKeys, allowed_cells, default_services
-from compiler.evaluate.model import policy_from_data
+from compiler.evaluate.model import Policy, policy_from_data
+from compiler.evaluate.policytests import STAND_IN, with_stand_ins
 from compiler.evaluate.ports import proto_number
 from compiler.evaluate.rules import Atom
 from compiler.review.canonical import Keys
 from compiler.review.universe import Target
-from compiler.site.inventory import inventory_from_site
 from compiler.site.model import Site
 
 Pair = tuple[str, Target]
 _RULE = re.compile(r"(\w+)\[(\d+)\]")
-_PLACEHOLDER_NET = ipaddress.IPv4Network("100.127.255.0/24")
-PLACEHOLDER = "("  # placeholder device names start so: no real hostname can
 
 
-def review_inventory(site: Site, inventory: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The site's inventory (`inventory_from_site`, unless the caller has it), plus a
-    placeholder device for each user who has none."""
-    inv = inventory_from_site(site) if inventory is None else inventory
-    nodes: dict[str, Any] = dict(inv["nodes"])
-    owners = {n.get("user") for n in nodes.values() if not n.get("tags")}
-    taken = {n["ipv4"] for n in nodes.values()}
-    free = (str(a) for a in reversed(list(_PLACEHOLDER_NET.hosts())) if str(a) not in taken)
-    for user in inv["users"]:
-        if user["name"] not in owners:
-            nodes[f"{PLACEHOLDER}{user['name']}: no device yet)"] = {
-                "hostname": f"{user['name']}-placeholder",
-                "tags": [],
-                "ipv4": next(free),
-                "user": user["name"],
-                "routable_ips": [],
-                "approved_routes": [],
-            }
-    return {**inv, "nodes": nodes}
+def review_inventory(policy: Policy, inventory: Inventory | Mapping[str, Any]) -> Inventory:
+    """The tailnet as the review asks about it: `inventory` plus a stand-in device for each
+    user who has none (`with_stand_ins`, the evaluator's own), made once for all questions."""
+    inv = evaluate.as_inventory(inventory)
+    return with_stand_ins(policy, inv, {user.login for user in inv.users})
 
 
 def principals(*sites: Site) -> dict[str, str]:
@@ -109,7 +95,8 @@ def prepare(
     if like is not None and like.inventory == inventory:
         ev = evaluate.Evaluator(policy, like.evaluator.inventory, like.evaluator)
         return Evaluated(ev, doc, like.inventory)
-    return Evaluated(evaluate.Evaluator(policy, evaluate.as_inventory(inventory)), doc, inventory)
+    ev = evaluate.Evaluator(policy, review_inventory(policy, inventory))
+    return Evaluated(ev, doc, inventory)
 
 
 def rule_targets(side: Evaluated) -> set[Target]:
@@ -118,7 +105,7 @@ def rule_targets(side: Evaluated) -> set[Target]:
     devices = side.evaluator.inventory.device_by_name
     found = set()
     for svc in default_services(side.evaluator):
-        if svc.device.startswith(PLACEHOLDER):
+        if svc.device.startswith(STAND_IN):
             continue
         address = next((a for a in devices[svc.device].addresses if ":" not in a), "")
         if address:
