@@ -369,18 +369,22 @@ def parse_windows_json(text: str) -> Table:
     """ConvertTo-Json output: an array, or one object when there was a single listener."""
     try:
         data = jsontext.loads(text.lstrip("\ufeff"))
-    except ValueError as exc:  # JSONDecodeError has the line; a too-deep file is line 1
-        line, reason = getattr(exc, "lineno", 1), getattr(exc, "msg", str(exc))
-        return Table("windows-json", malformed=[Malformed(line, "", f"invalid JSON: {reason}")])
+    except ValueError as exc:
+        why = jsontext.failure(exc)  # a too-deep file has no place: it is line 1's fault
+        malformed = Malformed(why.line or 1, "", f"invalid JSON: {why.reason}")
+        return Table("windows-json", malformed=[malformed])
     items = data if isinstance(data, list) else [data]
     return _records("windows-json", enumerate(items, 1))
 
 
 def parse_windows_csv(text: str) -> Table:
-    """ConvertTo-Csv / Export-Csv output (Windows PowerShell adds a `#TYPE` line first)."""
-    lines = [x for x in text.lstrip("\ufeff").splitlines() if not x.startswith("#TYPE")]
-    rows = csv.DictReader(io.StringIO("\n".join(lines)))
-    return _records("windows-csv", ((i + 2, row) for i, row in enumerate(rows)))
+    """ConvertTo-Csv / Export-Csv output (Windows PowerShell adds a `#TYPE` line first).
+    A row is numbered by the file's line it ends on, from the reader's own count mapped back
+    past the `#TYPE` lines it never saw (counting rows put every row a line early)."""
+    lines = list(enumerate(text.lstrip("\ufeff").splitlines(), 1))
+    kept = [(number, line) for number, line in lines if not line.startswith("#TYPE")]
+    rows = csv.DictReader(io.StringIO("\n".join(line for _, line in kept)))
+    return _records("windows-csv", ((kept[rows.line_num - 1][0], row) for row in rows))
 
 
 PARSERS: dict[str, Callable[[str], Table]] = {

@@ -292,3 +292,14 @@ def test_escape_hatch_sections_have_their_shape() -> None:
     with pytest.raises(PolicyError) as refused:
         import_policy('{"tests": 7}', "p.hujson")
     assert "p.hujson:1:" in str(refused.value) and "must be a JSON array" in str(refused.value)
+
+
+def test_unreadable_dns_input_is_an_input_error_at_its_place() -> None:
+    """`--dns` text the parser rejects is reported at its file:line:col (the second comma)."""
+    from compiler.adopt import read_json
+    from compiler.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        read_json('{\n  "nameservers": [1,,]\n}\n', "d.json", "dns")
+    (problem,) = caught.value.problems
+    assert (problem.span.file, problem.span.line, problem.span.column) == ("d.json", 2, 21)

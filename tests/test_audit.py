@@ -122,7 +122,7 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, int, str, str, str, int | None]],
             ("::", 445, "6", "", "System", 4),
             ("100.101.7.21", 11434, "4", "", "ollama", 812),
         ],
-        [5],
+        [6],  # the file's line: the #TYPE line counts,
     ),
     "windows-netstat.txt": (
         "windows-netstat",
@@ -149,6 +149,37 @@ def test_parser_reads_every_listener_and_reports_bad_lines(name: str) -> None:
     assert got == listeners
     assert [m.line for m in table.malformed] == malformed
     assert all(m.reason for m in table.malformed)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        (
+            '\ufeff[\n  {"LocalAddress": "::",\n   "LocalPort" 445}\n]\n',
+            3,
+            "Expecting ':' delimiter",
+        ),
+        ("[" * 100_000 + "]" * 100_000, 1, "it nests too deeply"),
+    ],
+)
+def test_unreadable_windows_json_is_one_malformed_line(text: str, line: int, reason: str) -> None:
+    """A syntax error is placed on its line (after a byte-order mark, which is no line); a
+    file too deep to decode has no place, so it is line 1's."""
+    table = audit.parse_windows_json(text)
+    assert table.listeners == []
+    assert [(m.line, m.reason) for m in table.malformed] == [(line, f"invalid JSON: {reason}")]
+
+
+def test_windows_csv_rows_are_numbered_by_their_line() -> None:
+    """Without a `#TYPE` line, and past a quoted field that spans two lines."""
+    text = (
+        '"LocalAddress","LocalPort","State","Process"\n'
+        '"0.0.0.0","135","Listen","two\nlines"\n'
+        '"127.0.0.1","abc","Listen","bad"\n'
+    )
+    table = audit.parse_windows_csv(text)
+    assert [x.port for x in table.listeners] == [135]
+    assert [m.line for m in table.malformed] == [4]
 
 
 def test_proc_tables_concatenated_as_read_by_local() -> None:
@@ -266,7 +297,7 @@ def test_cli_json(repo: Path) -> None:
     assert body["format"] == "windows-csv"
     assert body["findings"] == []
     assert sorted(e["listener"]["port"] for e in body["expected"]) == [135, 445]
-    assert body["malformed"][0]["line"] == 5
+    assert body["malformed"][0]["line"] == 6  # line 6 of windows.csv
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ broken site swallowed, explain's names and ports misread, tracebacks on bad outp
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from compiler.cli import app
+from compiler.remote.liveplan import _dns_digest
+from compiler.review import diff
+from compiler.review.snapshot import snapshot
 
 EVALUATING = ["explain", "matrix", "lint", "validate", "test"]
 EXPLAIN_ARGS = {"explain": ["emory", "icon"]}
@@ -259,6 +263,19 @@ def test_a_backup_that_nests_too_deeply(site_dir: Path) -> None:
     assert result.stderr.strip() == "error: bk: not a readable tailgen backup: it nests too deeply"
 
 
+def test_a_backup_with_a_broken_dns_json(site_dir: Path) -> None:
+    """A backup's dns.json is read as every dns.json is: a broken one at file:line:col."""
+    Path("bk").mkdir()
+    Path("bk/backup.json").write_text('{"version": 1}\n')
+    Path("bk/policy.hujson").write_text("{}\n")
+    Path("bk/devices.json").write_text("[]\n")
+    Path("bk/dns.json").write_text('{\n  "a": tru\n}\n')
+    result = invoke("rollback", "bk")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == "bk/dns.json:2:8: error: invalid JSON: Expecting value"
+
+
 def test_a_listener_table_that_nests_too_deeply(site_dir: Path) -> None:
     Path("deep.json").write_text(DEEP)
     result = invoke("audit", "wintendo", "--from", "deep.json")
@@ -269,18 +286,63 @@ def test_a_listener_table_that_nests_too_deeply(site_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        (DEEP, "not JSON: it nests too deeply"),
-        ("{\n", "not JSON: Expecting property name enclosed in double quotes: line 2 column 1"),
-        ("[]\n", "DNS settings are a JSON object"),
+        (DEEP, "old/dns.json: error: invalid JSON: it nests too deeply"),
+        (
+            '{\n  "nameservers": [\n    "1.1.1.1",,\n',
+            "old/dns.json:3:15: error: invalid JSON: Expecting value",
+        ),
+        (
+            "{\n",
+            "old/dns.json:2:1: error: invalid JSON: Expecting property name enclosed in double quotes",
+        ),
+        ("[]\n", "old/dns.json:1:1: error: DNS settings are a JSON object"),
     ],
 )
 def test_a_compared_directory_with_a_broken_dns_json(
     site_dir: Path, text: str, reason: str
 ) -> None:
+    """A broken dns.json is reported at file:line:col, as a policy file is."""
     assert invoke("build").exit_code == 0
     shutil.copytree("out", "old")
     Path("old/dns.json").write_text(text)
     result = invoke("diff", "--against", "old")
     no_traceback(result)
     assert result.exit_code == 1
-    assert result.stderr.strip().startswith(f"error: old/: dns.json: {reason}")
+    assert result.stderr.strip() == reason
+
+
+def test_a_compared_lone_dns_json_that_is_broken(site_dir: Path) -> None:
+    """A lone dns.json is named by its own path, not by its path and then its name again."""
+    Path("cur").mkdir()
+    Path("cur/dns.json").write_text('{\n  "searchPaths": ["a"\n}\n')
+    result = invoke("diff", "--against", "cur/dns.json")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "cur/dns.json:3:1: error: invalid JSON: Expecting ',' delimiter",
+        "    }",
+        "    ^",
+    ]
+
+
+def test_dns_json_is_parsed_once_per_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot's check, the DNS diff and the live plan's digest share one parse."""
+    texts = ('{"searchPaths": ["new.example"]}\n', '{"searchPaths": ["old.example"]}\n')
+    parsed: list[str] = []
+    real = json.loads
+
+    def counting(text: Any, *args: Any, **kwargs: Any) -> Any:
+        if text in texts:
+            parsed.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting)
+    new = snapshot({"dns.json": texts[0].encode()}, "new/", partial=True)
+    old = snapshot({"dns.json": texts[1].encode()}, "old/", partial=True)
+    plan = diff(new, old)
+    assert _dns_digest(new).startswith("sha256:")
+    assert [(c.kind, c.change, c.key) for c in plan.dns] == [
+        ("search-path", "removed", "old.example"),
+        ("search-path", "added", "new.example"),
+    ]
+    assert sorted(parsed) == sorted(texts)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from compiler.evaluate import allowed, lint, run_tests, ssh_allowed, validate
 from compiler.evaluate.durations import format_duration, parse_duration
 from compiler.evaluate.inventory import inventory_from_dict
@@ -137,3 +139,109 @@ def test_go_durations() -> None:
     assert format_duration(parse_duration("168h0m1s")) == "168h0m1s"
     assert format_duration(parse_duration("-1m")) == "-1m0s"
     assert format_duration(parse_duration("200h")) == "200h0m0s"
+
+
+NOPE = '"tag:nope"'
+MIXED_LISTS: list[tuple[dict[str, Any], str, str, tuple[Any, ...]]] = [
+    (
+        {"acls": [{"action": "accept", "src": [{"x": 1}, "tag:nope"], "dst": ["*:*"]}]},
+        "src-invalid",
+        NOPE,
+        ("acls", 0, "src", 1),
+    ),
+    (
+        {"grants": [{"src": ["*"], "dst": [7, "tag:nope"], "ip": ["*"]}]},
+        "dst-invalid",
+        NOPE,
+        ("grants", 0, "dst", 1),
+    ),
+    (
+        {"grants": [{"src": ["*"], "dst": ["tag:web"], "ip": [443, "tcp:99999"]}]},
+        "grant-ip",
+        '"tcp:99999"',
+        ("grants", 0, "ip", 1),
+    ),
+    (
+        {
+            "ssh": [
+                {
+                    "action": "accept",
+                    "src": ["bob@example.com"],
+                    "dst": ["tag:web"],
+                    "users": [1, "*"],
+                }
+            ]
+        },
+        "ssh-users",
+        '"*"',
+        ("ssh", 0, "users", 1),
+    ),
+    (
+        {
+            "ssh": [
+                {
+                    "action": "accept",
+                    "src": ["bob@example.com"],
+                    "dst": ["tag:web"],
+                    "users": ["root"],
+                    "acceptEnv": [{}, ""],
+                }
+            ]
+        },
+        "ssh-env",
+        '""',
+        ("ssh", 0, "acceptEnv", 1),
+    ),
+    (
+        {"nodeAttrs": [{"target": ["*"], "ipPool": [1, "100.100.100.0/24"]}]},
+        "node-attr-pool",
+        '"100.100.100.0/24"',
+        ("nodeAttrs", 0, "ipPool", 1),
+    ),
+    (
+        {"autoApprovers": {"routes": {"10.0.0.0/8": [1, "tag:nope"]}}},
+        "approver-tag",
+        NOPE,
+        ("autoApprovers", "routes", "10.0.0.0/8", 1),
+    ),
+    (
+        {"autoApprovers": {"exitNode": [None, "tag:nope"]}},
+        "approver-tag",
+        NOPE,
+        ("autoApprovers", "exitNode", 1),
+    ),
+    (
+        {"groups": {"group:a": [1, "group:b"]}},
+        "group-recursive",
+        '"group:b"',
+        ("groups", "group:a", 1),
+    ),
+    ({"tagOwners": {"tag:x": [2.5, "tag:nope"]}}, "tag-unknown", NOPE, ("tagOwners", "tag:x", 1)),
+]
+
+
+def _where(text: str, token: str) -> tuple[int, int]:
+    """Line and 1-based column of the only occurrence of `token`, found by plain text search
+    so the expectation does not come from the position code under test."""
+    assert text.count(token) == 1, token
+    start = text.index(token)
+    return text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+
+
+@pytest.mark.parametrize(("sections", "code", "token", "path"), MIXED_LISTS)
+def test_problem_in_mixed_list_is_placed_at_its_own_index(
+    sections: dict[str, Any], code: str, token: str, path: tuple[Any, ...]
+) -> None:
+    """A list's numbers and objects count for the index of the string after them: the
+    problem's path and line:col must point at the bad string, not at the first item."""
+    text = json.dumps({"tagOwners": OWNERS, **sections}, indent="\t")
+    (problem,) = [p for p in validate(text, INVENTORY) if p.code == code]
+    assert problem.path == path
+    assert (problem.span.line, problem.span.column) == _where(text, token)
+
+
+def test_unreadable_policy_is_one_problem_at_its_place() -> None:
+    """The place is the parser's (line 3, the column of the stray comma), not 0:0."""
+    (problem,) = validate('{\n\t"acls": [\n\t\t,\n\t],\n}\n', INVENTORY, "p.hujson")
+    assert problem.code == "hujson"
+    assert (problem.span.file, problem.span.line, problem.span.column) == ("p.hujson", 3, 3)

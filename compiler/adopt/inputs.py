@@ -46,11 +46,11 @@ def read_json(text: str, file: str, what: str) -> Any:
 
     try:
         return hujson.loads(text)
+    except hujson.HujsonError as err:
+        span = Span(file, err.line, err.column)
+        raise InputError([Problem(what, f"invalid JSON: {err}", span)]) from None
     except (ValueError, RecursionError) as err:
-        line, column = int(getattr(err, "line", 0) or 0), int(getattr(err, "column", 0) or 0)
-        raise InputError(
-            [Problem(what, f"invalid JSON: {err}", Span(file, line, column))]
-        ) from None
+        raise InputError([Problem(what, f"invalid JSON: {err}", Span(file))]) from None
 
 
 def topology(devices: Any, file: str = "devices.json") -> dict[str, Any]:

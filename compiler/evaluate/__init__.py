@@ -100,6 +100,10 @@ def test_failures(
 
 
 def _parse_problem(err: ValueError, file: str) -> Problem:
-    line = int(getattr(err, "line", 0) or 0)
-    column = int(getattr(err, "column", 0) or getattr(err, "col", 0) or 0)
-    return Problem("hujson", f"invalid HuJSON: {err}", Span(file, line, column))
+    """A policy `parse_policy` could not read, at the place `HujsonError` carries (any other
+    ValueError has none). Imported here: the parser that raised it is loaded by now, and
+    importing the evaluator must not load it (`tests/test_startup.py`)."""
+    from compiler.hujson import HujsonError
+
+    span = Span(file, err.line, err.column) if isinstance(err, HujsonError) else Span(file)
+    return Problem("hujson", f"invalid HuJSON: {err}", span)

@@ -18,7 +18,7 @@ from compiler.errors import Problem, Span
 from compiler.evaluate.addrs import is_ip_or_cidr
 from compiler.evaluate.durations import DurationError, format_duration, parse_duration
 from compiler.evaluate.inventory import Inventory
-from compiler.evaluate.model import Entries, Fields, Policy, Ref, field_of, str_list
+from compiler.evaluate.model import Entries, Fields, Policy, Ref, field_of, str_items, str_list
 from compiler.evaluate.ports import PortError, parse_grant_ip, parse_ports, parse_proto
 from compiler.evaluate.positions import Path
 from compiler.evaluate.resolve import SELF
@@ -77,22 +77,28 @@ class Ctx:
 Check = Callable[[Ctx], Iterator[Problem]]
 
 
+def _str_lists(value: Any) -> Iterator[tuple[str, Any]]:
+    """A section's name -> list pairs as written: `Policy` keeps only each list's strings,
+    which loses the indexes a problem's path needs."""
+    yield from (value if isinstance(value, dict) else {}).items()
+
+
 def check_groups(ctx: Ctx) -> Iterator[Problem]:
-    key = ctx.section("groups")[0]
-    for name, members in ctx.policy.groups.items():
-        for i, member in enumerate(members):
+    key, groups = ctx.section("groups")
+    for name, members in _str_lists(groups):
+        for i, member in str_items(members):
             if member.startswith("group:"):
                 message = f'groups["{name}"]: "{member}": group members cannot be recursive'
                 yield ctx.problem("group-recursive", message, (key, name, i))
 
 
 def check_tag_owners(ctx: Ctx) -> Iterator[Problem]:
-    key = ctx.section("tagOwners")[0]
-    for tag, owners in ctx.policy.tag_owners.items():
+    key, tag_owners = ctx.section("tagOwners")
+    for tag, owners in _str_lists(tag_owners):
         error = tag_name_error(tag)
         if error:
             yield ctx.problem("tag-name", f'tagOwners["{tag}"]: {error}', (key, tag))
-        for i, owner in enumerate(owners):
+        for i, owner in str_items(owners):
             if owner.startswith("tag:") and owner not in ctx.policy.tag_owners:
                 message = f'tagOwners["{tag}"]: tag not found: "{owner}"'
                 yield ctx.problem("tag-unknown", message, (key, tag, i))
@@ -114,10 +120,10 @@ def _check_refs(ctx: Ctx, refs: Entries, side: str) -> Iterator[Problem]:
 
 
 def _refs(entry: Fields, path: Path, *names: str) -> Entries:
-    """The strings of one of the entry's lists, the `n`th at `(*path, key, n)`; a `Ref`
+    """The strings of one of the entry's lists, each at its index in the whole list; a `Ref`
     (with its path) is made only for a string iterated over, as few are."""
     key, value = field_of(entry, *names)
-    return Entries((*path, key), tuple(str_list(value)))
+    return Entries.of((*path, key), value)
 
 
 def _self_misuse(ctx: Ctx, srcs: Entries, path: Path, star_ok: bool) -> Iterator[Problem]:
@@ -190,7 +196,7 @@ def _check_grant_ip_app(ctx: Ctx, entry: Fields, path: Path, dsts: Entries) -> I
     app_key, app = field_of(entry, "app")
     if not ips and not app:
         yield ctx.problem("grant-empty", "ip and app can not both be empty", path)
-    for i, item in enumerate(str_list(ips)):
+    for i, item in str_items(ips):
         error = ctx.grant_ip_error(item)
         if error:
             yield ctx.problem("grant-ip", error, (*path, ip_key, i))
@@ -236,9 +242,9 @@ def check_ssh(ctx: Ctx) -> Iterator[Problem]:
         yield from _check_ssh_src(ctx, _stripped(_refs(entry, path, "src")))
         yield from _check_ssh_dst(ctx, _stripped(_refs(entry, path, "dst")))
         yield from _check_check_period(ctx, entry, path)
-        for i, env in enumerate(str_list(field_of(entry, "acceptEnv")[1])):
+        key, envs = field_of(entry, "acceptEnv")
+        for i, env in str_items(envs):
             if not env:
-                key = field_of(entry, "acceptEnv")[0]
                 yield ctx.problem("ssh-env", "acceptEnv values cannot be empty", (*path, key, i))
 
 
@@ -260,7 +266,7 @@ def _check_ssh_users(ctx: Ctx, entry: Fields, path: Path) -> Iterator[Problem]:
     if not str_list(users):
         yield ctx.problem("ssh-users", "users must be specified", path)
         return
-    for i, user in enumerate(str_list(users)):
+    for i, user in str_items(users):
         user = user.strip()
         if user in ("", "*"):
             yield ctx.problem("ssh-users", f'user "{user}" is not valid', (*path, key, i))
@@ -317,7 +323,7 @@ def check_node_attrs(ctx: Ctx) -> Iterator[Problem]:
         for ref in _refs(entry, path, "target"):
             yield from _check_target(ctx, ref)
         key, pools = field_of(entry, "ipPool")
-        for i, pool in enumerate(str_list(pools)):
+        for i, pool in str_items(pools):
             yield from _check_pool(ctx, pool, (*path, key, i))
 
 
@@ -353,10 +359,10 @@ def check_auto_approvers(ctx: Ctx) -> Iterator[Problem]:
             yield ctx.problem(
                 "approver-route", f'"{prefix}": invalid address', (key, routes_key, prefix)
             )
-        for i, who in enumerate(str_list(approvers)):
+        for i, who in str_items(approvers):
             yield from _check_approver(ctx, who, (key, routes_key, prefix, i))
     exit_key, exits = field_of(value, "exitNode")
-    for i, who in enumerate(str_list(exits)):
+    for i, who in str_items(exits):
         yield from _check_approver(ctx, who, (key, exit_key, i))
 
 

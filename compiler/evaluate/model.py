@@ -49,6 +49,15 @@ def str_list(value: Any) -> list[str]:
     return []
 
 
+def str_items(value: Any) -> Iterator[tuple[int, str]]:
+    """Each string of a list with its index in the whole list: a problem's path must count
+    the numbers and objects before the string, or its line:col points at another item."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                yield i, item
+
+
 @dataclass(frozen=True)
 class Ref:
     """A selector string and where it was written."""

@@ -30,6 +30,7 @@ from compiler.remote import dnsconfig
 from compiler.remote.client import PolicyFile
 from compiler.remote.live import LiveState
 from compiler.remote.provider import Provider, control_plane, recorded_plane
+from compiler.review.snapshot import DNS_SETTINGS, read_dns_settings
 
 VERSION = 1
 META = "backup.json"
@@ -66,7 +67,7 @@ def write(live: LiveState, directory: Path, provider: Provider) -> Path:
         META: (json.dumps(meta, indent=2) + "\n").encode(),
     }
     if live.dns is not None:
-        files["dns.json"] = dnsconfig.render(live.dns)
+        files[DNS_SETTINGS] = dnsconfig.render(live.dns)
     return _write_dir(directory, name, files)
 
 
@@ -102,12 +103,17 @@ def latest(directory: Path) -> Path:
     return found[-1]
 
 
+def _dns(path: Path) -> dict[str, Any]:
+    """The backed-up DNS settings, read as every `dns.json` is (a broken one at file:line:col)."""
+    return read_dns_settings(path.read_text(encoding="utf-8"), str(path))
+
+
 def read(path: Path) -> Backup:
     try:
         meta = jsontext.loads((path / META).read_text(encoding="utf-8"))
         text = (path / "policy.hujson").read_bytes().decode("utf-8")
-        dns_path = path / "dns.json"
-        dns = jsontext.loads(dns_path.read_text(encoding="utf-8")) if dns_path.is_file() else None
+        dns_path = path / DNS_SETTINGS
+        dns = _dns(dns_path) if dns_path.is_file() else None
         devices = jsontext.loads((path / "devices.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable tailgen backup: {exc}") from None

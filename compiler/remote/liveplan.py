@@ -109,11 +109,11 @@ def make_plan(provider: Provider, desired: Snapshot, validate: bool = True) -> P
 
 def _dns_digest(desired: Snapshot) -> str:
     """The digest of the DNS settings `desired` holds ("" when it holds none)."""
-    text = desired.text(DNS_SETTINGS)
-    if not text:
+    settings = desired.dns
+    if settings is None:
         return ""
     try:
-        return dnsconfig.digest(json.loads(text))
+        return dnsconfig.digest(settings)
     except ValueError as exc:
         raise InputError(
             f"{desired.label}: {DNS_SETTINGS}: not a DNS configuration: {exc}"

@@ -18,7 +18,6 @@ The order is what makes it safe:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from compiler.remote.errors import OutcomeUnknown, PreconditionFailed
 from compiler.remote.live import LiveState, fetch
 from compiler.remote.liveplan import LivePlan
 from compiler.remote.provider import Provider, control_plane, recorded_plane
-from compiler.review.snapshot import DNS_SETTINGS, POLICY, Snapshot, checksum
+from compiler.review.snapshot import POLICY, Snapshot, checksum
 
 
 @dataclass
@@ -101,10 +100,9 @@ def plan_target(plan: LivePlan, desired: Snapshot, replace: bool = False) -> Tar
     """The writes a plan makes. On first adoption the policy is POSTed with If-Match
     `ts-default` (only over the untouched default) unless `replace` says to replace a
     hand-written policy (then If-Match the plan's ETag, like every later push)."""
-    dns_text = desired.text(DNS_SETTINGS)
     return Target(
         policy=desired.text(POLICY) if plan.policy_changed else None,
-        dns=json.loads(dns_text) if plan.dns_changed and dns_text else None,
+        dns=desired.dns if plan.dns_changed else None,
         expect_etag=plan.live_etag,
         expect_dns=plan.live_dns,
         if_match=TS_DEFAULT if plan.adopt and not replace else plan.live_etag,

@@ -9,6 +9,7 @@ refuses a plan whose checksum no longer matches.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ from compiler.review.snapshot import (
 )
 from compiler.review.textdiff import FileDiff, file_diffs
 from compiler.review.universe import FactsOf
+
+DnsSides = tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ def diff(desired: Snapshot, current: Snapshot) -> Plan:
     sites = [site for site in (desired.site, current.site) if site is not None]
     paths_kept = set().union(*(facts(site).break_glass for site in sites))
     policy = tuple(policy_changes(*docs, keys) if docs else ())
-    dns, launch, files = _text_changes(new, old, paths)
+    settings = _dns_settings(desired, current, paths)
+    dns, launch, files = _text_changes(new, old, paths, settings)
     return Plan(
         desired=desired.label,
         current=current.label,
@@ -84,12 +88,20 @@ def diff(desired: Snapshot, current: Snapshot) -> Plan:
     )
 
 
+def _dns_settings(desired: Snapshot, current: Snapshot, paths: list[str]) -> DnsSides:
+    """Both sides' DNS settings as each snapshot parsed them, or none when `dns.json` is not
+    compared (a partial side without it)."""
+    if DNS_SETTINGS not in paths:
+        return None, None
+    return desired.dns, current.dns
+
+
 def _text_changes(
-    new: dict[str, str], old: dict[str, str], paths: list[str]
+    new: dict[str, str], old: dict[str, str], paths: list[str], settings: DnsSides
 ) -> tuple[tuple[DnsChange, ...], tuple[LaunchChange, ...], tuple[FileDiff, ...]]:
-    """What the artifacts' text says changed: DNS settings, launch files, every file's lines."""
+    """What the artifacts say changed: DNS settings, launch files, every file's lines."""
     return (
-        tuple(dns_changes(new, old, DNS_SETTINGS)),
+        tuple(dns_changes(new, old, *settings)),
         tuple(launch_changes(new, old)),
         tuple(file_diffs(new, old, paths)),
     )

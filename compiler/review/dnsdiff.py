@@ -9,7 +9,6 @@ for another resolver, so they appear in the text diff only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,12 +35,15 @@ class DnsChange:
 
 
 def dns_changes(
-    desired: Mapping[str, str], current: Mapping[str, str], settings_path: str = "dns.json"
+    desired: Mapping[str, str],
+    current: Mapping[str, str],
+    new_settings: Mapping[str, Any] | None = None,
+    old_settings: Mapping[str, Any] | None = None,
 ) -> list[DnsChange]:
-    """Changes between two sets of DNS artifacts (path → text), settings first, then records."""
-    changes = list(
-        settings_changes(_json(desired.get(settings_path)), _json(current.get(settings_path)))
-    )
+    """Changes between two sets of DNS artifacts (zone path → text), settings first, then
+    records. The settings come parsed (each side's `Snapshot.dns`, None: not compared), so
+    `dns.json` is read once, by the one reader that reports where it is broken."""
+    changes = list(settings_changes(dict(new_settings or {}), dict(old_settings or {})))
     for path in sorted(p for p in desired.keys() | current.keys() if is_zone(p)):
         zone = path.removeprefix(ZONE_DIR).removesuffix(ZONE_SUFFIX)
         changes.extend(record_changes(zone, desired.get(path, ""), current.get(path, "")))
@@ -50,13 +52,6 @@ def dns_changes(
 
 def is_zone(path: str) -> bool:
     return path.startswith(ZONE_DIR) and path.endswith(ZONE_SUFFIX)
-
-
-def _json(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    value = json.loads(text)
-    return value if isinstance(value, dict) else {}
 
 
 # ---------------------------------------------------------------------------------------------

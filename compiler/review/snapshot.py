@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from compiler import hujson, jsontext
-from compiler.errors import TailgenError
+from compiler.errors import InputError, Problem, Span, TailgenError
 from compiler.output import MANIFEST, sha256
 from compiler.site.model import Site
 
@@ -42,6 +43,23 @@ class Snapshot:
         data = self.files.get(path)
         return None if data is None else data.decode("utf-8", "replace")
 
+    def file_name(self, path: str) -> str:
+        """The name a problem in artifact `path` is reported under: the file itself for a
+        directory (`out/dns.json`) or a lone file (its label), else the label and the path."""
+        if self.label.endswith("/"):
+            return self.label + path
+        if self.label == path or self.label.endswith(f"/{path}"):
+            return self.label
+        return f"{self.label}: {path}"
+
+    @cached_property
+    def dns(self) -> dict[str, Any] | None:
+        """The DNS settings (None: no `dns.json`), parsed once here for every reader: the
+        DNS diff, the live plan's digest and push all read this value, not the text.
+        InputError, at file:line:col, when the file is not a JSON object."""
+        text = self.text(DNS_SETTINGS)
+        return None if text is None else read_dns_settings(text, self.file_name(DNS_SETTINGS))
+
 
 def snapshot(
     files: Mapping[str, bytes],
@@ -52,12 +70,13 @@ def snapshot(
 ) -> Snapshot:
     """A snapshot holding its parsed artifacts: `policy` as compiled data when the caller has
     it (a site build), else parsed once here from the files (out/, a file, the live tailnet).
-    TailgenError when the policy file is not a HuJSON object."""
+    TailgenError when the policy file is not a HuJSON object, or `dns.json` not a JSON one:
+    a broken file is reported when the side is read, before any comparison."""
     if policy is None and POLICY in files:
         policy = parse_policy_text(files[POLICY].decode("utf-8", "replace"), label)
-    if DNS_SETTINGS in files:
-        check_dns_text(files[DNS_SETTINGS].decode("utf-8", "replace"), label)
-    return Snapshot(files, label, site, partial, policy)
+    side = Snapshot(files, label, site, partial, policy)
+    _ = side.dns  # parsed now, so a broken dns.json is an error before any comparison
+    return side
 
 
 def parse_policy_text(text: str, label: str) -> dict[str, Any]:
@@ -70,16 +89,18 @@ def parse_policy_text(text: str, label: str) -> dict[str, Any]:
     return doc
 
 
-def check_dns_text(text: str, label: str) -> None:
-    """TailgenError unless `text` is a JSON object: a hand-edited or truncated `dns.json`
-    in a directory being compared is an error naming the file, not a traceback (the DNS
-    diff reads the settings as an object)."""
+def read_dns_settings(text: str, file: str) -> dict[str, Any]:
+    """The settings a `dns.json` holds. A hand-edited or truncated file is an InputError at
+    the file:line:col where the decoder stopped, not a traceback; a value other than an
+    object is one too (the DNS diff and push read the settings as an object)."""
     try:
         doc = jsontext.loads(text)
     except ValueError as exc:
-        raise TailgenError(f"{label}: {DNS_SETTINGS}: not JSON: {exc}") from None
+        raise InputError([jsontext.problem(exc, file, "dns-json")]) from None
     if not isinstance(doc, dict):
-        raise TailgenError(f"{label}: {DNS_SETTINGS}: DNS settings are a JSON object")
+        span = Span(file, 1, 1)
+        raise InputError([Problem("dns-json", "DNS settings are a JSON object", span)])
+    return doc
 
 
 def artifact_paths(snapshot: Snapshot) -> set[str]:
