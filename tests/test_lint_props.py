@@ -17,7 +17,14 @@ from test_lint_mentions_props import CHARS, mentioned
 from test_policytests_props import HOSTS, SOURCES
 
 from compiler.evaluate import Evaluator, allowed, as_inventory, parse_policy
-from compiler.evaluate.lint import LintCtx, SourceFamilies, group_used, lint_vacuous_tests
+from compiler.evaluate.lint import (
+    LintCtx,
+    SourceFamilies,
+    group_used,
+    lint_unreachable_services,
+    lint_vacuous_tests,
+)
+from compiler.evaluate.matrix import Service, default_principals
 
 ENTRIES = [f"{h}:80" for h in [*HOSTS, "nowhere", "[fd7a:115c:a1e0::99]"]]
 ONE_FAMILY = ["10.0.1.7", "fd7a:115c:a1e0::42", "box", "net"]
@@ -106,3 +113,37 @@ def test_repeated_test_entries_are_those_seen_before(tests: list[dict[str, Any]]
     ev = Evaluator(parse_policy(json.dumps({"tests": tests})), as_inventory({}))
     found = lint_vacuous_tests(LintCtx(ev, "policy.hujson"))
     assert [(p.message, p.path) for p in found if p.code == "test-duplicate"] == want
+
+
+PORTS_ASKED = [22, 53, 80, 443, 5432]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(devices=tailnets(), policy=policies(), data=st.data())
+def test_unreachable_services_are_those_nobody_is_allowed(
+    devices: list[Any], policy: dict[str, Any], data: st.DataObject
+) -> None:
+    """The lint's column-wise answer against the plain reading: a service is unreachable
+    when `allowed()`, asked for every principal (users and tags) in turn, says no."""
+    ev = Evaluator(parse_policy(json.dumps(policy)), as_inventory(topology(devices)))
+    names = [d.name for d in devices]
+    services = data.draw(
+        st.lists(
+            st.builds(
+                lambda n, p: Service(f"{n}:{p}", n, p),
+                st.sampled_from(names),
+                st.sampled_from(PORTS_ASKED),
+            ),
+            max_size=6,
+            unique=True,
+        )
+    )
+    ctx = LintCtx(ev, "policy.hujson", tuple(services))
+    flagged = [w.message for w in lint_unreachable_services(ctx)]
+    principals = default_principals(ev)
+    expected = [
+        f"nobody can reach {svc.label}"
+        for svc in services
+        if not any(allowed(ev, None, p, svc.device, svc.port, "tcp") for p in principals)
+    ]
+    assert flagged == expected

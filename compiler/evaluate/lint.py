@@ -24,7 +24,7 @@ from compiler.evaluate.decision import (
     with_stand_in,
 )
 from compiler.evaluate.inventory import Inventory
-from compiler.evaluate.matrix import Service, matrix
+from compiler.evaluate.matrix import Service, allowed_cells
 from compiler.evaluate.model import Policy
 from compiler.evaluate.ports import ALL_PORTS
 from compiler.evaluate.positions import Path
@@ -307,11 +307,14 @@ class SourceFamilies:
 
 
 def lint_unreachable_services(ctx: LintCtx) -> Iterator[Problem]:
+    """A service no principal's every device may reach: the matrix's allowed cells, found
+    column by column from what the rules admit (`allowed_cells`), not cell by cell (at
+    10,000 devices asking every principal × service took a minute)."""
     if not ctx.services:
         return
-    table = matrix(ctx.ev, services=list(ctx.services))
+    reached = {svc for _, svc in allowed_cells(ctx.ev, services=list(ctx.services))}
     for svc in ctx.services:
-        if not any(table.cell(p, svc).allowed for p in table.principals):
+        if svc not in reached:
             yield ctx.warn("service-unreachable", f"nobody can reach {svc.label}", ())
 
 
