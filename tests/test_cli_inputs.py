@@ -7,6 +7,7 @@ broken site swallowed, explain's names and ports misread, tracebacks on bad outp
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -301,14 +302,23 @@ def test_a_listener_table_that_nests_too_deeply(site_dir: Path) -> None:
 def test_a_compared_directory_with_a_broken_dns_json(
     site_dir: Path, text: str, reason: str
 ) -> None:
-    """A broken dns.json is reported at file:line:col, as a policy file is."""
+    """A broken dns.json is reported at file:line:col, as a policy file is, with the line
+    it points at quoted under it (a reason without a place has no excerpt)."""
     assert invoke("build").exit_code == 0
     shutil.copytree("out", "old")
     Path("old/dns.json").write_text(text)
     result = invoke("diff", "--against", "old")
     no_traceback(result)
     assert result.exit_code == 1
-    assert result.stderr.strip() == reason
+    first, *excerpt = result.stderr.strip().splitlines()
+    assert first == reason
+    place = re.match(r"old/dns\.json:(\d+):\d+:", reason)
+    lines = text.splitlines()
+    if place and int(place[1]) <= len(lines):  # at end of file there is no line to quote
+        assert excerpt[0].strip() == lines[int(place[1]) - 1].strip()
+        assert excerpt[1].strip() == "^"
+    else:
+        assert excerpt == []
 
 
 def test_a_compared_lone_dns_json_that_is_broken(site_dir: Path) -> None:

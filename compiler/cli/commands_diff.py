@@ -14,6 +14,7 @@ from compiler.cli.app import (
     fail,
     format_option,
     pick_site,
+    problem_sources,
     site_option,
     site_sources,
     stdout_is_terminal,
@@ -83,7 +84,8 @@ def diff_command(
         )
         plan = diff(desired, current)
     except TailgenError as exc:
-        fail(exc, site_sources(site, against), exc.exit_code)
+        sources = {**site_sources(site, against), **problem_sources(exc.problems)}
+        fail(exc, sources, exc.exit_code)
     color = output is Format.TEXT and stdout_is_terminal() and "NO_COLOR" not in os.environ
     typer.echo(with_drift(render(plan, output.value, color=color), output.value, drift), nl=False)
     if plan.changed or drift:
