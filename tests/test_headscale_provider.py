@@ -244,3 +244,12 @@ def test_plan_without_credentials_names_both_variables(
     lines = [line for line in result.output.splitlines() if "HEADSCALE_URL" in line]
     assert len(lines) == 1 and "HEADSCALE_API_KEY" in lines[0]
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_headscale_live_side_is_named_by_its_server() -> None:
+    from compiler.remote.provider import live_label
+
+    provider = HeadscaleProvider.from_env(
+        {"HEADSCALE_URL": "http://127.0.0.1:9/", "HEADSCALE_API_KEY": KEY}
+    )
+    assert live_label(provider) == "live (headscale http://127.0.0.1:9)"

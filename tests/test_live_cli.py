@@ -97,6 +97,18 @@ def test_plan_push_rollback_exit_codes(live: tuple[Emulator, list[str]]) -> None
     assert run(emu, "plan").exit_code == 3  # the default policy is back
 
 
+def test_the_live_side_is_named_not_dashed(live: tuple[Emulator, list[str]]) -> None:
+    """Tailscale's `-` (the key's own tailnet) is said in words; a named tailnet by name."""
+    emu, _ = live
+    for extra, label in (
+        ({}, "live (the API key's tailnet)"),
+        ({"TAILSCALE_TAILNET": "example.com"}, "live (example.com)"),
+    ):
+        for args in (("plan",), ("diff", "--against", "live")):
+            out = run(emu, *args, **extra).stdout
+            assert label in out and "live (-)" not in out, (args, out)
+
+
 def test_rollback_refuses_a_backup_of_another_tailnet(live: tuple[Emulator, list[str]]) -> None:
     """The backup records tailnet "-"; TAILSCALE_TAILNET names another: neither the dry run
     nor --yes goes ahead, and the live policy stays as it is."""

@@ -227,11 +227,12 @@ def live_side(desired: Any) -> tuple[Any, Any, list[Any]]:
     """`diff --against live`: the desired side as a push would make it live (a headscale site:
     its headscale policy), the tailnet as the current side, and its device drift."""
     from compiler.remote import live
+    from compiler.remote.provider import live_label
 
     desired = as_pushed(desired)
     with connect(_site_tailnet(desired), _site_target(desired)) as client:
         state = live.fetch(client)
-        label = f"live ({client.tailnet})"
+        label = live_label(client)
     drift = live.drift(desired.site, state.devices) if desired.site else []
     return desired, live.snapshot(state, label), drift
 
@@ -495,12 +496,13 @@ def _rollback_preview(saved: Any, target: str) -> None:
     """What restoring `saved` would change, as the review shows it (nothing is written)."""
     from compiler.remote import live
     from compiler.remote.backup import check_belongs
+    from compiler.remote.provider import live_label
     from compiler.review import diff
     from compiler.review.planfmt import render
 
     with connect(_backup_tailnet(saved), target=target) as client:
         check_belongs(saved, client)
-        current = live.snapshot(live.fetch(client, devices=False), f"live ({client.tailnet})")
+        current = live.snapshot(live.fetch(client, devices=False), live_label(client))
     plan = diff(live.snapshot(saved.live, str(saved.path)), current)
     typer.echo(f"dry run: would restore {saved.path} (ETag {saved.live.policy.etag}); add --yes")
     typer.echo(render(plan, "text"), nl=False)

@@ -22,7 +22,7 @@ from compiler.errors import InputError, IOFailure
 from compiler.remote import dnsconfig
 from compiler.remote.client import Validation
 from compiler.remote.live import Drift, LiveState, drift, snapshot
-from compiler.remote.provider import Provider
+from compiler.remote.provider import Provider, live_label
 from compiler.review import Plan, Snapshot, diff
 from compiler.review.snapshot import DNS_SETTINGS, POLICY
 
@@ -76,7 +76,7 @@ def make_plan(provider: Provider, desired: Snapshot, validate: bool = True) -> P
     from compiler.review.planfmt import jsonfmt
 
     live = fetch(provider)
-    review = diff(desired, snapshot(live, f"live ({provider.tailnet})"))
+    review = diff(desired, snapshot(live, live_label(provider)))
     policy_text = desired.text(POLICY) or ""
     desired_dns = _dns_digest(desired) if live.dns is not None else ""
     policy_changed = provider.stored(policy_text) != live.policy.text

@@ -70,3 +70,14 @@ def control_plane(provider: Provider) -> tuple[str, str, str]:
 def recorded_plane(target: object, api: object, tailnet: object) -> tuple[str, str, str]:
     """The same identity as a saved file records it (`control_plane`'s form)."""
     return str(target or ""), str(api or "").rstrip("/"), str(tailnet or "")
+
+
+def live_label(provider: Provider) -> str:
+    """How plans and diffs name the live side: the tailnet by name, "the API key's tailnet"
+    for Tailscale's `-`, and a headscale server (one tailnet) by its URL. One label for
+    plan, diff --against live and rollback's dry run, never the bare `-`."""
+    if provider.target == "headscale":
+        return f"live (headscale {provider.base_url.rstrip('/')})"
+    if provider.tailnet == "-":
+        return "live (the API key's tailnet)"
+    return f"live ({provider.tailnet})"
