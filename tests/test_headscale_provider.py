@@ -19,8 +19,9 @@ from compiler.cli import app
 from compiler.errors import ExitCode, LiveChangedError, RemoteError, UsageError
 from compiler.remote import backup, liveplan, push
 from compiler.remote.credentials import Credentials, headscale_from_env
-from compiler.remote.errors import PreconditionFailed
+from compiler.remote.errors import OutcomeUnknown, PreconditionFailed
 from compiler.remote.headscale import WEAKER_THAN_IF_MATCH, HeadscaleProvider, desired_snapshot
+from compiler.remote.retry import RetryPolicy
 
 KEY = "hskey-api-SECRETSECRET-abcdefghijklmnop"
 URL = "http://127.0.0.1:8080"
@@ -253,3 +254,76 @@ def test_a_headscale_live_side_is_named_by_its_server() -> None:
         {"HEADSCALE_URL": "http://127.0.0.1:9/", "HEADSCALE_API_KEY": KEY}
     )
     assert live_label(provider) == "live (headscale http://127.0.0.1:9)"
+
+
+class Flaky:
+    """FakeHeadscale behind a queue of failures: each request first takes the next queued
+    fault for its method (a status to answer, or "drop" to fail the connection)."""
+
+    def __init__(self, server: FakeHeadscale, faults: dict[str, list[int | str]]) -> None:
+        self.server = server
+        self.faults = faults
+        self.seen: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request.method)
+        queue = self.faults.get(request.method, [])
+        if queue:
+            fault = queue.pop(0)
+            if fault == "drop":
+                raise httpx.ConnectError("connection refused", request=request)
+            return httpx.Response(int(fault), json={"code": 14, "message": "unavailable"})
+        return self.server(request)
+
+
+def flaky_provider(flaky: Flaky, waits: list[float]) -> HeadscaleProvider:
+    retry = RetryPolicy(attempts=3, backoff=0.25, max_backoff=1.0)
+    return HeadscaleProvider(
+        URL,
+        Credentials(api_key=KEY),
+        retry=retry,
+        sleep=waits.append,
+        transport=httpx.MockTransport(flaky),
+    )
+
+
+def test_headscale_reads_are_retried_as_tailscales_are() -> None:
+    """A 503 and a dropped connection on reads are waited out with backoff (0.25, 0.5)."""
+    waits: list[float] = []
+    flaky = Flaky(FakeHeadscale("{}"), {"GET": [503, "drop"]})
+    with flaky_provider(flaky, waits) as hs:
+        assert hs.get_policy().text == "{}"
+        assert waits == [0.25, 0.5] and hs.stats.retries == 2 and hs.stats.requests == 3
+
+
+def test_headscale_gives_up_on_reads_after_the_attempts() -> None:
+    waits: list[float] = []
+    flaky = Flaky(FakeHeadscale("{}"), {"GET": ["drop", "drop", "drop"]})
+    with flaky_provider(flaky, waits) as hs, pytest.raises(RemoteError) as failed:
+        hs.devices()
+    assert "did not answer (ConnectError) after 3 tries" in str(failed.value)
+    assert flaky.seen == ["GET"] * 3 and waits == [0.25, 0.5]
+
+
+def test_headscale_no_policy_yet_is_an_answer_not_a_failure() -> None:
+    """headscale answers "none stored" with a 500: read once, not retried."""
+    waits: list[float] = []
+    flaky = Flaky(FakeHeadscale(None), {})
+    with flaky_provider(flaky, waits) as hs:
+        assert hs.get_policy().text == ""
+    assert flaky.seen == ["GET"] and waits == []
+
+
+def test_a_headscale_write_is_never_repeated_blindly() -> None:
+    """A 503 on the PUT is an unknown outcome (push reads back), not a retry; a 429 (the
+    server did nothing) is waited out."""
+    waits: list[float] = []
+    server = FakeHeadscale("{}")
+    flaky = Flaky(server, {"PUT": [503]})
+    with flaky_provider(flaky, waits) as hs, pytest.raises(OutcomeUnknown):
+        hs.set_policy('{"acls": []}', sha("{}"))
+    assert flaky.seen == ["GET", "PUT"] and server.puts == 0 and waits == []
+    flaky = Flaky(server, {"PUT": [429]})
+    with flaky_provider(flaky, waits) as hs:
+        hs.set_policy('{"acls": []}', sha("{}"))
+    assert flaky.seen == ["GET", "PUT", "PUT"] and server.puts == 1 and len(waits) == 1

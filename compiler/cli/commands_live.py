@@ -56,14 +56,12 @@ class ResultFormat(StrEnum):
 def connect(tailnet: str = "-", target: str = Target.TAILSCALE) -> Provider:
     """The control plane's client the environment describes (see the module docstring):
     Tailscale's API (`tailnet` is used when TAILSCALE_TAILNET is not set), or, for
-    `target` headscale, the headscale server at HEADSCALE_URL."""
-    from compiler.remote.client import RetryPolicy, TailscaleClient
+    `target` headscale, the headscale server at HEADSCALE_URL. Both retry as
+    TAILGEN_HTTP_RETRIES, _BACKOFF and _MAX_RETRY_AFTER say."""
+    from compiler.remote.client import TailscaleClient
+    from compiler.remote.retry import RetryPolicy
 
     env = os.environ
-    if target == Target.HEADSCALE:
-        from compiler.remote.headscale import HeadscaleProvider
-
-        return HeadscaleProvider.from_env(env, timeout=_timeout(env))
     try:
         retry = RetryPolicy(
             attempts=int(env.get("TAILGEN_HTTP_RETRIES", "4")),
@@ -72,6 +70,10 @@ def connect(tailnet: str = "-", target: str = Target.TAILSCALE) -> Provider:
         )
     except ValueError as exc:
         raise UsageError(f"TAILGEN_HTTP_*: {exc}") from None
+    if target == Target.HEADSCALE:
+        from compiler.remote.headscale import HeadscaleProvider
+
+        return HeadscaleProvider.from_env(env, timeout=_timeout(env), retry=retry)
     return TailscaleClient.from_env(env, tailnet, timeout=_timeout(env), retry=retry)
 
 

@@ -9,7 +9,6 @@ without waiting. Secrets live in the `Credentials` and the OAuth token cache, no
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from typing import Any, Self
 import httpx
 
 from compiler import hujson
-from compiler.numerals import is_decimal
 from compiler.remote import operations as ops
 from compiler.remote.credentials import (
     BASE_URL,
@@ -37,33 +35,11 @@ from compiler.remote.errors import (
 )
 from compiler.remote.oauth import TokenSource
 from compiler.remote.operations import Operation
+from compiler.remote.retry import RETRYABLE, Retrier, RetryPolicy, Stats
 
 HUJSON = "application/hujson"
 JSON = "application/json"
-RETRYABLE = frozenset({500, 502, 503, 504})
 TS_DEFAULT = "ts-default"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: `attempts` tries in all for an idempotent call, waits starting at
-    `backoff` and doubling up to `max_backoff`; at most `rate_limited` 429s are waited out,
-    each for `Retry-After` capped at `max_retry_after` (Tailscale's own client caps at 5 min)."""
-
-    attempts: int = 4
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-    rate_limited: int = 5
-    max_retry_after: float = 300.0
-
-
-@dataclass
-class Stats:
-    """What the client did, for progress output and the load test's figures."""
-
-    requests: int = 0
-    retries: int = 0
-    waits: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -123,7 +99,7 @@ class TailscaleClient(OwnsHttp):
         self.tailnet = tailnet or "-"
         self.retry = retry or RetryPolicy()
         self.stats = Stats()
-        self._sleep = sleep
+        self._retrier = Retrier(self.retry, self.stats, sleep)
         self._http = httpx.Client(
             base_url=self.base_url, timeout=timeout, transport=transport, follow_redirects=False
         )
@@ -271,43 +247,10 @@ class TailscaleClient(OwnsHttp):
     def _with_retries(
         self, send: Callable[[], httpx.Response], op: Operation, endpoint: str
     ) -> httpx.Response:
-        failures = rate_limited = 0
-        while True:
-            self.stats.requests += 1
-            try:
-                resp = send()
-            except httpx.TransportError as exc:
-                failures += 1
-                if op.idempotent and failures < self.retry.attempts:
-                    self._wait(self._backoff(failures))
-                    continue
-                raise self._unreachable(exc, op, endpoint, failures) from None
-            if resp.status_code == 429 and rate_limited < self.retry.rate_limited:
-                rate_limited += 1
-                self._wait(self._retry_after(resp, failures + rate_limited))
-                continue
-            if resp.status_code in RETRYABLE and op.idempotent:
-                failures += 1
-                if failures < self.retry.attempts:
-                    self._wait(self._backoff(failures))
-                    continue
-            return resp
+        def unreachable(exc: httpx.TransportError, tries: int) -> Exception:
+            return self._unreachable(exc, op, endpoint, tries)
 
-    def _wait(self, seconds: float) -> None:
-        self.stats.retries += 1
-        self.stats.waits.append(seconds)
-        self._sleep(seconds)
-
-    def _backoff(self, failures: int) -> float:
-        return float(min(self.retry.backoff * 2 ** (failures - 1), self.retry.max_backoff))
-
-    def _retry_after(self, resp: httpx.Response, tries: int) -> float:
-        """`Retry-After` in seconds or as an HTTP date, capped; backoff when absent."""
-        value = resp.headers.get("Retry-After", "").strip()
-        seconds = float(value) if is_decimal(value) else _seconds_until(value)
-        if seconds is None:
-            seconds = self._backoff(tries)
-        return min(seconds, self.retry.max_retry_after)
+        return self._retrier.send(send, op.idempotent, unreachable)
 
     def _auth(self, request: Mapping[str, Any]) -> dict[str, str]:
         headers = dict(request.get("headers") or {})
@@ -372,12 +315,3 @@ def _basic(token: str) -> str:
 
 def _body(request: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in request.items() if k != "headers"}
-
-
-def _seconds_until(http_date: str) -> float | None:
-    """Seconds from now until an HTTP date (0 if past), or None when it is not one."""
-    try:
-        when = email.utils.parsedate_to_datetime(http_date)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

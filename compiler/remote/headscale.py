@@ -29,7 +29,8 @@ message. No retries: a home control server answering an error is told to the use
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -42,7 +43,6 @@ from compiler.remote.client import (
     TS_DEFAULT,
     OwnsHttp,
     PolicyFile,
-    Stats,
     Validation,
     quote_etag,
 )
@@ -54,6 +54,7 @@ from compiler.remote.credentials import (
     redact,
 )
 from compiler.remote.errors import ApiError, OutcomeUnknown, PreconditionFailed, error_message
+from compiler.remote.retry import Retrier, RetryPolicy, Stats
 from compiler.review.snapshot import POLICY, Snapshot, snapshot
 from compiler.site.model import Site
 
@@ -98,11 +99,15 @@ class HeadscaleProvider(OwnsHttp):
         credentials: Credentials,
         *,
         timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.stats = Stats()
+        self.retry = retry or RetryPolicy()
+        self._retrier = Retrier(self.retry, self.stats, sleep)
         self._http = httpx.Client(
             base_url=self.base_url, timeout=timeout, transport=transport, follow_redirects=False
         )
@@ -191,16 +196,30 @@ class HeadscaleProvider(OwnsHttp):
         write: bool = False,
         missing_policy_ok: bool = False,
     ) -> dict[str, Any]:
-        """One request; typed errors (`OutcomeUnknown` for a write whose effect is unknown)."""
+        """One request with the retries every client has (`compiler.remote.retry`: reads are
+        retried, a write never blindly); typed errors (`OutcomeUnknown` for a write whose
+        effect is unknown)."""
         endpoint = f"{method} {path}"
-        self.stats.requests += 1
         headers = {"Authorization": f"Bearer {self.credentials.api_key}", "User-Agent": "tailgen"}
-        try:
-            resp = self._http.request(method, path, json=body, headers=headers)
-        except httpx.HTTPError as exc:
+
+        def unreachable(exc: httpx.HTTPError, tries: int) -> Exception:
             cls = OutcomeUnknown if write else ApiError
-            message = f"{self.base_url} did not answer ({type(exc).__name__})"
-            raise cls(endpoint, 0, message, f"check {HEADSCALE_URL}") from None
+            times = f" after {tries} tr{'y' if tries == 1 else 'ies'}" if tries > 1 else ""
+            message = f"{self.base_url} did not answer ({type(exc).__name__}){times}"
+            return cls(endpoint, 0, message, f"check {HEADSCALE_URL}")
+
+        def no_policy_yet(resp: httpx.Response) -> bool:  # headscale says so with a 500
+            return missing_policy_ok and NO_POLICY.encode() in resp.content
+
+        try:
+            resp = self._retrier.send(
+                lambda: self._http.request(method, path, json=body, headers=headers),
+                not write,
+                unreachable,
+                no_policy_yet,
+            )
+        except httpx.HTTPError as exc:  # not a transport failure (e.g. a redirect loop)
+            raise unreachable(exc, 1) from None
         if resp.status_code >= 400:
             message, data = error_message(resp.content, resp.headers.get("Content-Type", ""))
             message = redact(message, self.credentials.secrets())

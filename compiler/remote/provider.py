@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, Self
 
-from compiler.remote.client import PolicyFile, Stats, Validation
+from compiler.remote.client import PolicyFile, Validation
+from compiler.remote.retry import Stats
 
 
 class Provider(Protocol):
