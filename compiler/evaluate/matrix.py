@@ -46,6 +46,9 @@ class Cell:
     rules: tuple[str, ...] = ()
 
 
+DENIED = Cell(False)
+
+
 class Grid(Protocol):
     """Rows and columns known up front; cells one row at a time (`Matrix`, `MatrixStream`)."""
 
@@ -141,17 +144,37 @@ class MatrixStream:
     services: list[Service]
 
     def rows(self) -> Iterator[tuple[str, list[Cell]]]:
+        """Each row's cells. Which cells are allowed is found first, column by column
+        (`_Rows`, as `allowed_cells` does); only those are then decided with their rules, so
+        a denied cell (most of a large tailnet's) costs a set lookup, not a decision."""
         names: dict[int, str] = {}
         columns = _columns(self.ev, self.services, names)
+        indexed = _Rows(self.ev, self.principals)
+        allowed: dict[str, set[int]] = {}
+        for i, (svc, col) in enumerate(zip(self.services, columns, strict=True)):
+            for row in indexed.allowed(col.d, svc):
+                allowed.setdefault(row, set()).add(i)
         for row in self.principals:
-            row_ev, row_columns, devices = self.ev, columns, _principal_devices(self.ev, row)
-            if not devices:  # a user or tag with no device yet: a stand-in, as allowed() does
-                row_ev = with_stand_in(self.ev, row)
-                row_columns = (
-                    _columns(row_ev, self.services, {}) if row_ev is not self.ev else columns
+            if row in indexed.index:
+                devices, mine = _principal_devices(self.ev, row), allowed.get(row, set())
+                yield (
+                    row,
+                    [
+                        _cell(self.ev, devices, col) if i in mine else DENIED
+                        for i, col in enumerate(columns)
+                    ],
                 )
-                devices = _principal_devices(row_ev, row)
-            yield row, [_cell(row_ev, devices, col) for col in row_columns]
+            else:
+                yield row, self._row_without_index(row, columns)
+
+    def _row_without_index(self, row: str, columns: list[_Column]) -> list[Cell]:
+        """A row `_Rows` does not index (no device yet, or none found), decided cell by cell."""
+        row_ev, row_columns, devices = self.ev, columns, _principal_devices(self.ev, row)
+        if not devices:  # a user or tag with no device yet: a stand-in, as allowed() does
+            row_ev = with_stand_in(self.ev, row)
+            row_columns = _columns(row_ev, self.services, {}) if row_ev is not self.ev else columns
+            devices = _principal_devices(row_ev, row)
+        return [_cell(row_ev, devices, col) for col in row_columns]
 
 
 def matrix_stream(
