@@ -21,6 +21,7 @@ from typing import Any
 
 from compiler import jsontext
 from compiler.emit.launch.hosts import HostClass, classify
+from compiler.evaluate.positions import find_positions
 from compiler.numerals import is_decimal
 from compiler.site.access import LOOPBACK, access
 from compiler.site.listeners import Expected, expected_listeners
@@ -367,14 +368,18 @@ def _records(fmt: str, records: Iterable[tuple[int, Any]]) -> Table:
 
 def parse_windows_json(text: str) -> Table:
     """ConvertTo-Json output: an array, or one object when there was a single listener."""
+    text = text.lstrip("\ufeff")
     try:
-        data = jsontext.loads(text.lstrip("\ufeff"))
+        data = jsontext.loads(text)
     except ValueError as exc:
         why = jsontext.failure(exc)  # a too-deep file has no place: it is line 1's fault
         malformed = Malformed(why.line or 1, "", f"invalid JSON: {why.reason}")
         return Table("windows-json", malformed=[malformed])
-    items = data if isinstance(data, list) else [data]
-    return _records("windows-json", enumerate(items, 1))
+    if not isinstance(data, list):
+        return _records("windows-json", [(1, data)])
+    # Each record by the line it starts on (ConvertTo-Json spreads one over many lines).
+    where = find_positions(text, depth=1)
+    return _records("windows-json", ((where.of((i,))[0] or 1, r) for i, r in enumerate(data)))
 
 
 def parse_windows_csv(text: str) -> Table:

@@ -112,7 +112,7 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, int, str, str, str, int | None]],
             ("fe80::1", 5357, "6", "12", "System", 4),
             ("::ffff:127.0.0.1", 9000, "6", "", "", 77),
         ],
-        [6],
+        [37],  # the 6th record (no LocalAddress) opens on line 37 of the file
     ),
     "windows-single.json": ("windows-json", [("100.101.7.21", 11434, "4", "", "ollama", 812)], []),
     "windows.csv": (
@@ -348,3 +348,13 @@ def test_cli_reads_utf16_as_windows_powershell_redirects_it(repo: Path, tmp_path
     code, out, _ = run(repo, "wintendo", "--from", str(path))
     assert code == 0, out
     assert "(windows-json): 1 listener(s)" in out
+
+
+def test_windows_json_listeners_are_placed_on_the_line_their_record_opens() -> None:
+    """ConvertTo-Json writes each record over several lines, opening with a lone `{`: the
+    listeners (and the malformed record) are numbered by those lines, in file order."""
+    text = read("windows.json")
+    opening = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "{"]
+    table = audit.parse_windows_json(text)
+    placed = sorted([x.line for x in table.listeners] + [m.line for m in table.malformed])
+    assert placed == opening
