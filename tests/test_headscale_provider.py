@@ -18,6 +18,7 @@ from compiler import build
 from compiler.cli import app
 from compiler.errors import ExitCode, LiveChangedError, RemoteError, UsageError
 from compiler.remote import backup, liveplan, push
+from compiler.remote.client import TailscaleClient
 from compiler.remote.credentials import Credentials, headscale_from_env
 from compiler.remote.errors import OutcomeUnknown, PreconditionFailed
 from compiler.remote.headscale import WEAKER_THAN_IF_MATCH, HeadscaleProvider, desired_snapshot
@@ -315,8 +316,9 @@ def test_headscale_no_policy_yet_is_an_answer_not_a_failure() -> None:
 
 
 def test_a_headscale_write_is_never_repeated_blindly() -> None:
-    """A 503 on the PUT is an unknown outcome (push reads back), not a retry; a 429 (the
-    server did nothing) is waited out."""
+    """A 503 on the PUT is an unknown outcome (push reads back), not a retry. A 429 is not
+    waited out either: sent again later, the PUT would skip the re-read that guards it (no
+    If-Match here), so nothing is written and the error says so."""
     waits: list[float] = []
     server = FakeHeadscale("{}")
     flaky = Flaky(server, {"PUT": [503]})
@@ -324,6 +326,20 @@ def test_a_headscale_write_is_never_repeated_blindly() -> None:
         hs.set_policy('{"acls": []}', sha("{}"))
     assert flaky.seen == ["GET", "PUT"] and server.puts == 0 and waits == []
     flaky = Flaky(server, {"PUT": [429]})
-    with flaky_provider(flaky, waits) as hs:
+    with flaky_provider(flaky, waits) as hs, pytest.raises(RemoteError) as limited:
         hs.set_policy('{"acls": []}', sha("{}"))
-    assert flaky.seen == ["GET", "PUT", "PUT"] and server.puts == 1 and len(waits) == 1
+    assert not isinstance(limited.value, OutcomeUnknown) and "429" in str(limited.value)
+    assert flaky.seen == ["GET", "PUT"] and server.puts == 0 and waits == []
+
+
+def test_an_api_url_carrying_a_password_is_refused() -> None:
+    """A URL is written into plans, backups and messages: a secret in it would be too."""
+    env = {"HEADSCALE_URL": "http://admin:hunter2@127.0.0.1:8080", "HEADSCALE_API_KEY": KEY}
+    with pytest.raises(UsageError) as refused:
+        headscale_from_env(env)
+    assert "HEADSCALE_URL" in str(refused.value) and "hunter2" not in str(refused.value)
+    with pytest.raises(UsageError) as refused:
+        TailscaleClient.from_env(
+            {"TAILSCALE_BASE_URL": "https://u:hunter2@api.example", "TAILSCALE_API_KEY": "k"}
+        )
+    assert "TAILSCALE_BASE_URL" in str(refused.value) and "hunter2" not in str(refused.value)

@@ -17,6 +17,7 @@ from test_lint_mentions_props import CHARS, mentioned
 from test_policytests_props import HOSTS, SOURCES
 
 from compiler.evaluate import Evaluator, allowed, as_inventory, parse_policy
+from compiler.evaluate.inventory import Device, Inventory, User
 from compiler.evaluate.lint import (
     LintCtx,
     SourceFamilies,
@@ -24,7 +25,7 @@ from compiler.evaluate.lint import (
     lint_unreachable_services,
     lint_vacuous_tests,
 )
-from compiler.evaluate.matrix import Service, default_principals
+from compiler.evaluate.matrix import Service, allowed_cells
 
 ENTRIES = [f"{h}:80" for h in [*HOSTS, "nowhere", "[fd7a:115c:a1e0::99]"]]
 ONE_FAMILY = ["10.0.1.7", "fd7a:115c:a1e0::42", "box", "net"]
@@ -140,10 +141,36 @@ def test_unreachable_services_are_those_nobody_is_allowed(
     )
     ctx = LintCtx(ev, "policy.hujson", tuple(services))
     flagged = [w.message for w in lint_unreachable_services(ctx)]
-    principals = default_principals(ev)
+    # every principal, listed here rather than by the matrix code the lint relies on
+    tags = {t for d in ev.inventory.devices for t in d.tags} | set(ev.policy.tag_owners)
+    principals = [u.login for u in ev.inventory.users] + sorted(tags)
     expected = [
         f"nobody can reach {svc.label}"
         for svc in services
         if not any(allowed(ev, None, p, svc.device, svc.port, "tcp") for p in principals)
     ]
     assert flagged == expected
+
+
+def test_two_devices_sharing_a_name_both_count() -> None:
+    """ann's two devices are both named laptop; only the second may reach server:22. Every
+    device of a principal must reach a service for the principal to: nobody reaches it."""
+    ann = "ann@example.com"
+    inventory = Inventory(
+        (User(ann, "ann"),),
+        (
+            Device("laptop", ("100.64.0.1", "fd7a:115c:a1e0::1"), owner=ann),
+            Device("laptop", ("100.64.0.2", "fd7a:115c:a1e0::2"), owner=ann),
+            Device("server", ("100.64.0.3", "fd7a:115c:a1e0::3"), tags=("tag:srv",)),
+        ),
+    )
+    policy = {
+        "tagOwners": {"tag:srv": [ann]},
+        "acls": [{"action": "accept", "src": ["100.64.0.2"], "dst": ["tag:srv:22"]}],
+    }
+    ev = Evaluator(parse_policy(json.dumps(policy)), inventory)
+    service = Service("server:22", "server", 22)
+    assert not allowed(ev, None, ann, "server", 22, "tcp").allowed
+    assert list(allowed_cells(ev, None, [ann], [service])) == []
+    ctx = LintCtx(ev, "policy.hujson", (service,))
+    assert [w.message for w in lint_unreachable_services(ctx)] == ["nobody can reach server:22"]

@@ -269,6 +269,17 @@ def test_a_backup_is_restored_only_where_it_was_taken(tmp_path: Path) -> None:
         assert state(other) == before and other.state.etag == etag
 
 
+def test_a_backup_recorded_before_targets_were_is_tailscales(tmp_path: Path) -> None:
+    """backup.json without `target` (written before it was recorded) belongs to Tailscale."""
+    with emulator() as emu, client(emu) as c:
+        adopt(emu, tmp_path)
+        path = backup.latest(tmp_path / "backups")
+        meta = json.loads((path / "backup.json").read_text())
+        del meta["target"]
+        (path / "backup.json").write_text(json.dumps(meta))
+        backup.check_belongs(backup.read(path), c)  # no refusal
+
+
 def test_a_plan_for_another_site_build_is_refused(tmp_path: Path) -> None:
     new = variant(SHARE_LMSTUDIO)
     with emulator() as emu, client(emu) as c:

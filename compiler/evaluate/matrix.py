@@ -295,7 +295,8 @@ class _Rows:
         self.rows_of: dict[bool, dict[int, list[int]]] = {False: {}, True: {}}
         self.owned: dict[bool, dict[str, list[int]]] = {False: {}, True: {}}
         for p in principals:
-            devices = list({d.name: d for d in _principal_devices(ev, p)}.values())
+            # Each device once (by identity: two devices may share a name, and each counts)
+            devices = list({id(d): d for d in _principal_devices(ev, p)}.values())
             if devices and p not in self.index:
                 self._add(p, devices)
         self.keys = {v6: SortedKeys(self.rows_of[v6]) for v6 in (False, True)}

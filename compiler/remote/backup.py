@@ -131,9 +131,11 @@ def check_belongs(saved: Backup, provider: Provider) -> None:
     taken = recorded_plane(meta.get("target"), meta.get("api"), meta.get("tailnet"))
     here = control_plane(provider)
     if taken != here:
+        where = "point TAILSCALE_BASE_URL and TAILSCALE_TAILNET, or HEADSCALE_URL, there"
+        if taken[2] == "-" and here[2] != "-":
+            where = "it was taken of the API key's own tailnet ('-'): unset TAILSCALE_TAILNET"
         raise TailgenError(
             f"{saved.path} is a backup of {taken[0]} {taken[1]} tailnet {taken[2]!r}, not "
             f"{here[0]} {here[1]} tailnet {here[2]!r}: a backup is restored only where it "
-            "was taken (point TAILSCALE_BASE_URL and TAILSCALE_TAILNET, or HEADSCALE_URL, "
-            "there, or drop --target)"
+            f"was taken ({where}, or drop --target)"
         )

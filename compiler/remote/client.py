@@ -23,6 +23,7 @@ from compiler.remote.credentials import (
     DEFAULT_BASE_URL,
     TAILNET,
     Credentials,
+    api_url,
     from_env,
     redact,
 )
@@ -116,7 +117,7 @@ class TailscaleClient(OwnsHttp):
         import os
 
         env = os.environ if env is None else env
-        base = env.get(BASE_URL, "") or DEFAULT_BASE_URL
+        base = api_url(env, BASE_URL, DEFAULT_BASE_URL)
         tailnet = env.get(TAILNET, "") or default_tailnet or "-"
         return cls(from_env(env), base, tailnet, **kwargs)
 

@@ -68,12 +68,23 @@ def from_env(env: Mapping[str, str] | None = None) -> Credentials:
     return Credentials(api_key=key, scheme=scheme)
 
 
+def api_url(env: Mapping[str, str], name: str, default: str = "") -> str:
+    """The API URL in `name` (else `default`), refused when it carries a user or password:
+    the key authenticates, and a URL is written into plans, backups and messages, where a
+    secret must never be."""
+    url = env.get(name, "") or default
+    netloc = url.partition("://")[2].partition("/")[0]
+    if "@" in netloc:
+        raise UsageError(f"{name}: give the URL without a user or password (the key signs in)")
+    return url
+
+
 def headscale_from_env(env: Mapping[str, str] | None = None) -> tuple[str, Credentials]:
     """headscale's API URL and key: `HEADSCALE_URL` and `HEADSCALE_API_KEY` (the key from
     `headscale apikeys create`), the key falling back to the OS keyring (service `tailgen`,
     name `headscale-api-key`). A bearer token, as headscale's API wants."""
     env = os.environ if env is None else env
-    url = env.get(HEADSCALE_URL, "")
+    url = api_url(env, HEADSCALE_URL)
     key = env.get(HEADSCALE_API_KEY, "") or (_keyring("headscale-api-key") if url else "")
     if not url or not key:
         raise UsageError(

@@ -217,6 +217,7 @@ class HeadscaleProvider(OwnsHttp):
                 not write,
                 unreachable,
                 no_policy_yet,
+                wait_out_429=not write,  # a write is guarded by the re-read just before it
             )
         except httpx.HTTPError as exc:  # not a transport failure (e.g. a redirect loop)
             raise unreachable(exc, 1) from None

@@ -68,9 +68,14 @@ def control_plane(provider: Provider) -> tuple[str, str, str]:
     return provider.target, provider.base_url.rstrip("/"), provider.tailnet
 
 
+DEFAULT_TARGET = "tailscale"
+"""The control plane of a plan or backup that names none (those made before `target` was
+recorded were all Tailscale's)."""
+
+
 def recorded_plane(target: object, api: object, tailnet: object) -> tuple[str, str, str]:
     """The same identity as a saved file records it (`control_plane`'s form)."""
-    return str(target or ""), str(api or "").rstrip("/"), str(tailnet or "")
+    return str(target or DEFAULT_TARGET), str(api or "").rstrip("/"), str(tailnet or "-")
 
 
 def live_label(provider: Provider) -> str:

@@ -2,8 +2,8 @@
 
 Bounded and safe: a connection error or a 5xx is retried with exponential backoff only for
 an idempotent request (a write whose outcome is unknown is never repeated blindly: the
-caller reads back instead); a 429 is waited out (its `Retry-After`, capped) for every request,
-since the server did not act on it. `sleep` is a parameter, so tests run the loop without
+caller reads back instead); a 429 is waited out (its `Retry-After`, capped), since the server
+did not act on it, except for a write guarded only by the client's own re-read (headscale's). `sleep` is a parameter, so tests run the loop without
 waiting.
 """
 
@@ -65,9 +65,12 @@ class Retrier:
         idempotent: bool,
         unreachable: Unreachable,
         answered: Callable[[httpx.Response], bool] = _no,
+        wait_out_429: bool = True,
     ) -> httpx.Response:
         """`send()`'s response once it is final; `answered(resp)` marks a 5xx that is the
-        server's answer rather than a failure (headscale's "no policy stored yet")."""
+        server's answer rather than a failure (headscale's "no policy stored yet").
+        `wait_out_429=False` for a write whose guard was checked by the client just before
+        it (headscale's re-read): sent again after a wait, it would skip that check."""
         failures = rate_limited = 0
         while True:
             self.stats.requests += 1
@@ -79,7 +82,7 @@ class Retrier:
                     self._wait(self.backoff(failures))
                     continue
                 raise unreachable(exc, failures) from None
-            if resp.status_code == 429 and rate_limited < self.policy.rate_limited:
+            if resp.status_code == 429 and wait_out_429 and rate_limited < self.policy.rate_limited:
                 rate_limited += 1
                 self._wait(self.retry_after(resp, failures + rate_limited))
                 continue
