@@ -2,9 +2,11 @@
 
 Nothing here decides access. The questions come from where the review gets them — principals
 from `review.evaluation.principals`, targets from `review.universe.site_targets` — and each
-cell is answered by `evaluate.allowed`, whose matches carry the `site.yaml:LINE` comment the
-compiler wrote above each rule. A denied cell cites the declaration that would have to change
-(the service's `allow:` line), since no rule decides a default deny.
+cell says what `evaluate.allowed` answers (found column by column, `compiler.report.verdicts`),
+whose matches carry the `site.yaml:LINE` comment the compiler wrote above each rule. A denied
+cell cites the declaration that would have to change (the service's `allow:` line), since no
+rule decides a default deny. The cells are made a row at a time when the page asks for them:
+the report never holds the matrix.
 """
 
 from __future__ import annotations

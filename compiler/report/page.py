@@ -6,6 +6,9 @@ Marks carry the meaning, colour only repeats it: ✓ allowed, ✕ no access, + g
 Each cell names the site.yaml line behind its verdict; the lines are quoted under the matrix.
 Narrow windows scroll the matrix sideways with the principal column kept in view; print
 drops the scrolling and keeps the colours.
+
+`page_parts` yields the page in pieces, the matrix one row at a time (its cells made only
+then), so the CLI writes a page of a billion bytes holding one row; `render` joins them.
 """
 
 from __future__ import annotations
