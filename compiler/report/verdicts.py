@@ -69,6 +69,7 @@ class Verdicts:
         self.dests = [resolve_destination(ev, q.address) for q in questions]
         self.rows: list[tuple[Evaluator, Sources]] = [self._sources(src) for src in sources]
         self._matches: dict[int, Match] = {}
+        self._keys_row, self._keys = -1, dict[bool, list[int | None]]()
         self.matched = self._matched()
 
     def _sources(self, src: str) -> tuple[Evaluator, Sources]:
@@ -102,20 +103,36 @@ class Verdicts:
         return found
 
     def detail(self, row: int, col: int) -> Detail:
-        """The cell decided in full: what `allowed` finds, source by source."""
+        """The cell decided in full: what `allowed` finds, source by source (each source
+        asked from its first address of the destination's family; the column's rules looked
+        up once). Atoms are gathered in the order the sources first match them, then made
+        matches: the order `allowed` lists its matches in."""
         ev, sources = self.rows[row]
         d, q = self.dests[col], self.questions[col]
         if d is None or not sources:
             return Detail(False, (), ())
-        matches: dict[Match, None] = {}
+        atoms = ev.reaching(d, q.port, proto_number(q.proto))
+        found: dict[int, Atom] = {}
         denied = []
-        for label, keys in sources:
-            s = next((k for k in keys if (k >= V6_BASE) == (d >= V6_BASE)), None)
-            atoms = ev.matching(s, d, q.port, proto_number(q.proto)) if s is not None else []
-            if not atoms:
+        for (label, _), s in zip(sources, self._chosen(row, d >= V6_BASE), strict=True):
+            admitting = [a for a in atoms if a.admits_from(ev, s, d)] if s is not None else []
+            if not admitting:
                 denied.append(label)
-            matches.update(dict.fromkeys(self._match(ev, a) for a in atoms))
+            for atom in admitting:
+                found.setdefault(atom.order, atom)
+        matches = dict.fromkeys(self._match(ev, a) for a in found.values())
         return Detail(not denied, tuple(matches), tuple(denied))
+
+    def _chosen(self, row: int, v6: bool) -> list[int | None]:
+        """Each source's first address of a family (None when it has none), kept per row."""
+        if self._keys_row != row:  # rows are asked in order: keep only the current one's
+            self._keys_row, self._keys = row, {}
+        found = self._keys.get(v6)
+        if found is None:
+            _, sources = self.rows[row]
+            found = [next((k for k in keys if (k >= V6_BASE) == v6), None) for _, keys in sources]
+            self._keys[v6] = found
+        return found
 
     def _match(self, ev: Evaluator, atom: Atom) -> Match:
         if ev is not self.ev:
