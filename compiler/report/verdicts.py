@@ -69,7 +69,8 @@ class Verdicts:
         self.dests = [resolve_destination(ev, q.address) for q in questions]
         self.rows: list[tuple[Evaluator, Sources]] = [self._sources(src) for src in sources]
         self._matches: dict[int, Match] = {}
-        self._keys_row, self._keys = -1, dict[bool, list[int | None]]()
+        self._keys_row = -1  # the row whose sources' addresses `_keys` holds, per family
+        self._keys: dict[bool, list[int | None]] = {}
         self.matched = self._matched()
 
     def _sources(self, src: str) -> tuple[Evaluator, Sources]:
