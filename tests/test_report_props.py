@@ -8,7 +8,8 @@ Oracles (none calls the code it checks):
   comment; denied says "no rule allows it" when nothing matched, else `allowed`'s reason;
 - each SSH entry is what `evaluate.ssh_allowed` says for every (user, device) pair;
 - each DNS entry is what `emit.dns.lookup` answers for the record's name;
-- the summary's counts are counted from the cells.
+- the summary's counts are counted from the cells;
+- on random hand-written policies (not only tailgen's), `Verdicts` is `allowed` cell by cell.
 
 Sites are random (`sitegen`) and generated (`bench.build_bench.site_text`, with SSH rules,
 groups and locations); the example site and the diff goldens' sites are asked too.
@@ -16,6 +17,7 @@ groups and locations); the example site and the diff goldens' sites are asked to
 
 from __future__ import annotations
 
+import json
 import sys
 import tracemalloc
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from test_evaluate_props import TAGS, USERS, Dev, policies, tailnets, topology
 
 from compiler import evaluate
 from compiler.build import compile_text
@@ -32,9 +35,11 @@ from compiler.cli.commands_report import _write
 from compiler.emit.dns.lookup import lookup
 from compiler.errors import TailgenError
 from compiler.evaluate.decision import PROVENANCE
+from compiler.evaluate.inventory import as_inventory
 from compiler.evaluate.site_view import site_inventory
 from compiler.report import page_parts, site_report
 from compiler.report.model import Report
+from compiler.report.verdicts import Question, Verdicts
 from compiler.review.evaluation import principals, review_inventory
 from compiler.review.universe import site_targets
 from compiler.site.dns import records
@@ -243,3 +248,39 @@ def test_a_failed_write_leaves_the_older_report(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
     _write(out, iter(["<p>", "new", "</p>"]))
     assert out.read_text(encoding="utf-8") == "<p>new</p>"
+
+
+# ---------------------------------------------------------------- any policy, not only tailgen's
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(devices=tailnets(), policy=policies())
+def test_verdicts_equal_allowed_on_random_policies(devices: list[Dev], policy: Any) -> None:
+    """Random tailnets and hand-written policies (autogroup:self, hosts, routes, IPv6
+    destinations, a LAN source, users with several devices): which cells some rule matches,
+    whether every device is allowed, the matches and the denied devices are `allowed`'s."""
+    ev = evaluate.Evaluator(
+        evaluate.parse_policy(json.dumps(policy)), as_inventory(topology(devices))
+    )
+    sources = [*USERS, "group:staff", *TAGS, "10.0.1.7", "nobody@example.com"]
+    addresses = [d.ip for d in devices] + [
+        f"fd7a:115c:a1e0::{d.ip.rsplit('.', 1)[1]}" for d in devices
+    ]
+    questions = [
+        Question(a, port, proto)
+        for a in [*addresses, "10.0.1.7", "100.64.0.9"]
+        for port in (22, 53, 443)
+        for proto in ("tcp", "udp")
+    ]
+    verdicts = Verdicts(ev, sources, questions)
+    for row, src in enumerate(sources):
+        for col, q in enumerate(questions):
+            want = evaluate.allowed(ev, None, src, q.address, q.port, q.proto)
+            got = verdicts.detail(row, col)
+            assert (got.allowed, got.matches) == (want.allowed, want.matches), (src, q)
+            if want.matches:
+                assert verdicts.matched[row].get(col) is want.allowed, (src, q)
+                if not want.allowed:
+                    assert f"no rule matched for {', '.join(got.denied)}" == want.reason
+            else:
+                assert col not in verdicts.matched[row], (src, q)
