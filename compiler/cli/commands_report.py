@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,8 @@ import typer
 from compiler.cli.app import app, fail, pick_site, site_option, site_sources
 from compiler.cli.help import EVALUATE
 from compiler.errors import IOFailure, TailgenError
+
+WRITE_BUFFER = 1 << 20  # rows are a few hundred KB each at 10,000 devices
 
 if TYPE_CHECKING:
     from compiler.evaluate.matrix import Grid
@@ -60,12 +63,11 @@ def report_command(
 
       tailgen report sites/home.yaml -o - > home.html
     """
-    from compiler.report import render
+    from compiler.report import page_parts
 
     site = pick_site(site_arg, site_opt)
     try:
-        page = render(build_report(site, against))
-        _write(output, page)
+        _write(output, page_parts(build_report(site, against)))
     except TailgenError as exc:
         fail(exc, site_sources(site, *([against] if against else [])))
     if str(output) != "-":
@@ -105,25 +107,30 @@ def matrix_page(table: Grid, site: Site | None, site_text: str, policy: str, nam
     return render(matrix_report(whole, name))
 
 
-def _write(output: Path, page: str) -> None:
-    """The page to stdout, or to `output` through a temporary file in the same directory."""
+def _write(output: Path, parts: Iterable[str]) -> None:
+    """The page to stdout, or to `output` through a temporary file in the same directory,
+    each piece written as it is made (the matrix a row at a time: the page is never held
+    whole). The file appears only once complete: an error while writing or while a row is
+    computed removes the temporary file and leaves any older report as it was."""
     import tempfile  # here, not at the top: registering the command (for --help) needs none
 
     if str(output) == "-":
-        sys.stdout.write(page)
+        sys.stdout.writelines(parts)
         return
     directory = output.parent if str(output.parent) else Path(".")
     tmp = ""
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=WRITE_BUFFER) as handle:
+            handle.writelines(parts)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; a report is for sharing
         os.replace(tmp, output)
+        tmp = ""
     except OSError as exc:
+        raise IOFailure(f"{output}: cannot write the report: {exc.strerror or exc}") from None
+    finally:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        raise IOFailure(f"{output}: cannot write the report: {exc.strerror or exc}") from None
 
 
 def _umask() -> int:

@@ -7,26 +7,40 @@ a device) is listed beside the matrix so nothing a review found is left out.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
-from compiler.report.model import Change, OtherChange, Report
+from compiler.report.model import Change, OtherChange
 from compiler.review.access import AccessChange, AccessDiff
 
 
-def mark_changes(report: Report, access: AccessDiff) -> None:
-    """Set each changed cell's `change`; collect the rest in `report.other_changes`."""
+@dataclass
+class Marks:
+    """A review on the matrix: per row key, column index → change; the changes with no cell."""
+
+    by_row: dict[str, dict[int, Change]] = field(default_factory=dict)
+    other: list[OtherChange] = field(default_factory=list)
+
+    def count(self, kind: Change) -> int:
+        return sum(c is kind for cells in self.by_row.values() for c in cells.values())
+
+
+def review_marks(rows: Iterable[str], columns: Sequence[str], access: AccessDiff) -> Marks:
+    """Each change's cell (row key, column index), found before any cell is computed so each
+    row is marked as it is written; a later change of a cell replaces an earlier one."""
+    keys, index = set(rows), {key: i for i, key in enumerate(columns)}
+    marks = Marks()
     for kind, changes in ((Change.GAINED, access.gained), (Change.LOST, access.lost)):
         for change in changes:
-            key = (change.principal, _column_key(report, change))
-            if key in report.cells:
-                report.cells[key] = replace(report.cells[key], change=kind)
+            col = index.get(_column_key(change))
+            if change.principal in keys and col is not None:
+                marks.by_row.setdefault(change.principal, {})[col] = kind
             else:
-                report.other_changes.append(_other(kind, change))
-    if access.note:
-        report.notes.append(access.note)
+                marks.other.append(_other(kind, change))
+    return marks
 
 
-def _column_key(report: Report, change: AccessChange) -> str:
+def _column_key(change: AccessChange) -> str:
     """The column of a change; a resolver's TCP port shares the UDP column."""
     key = str(change.target)
     if change.target.port == 53 and change.target.proto == "tcp":

@@ -2,31 +2,38 @@
 
 Nothing here decides access. The questions come from where the review gets them — principals
 from `review.evaluation.principals`, targets from `review.universe.site_targets` — and each
-cell is answered by `evaluate.allowed`, whose matches carry the `site.yaml:LINE` comment the
-compiler wrote above each rule. A denied cell cites the declaration that would have to change
-(the service's `allow:` line), since no rule decides a default deny.
+cell says what `evaluate.allowed` answers (found column by column, `compiler.report.verdicts`),
+whose matches carry the `site.yaml:LINE` comment the compiler wrote above each rule. A denied
+cell cites the declaration that would have to change (the service's `allow:` line), since no
+rule decides a default deny. The cells are made a row at a time when the page asks for them:
+the report never holds the matrix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import partial
 
 from compiler import evaluate
 from compiler.evaluate.decision import PROVENANCE
 from compiler.evaluate.site_view import site_inventory
-from compiler.report.changes import mark_changes
+from compiler.report.changes import Marks, review_marks
 from compiler.report.model import (
     Cell,
+    Change,
     Column,
     ColumnGroup,
+    Counts,
     Reason,
     Report,
     Row,
+    RowCells,
     RowGroup,
     SiteLine,
 )
 from compiler.report.sections import dns_entries, exit_entries, listener_entries, ssh_entries
+from compiler.report.verdicts import Question, Verdicts
 from compiler.review.access import AccessDiff
 from compiler.review.evaluation import principals, review_inventory
 from compiler.review.universe import INTERNET, Target, site_targets
@@ -78,7 +85,11 @@ class Lines:
 def site_report(
     site: Site, site_text: str, policy_text: str, access: AccessDiff | None = None
 ) -> Report:
-    """The report of a built site; with `access` (a review), gains and losses are marked."""
+    """The report of a built site; with `access` (a review), gains and losses are marked.
+
+    The matrix's verdicts are found column by column first (`Verdicts`); its cells are made
+    row by row when the page asks for them (`report.cells()`), with the reasons only the
+    cells some rule matches need."""
     policy = evaluate.parse_policy(policy_text)
     ev = evaluate.Evaluator(policy, review_inventory(policy, site_inventory(site)))
     lines = Lines(site, site_text)
@@ -86,24 +97,77 @@ def site_report(
     groups = _row_groups(site, who)
     columns, targets = _columns(site, lines)
     report = Report(f"Access report: {site.source_label}", site.source_label, groups, columns)
-    for group in groups:
-        for row in group.rows:
-            src = who.get(row.key, row.key)
-            for column in report.columns:
-                target = targets[column.key]
-                report.cells[(row.key, column.key)] = _cell(ev, src, target, column, lines)
+    rows, cols = report.rows, report.columns
+    questions = [Question(t.address, t.port, t.proto) for t in (targets[c.key] for c in cols)]
+    verdicts = Verdicts(ev, [who.get(r.key, r.key) for r in rows], questions)
+    marks = review_marks((r.key for r in rows), [c.key for c in cols], access) if access else None
+    cells = _Cells(verdicts, cols, lines, marks)
+    report.defaults, report.cells = cells.defaults, partial(cells.rows, rows)
+    report.counts = cells.counts(rows, marks)
     report.ssh = ssh_entries(site, ev, lines)
     report.dns = dns_entries(site, lines)
     report.exits = exit_entries(site, lines)
     report.listeners = listener_entries(site)
     report.notes = _notes(site)
-    if access is not None:
-        mark_changes(report, access)
+    if access is not None and marks is not None:
+        report.other_changes = marks.other
+        if access.note:
+            report.notes.append(access.note)
     return report
 
 
+class _Cells:
+    """The matrix's cells: a denied default per column, and per row the cells that differ
+    from it (a rule matched, or a review changed it), made when the row is asked for."""
+
+    def __init__(
+        self, verdicts: Verdicts, columns: list[Column], lines: Lines, marks: Marks | None
+    ) -> None:
+        self.verdicts, self.columns, self.lines, self.marks = verdicts, columns, lines, marks
+        self.defaults = [
+            Cell(False, (Reason("no rule allows it", "", _denial_line(c, lines)),)) for c in columns
+        ]
+        self._reasons: dict[evaluate.Match, Reason] = {}
+
+    def counts(self, rows: list[Row], marks: Marks | None) -> Counts:
+        """Cells and allowed cells of distinct principals (a cell is one principal × port)."""
+        distinct = {r.key: i for i, r in reversed(list(enumerate(rows)))}
+        matched = self.verdicts.matched
+        allowed = sum(sum(matched[i].values()) for i in distinct.values())
+        gained = marks.count(Change.GAINED) if marks else 0
+        lost = marks.count(Change.LOST) if marks else 0
+        return Counts(len(distinct) * len(self.columns), allowed, gained, lost)
+
+    def rows(self, rows: list[Row]) -> Iterator[RowCells]:
+        for i, row in enumerate(rows):
+            yield self.row(i, row)
+
+    def row(self, index: int, row: Row) -> RowCells:
+        found = {col: self._cell(index, col) for col in self.verdicts.matched[index]}
+        changed = self.marks.by_row.get(row.key, {}) if self.marks else {}
+        for col, kind in changed.items():
+            found[col] = replace(found.get(col, self.defaults[col]), change=kind)
+        return found
+
+    def _cell(self, row: int, col: int) -> Cell:
+        """What `evaluate.allowed` says of a cell some rule matches, with its reasons."""
+        detail = self.verdicts.detail(row, col)
+        if detail.allowed:
+            return Cell(True, tuple(self._reason(m) for m in detail.matches))
+        summary = f"no rule matched for {', '.join(detail.denied)}"
+        return Cell(False, (Reason(summary, "", self.defaults[col].reasons[0].site),))
+
+    def _reason(self, match: evaluate.Match) -> Reason:
+        found = self._reasons.get(match)
+        if found is None:
+            where = self.lines.of_comment(match.provenance)
+            found = self._reasons[match] = Reason(f"allowed by {match.rule}", match.rule, where)
+        return found
+
+
 def _notes(site: Site) -> list[str]:
-    waiting = [key for key in site.users if _devices_note(site, key) == NO_DEVICE]
+    owned = _owned(site)
+    waiting = [key for key in site.users if key not in owned]
     if not waiting:
         return []
     return [
@@ -113,13 +177,14 @@ def _notes(site: Site) -> list[str]:
 
 
 def _row_groups(site: Site, who: dict[str, str]) -> list[RowGroup]:
+    owned, tagged = _owned(site), _tagged(site)
     users = [
-        Row(u.login, key, f"{u.login} · {_devices_note(site, key)}")
+        Row(u.login, key, f"{u.login} · {', '.join(owned.get(key, ())) or NO_DEVICE}")
         for key, u in site.users.items()
     ]
     groups = [Row(f"group:{g}", g, ", ".join(m)) for g, m in site.groups.items()]
     tags = [
-        Row(k, k.removeprefix("tag:"), _tag_note(site, k.removeprefix("tag:")))
+        Row(k, k.removeprefix("tag:"), ", ".join(tagged.get(k.removeprefix("tag:"), ())))
         for k in who
         if k.startswith("tag:")
     ]
@@ -141,13 +206,23 @@ def _row_groups(site: Site, who: dict[str, str]) -> list[RowGroup]:
     return [g for g in found if g.rows]
 
 
-def _devices_note(site: Site, user: str) -> str:
-    owned = [d for d, dev in site.devices.items() if dev.owner == user]
-    return ", ".join(owned) if owned else NO_DEVICE
+def _owned(site: Site) -> dict[str, list[str]]:
+    """Each owner's devices in site order, listed once: asked per user, a scan of every
+    device for every user grew with users × devices."""
+    found: dict[str, list[str]] = {}
+    for name, dev in site.devices.items():
+        if dev.owner:
+            found.setdefault(dev.owner, []).append(name)
+    return found
 
 
-def _tag_note(site: Site, tag: str) -> str:
-    return ", ".join(d for d, dev in site.devices.items() if tag in dev.tags)
+def _tagged(site: Site) -> dict[str, list[str]]:
+    """Each tag's devices in site order (a device listed once per tag, as it declares it)."""
+    found: dict[str, list[str]] = {}
+    for name, dev in site.devices.items():
+        for tag in dict.fromkeys(dev.tags):
+            found.setdefault(tag, []).append(name)
+    return found
 
 
 def _columns(site: Site, lines: Lines) -> tuple[list[ColumnGroup], dict[str, Target]]:
@@ -224,19 +299,6 @@ def _zone_line(site: Site, zone: str, lines: Lines) -> SiteLine | None:
 
     found = zones(site).get(zone)
     return lines.of(*found.path) if found else None
-
-
-def _cell(ev: Any, src: str, target: Target, column: Column, lines: Lines) -> Cell:
-    decision = evaluate.allowed(ev, None, src, target.address, target.port, target.proto)
-    if decision.allowed:
-        return Cell(True, tuple(_reasons(decision.matches, lines)))
-    summary = "no rule allows it" if not decision.matches else decision.reason
-    where = _denial_line(column, lines)
-    return Cell(False, (Reason(summary, "", where),))
-
-
-def _reasons(matches: Iterable[evaluate.Match], lines: Lines) -> list[Reason]:
-    return [Reason(f"allowed by {m.rule}", m.rule, lines.of_comment(m.provenance)) for m in matches]
 
 
 def _denial_line(column: Column, lines: Lines) -> SiteLine | None:

@@ -8,6 +8,7 @@ apart lets tests assert on verdicts and site lines without parsing HTML, and let
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -130,13 +131,37 @@ class OtherChange:
     why: str
 
 
+@dataclass(frozen=True)
+class Counts:
+    """The matrix's totals, known before its rows are (the summary above it says them)."""
+
+    cells: int = 0
+    allowed: int = 0
+    gained: int = 0
+    lost: int = 0
+
+
+RowCells = dict[int, Cell]  # column index → cell, for a row's cells that are not the default
+
+
+def no_rows() -> Iterator[RowCells]:
+    return iter(())
+
+
 @dataclass
 class Report:
+    """The page's data. The matrix is not held whole: `cells()` yields each row's cells as
+    they are computed (one map per row of `rows`, in order), holding only those that differ
+    from their column's `defaults` cell, so a page of millions of cells is written row by
+    row (see `compiler.report.page.page_parts`)."""
+
     title: str
     source: str  # "site.yaml", or the policy file for a report without a site
     row_groups: list[RowGroup]
     column_groups: list[ColumnGroup]
-    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    defaults: list[Cell] = field(default_factory=list)  # per column, in `columns` order
+    cells: Callable[[], Iterator[RowCells]] = no_rows
+    counts: Counts = Counts()
     ssh: list[SshEntry] = field(default_factory=list)
     dns: list[DnsEntry] = field(default_factory=list)
     exits: list[ExitEntry] = field(default_factory=list)
@@ -153,5 +178,7 @@ class Report:
     def rows(self) -> list[Row]:
         return [r for g in self.row_groups for r in g.rows]
 
-    def cell(self, row: Row, column: Column) -> Cell:
-        return self.cells[(row.key, column.key)]
+    def matrix(self) -> Iterator[tuple[Row, list[Cell]]]:
+        """Each row with every one of its cells (for tests and small reports)."""
+        for row, special in zip(self.rows, self.cells(), strict=True):
+            yield row, [special.get(i, cell) for i, cell in enumerate(self.defaults)]

@@ -6,13 +6,26 @@ Marks carry the meaning, colour only repeats it: ✓ allowed, ✕ no access, + g
 Each cell names the site.yaml line behind its verdict; the lines are quoted under the matrix.
 Narrow windows scroll the matrix sideways with the principal column kept in view; print
 drops the scrolling and keeps the colours.
+
+`page_parts` yields the page in pieces, the matrix one row at a time (its cells made only
+then), so the CLI writes a page of a billion bytes holding one row; `render` joins them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 
-from compiler.report.model import Cell, Change, Column, ColumnGroup, Report, Row, SiteLine
+from compiler.report.model import (
+    Cell,
+    Change,
+    Column,
+    ColumnGroup,
+    Report,
+    Row,
+    RowCells,
+    SiteLine,
+)
 from compiler.report.style import CSS
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -21,21 +34,27 @@ CHANGE_MARKS = {Change.GAINED: ("+", "gains access"), Change.LOST: ("−", "lose
 
 
 def render(report: Report) -> str:
-    """The whole page."""
-    parts = [
-        _head(report),
-        _summary(report),
-        _legend(report),
-        _matrix(report),
-        _site_lines(report),
-        _other_changes(report),
-        _ssh(report),
-        _dns(report),
-        _exits(report),
-        _listeners(report),
-        _notes(report),
-    ]
-    return "".join(parts) + "</main></body></html>\n"
+    """The whole page as one string (small reports, `matrix --format html`)."""
+    return "".join(page_parts(report))
+
+
+def page_parts(report: Report) -> Iterator[str]:
+    """The page in pieces, the matrix a row at a time as its cells are computed: a writer
+    that writes each piece as it comes holds one row, not the page (tens of millions of
+    cells at 10,000 devices). The bytes are `render`'s."""
+    yield _head(report)
+    yield _summary(report)
+    yield _legend(report)
+    cited = _Cited()
+    yield from _matrix(report, cited)
+    yield _site_lines(cited)
+    yield _other_changes(report)
+    yield _ssh(report)
+    yield _dns(report)
+    yield _exits(report)
+    yield _listeners(report)
+    yield _notes(report)
+    yield "</main></body></html>\n"
 
 
 def _e(text: object) -> str:
@@ -53,16 +72,15 @@ def _head(report: Report) -> str:
 
 
 def _summary(report: Report) -> str:
-    cells = report.cells.values()
-    allowed = sum(c.allowed for c in cells)
+    counts = report.counts
     text = (
         f"{len(report.rows)} principals × {len(report.columns)} ports: "
-        f"{allowed} allowed, {len(report.cells) - allowed} no access."
+        f"{counts.allowed} allowed, {counts.cells - counts.allowed} no access."
     )
     if report.against:
-        gained = sum(c.change is Change.GAINED for c in cells)
-        lost = sum(c.change is Change.LOST for c in cells)
-        text += f" Against {report.against}: {gained} gained, {lost} lost in the matrix"
+        text += (
+            f" Against {report.against}: {counts.gained} gained, {counts.lost} lost in the matrix"
+        )
         text += f", {len(report.other_changes)} other change(s)." if report.other_changes else "."
     return f'<p class="sub" id="summary">From {_e(report.source)}. {_e(text)}</p></header>\n'
 
@@ -80,20 +98,34 @@ def _legend(report: Report) -> str:
     return f'<ul class="legend" aria-label="legend">{"".join(items)}</ul>\n'
 
 
-def _matrix(report: Report) -> str:
-    if not report.columns or not report.rows:
-        missing = "service ports" if not report.columns else "users, groups or tags"
-        return (
+def _matrix(report: Report, cited: _Cited) -> Iterator[str]:
+    columns, rows = report.columns, report.rows
+    if not columns or not rows:
+        missing = "service ports" if not columns else "users, groups or tags"
+        yield (
             '<section id="access"><h2>Who can reach what</h2>'
             f"<p>No {missing} are declared yet: nothing to show.</p></section>\n"
         )
+        return
     head = _matrix_head(report.column_groups)
-    body = "".join(_row_group(report, g.kind, g.title, g.rows) for g in report.row_groups)
-    return (
+    yield (
         '<section id="access"><h2>Who can reach what</h2>\n'
         '<div class="scroll"><table class="matrix">\n'
-        f"<thead>{head}</thead>\n{body}</table></div></section>\n"
+        f"<thead>{head}</thead>\n"
     )
+    writer = _Rows(columns, report.defaults, cited)
+    cells = report.cells()
+    for group in report.row_groups:
+        span = len(columns) + 1
+        yield (
+            f'<tbody class="rows" data-group="{_e(group.kind)}">\n'
+            f'<tr class="group"><th colspan="{span}" scope="rowgroup">{_e(group.title)}</th></tr>\n'
+        )
+        for row in group.rows:
+            yield writer.row(row, next(cells))
+        yield "</tbody>\n"
+    cited.defaults(writer)
+    yield "</table></div></section>\n"
 
 
 def _matrix_head(groups: list[ColumnGroup]) -> str:
@@ -117,21 +149,54 @@ def _column_head(column: Column) -> str:
     )
 
 
-def _row_group(report: Report, kind: str, title: str, rows: tuple[Row, ...]) -> str:
-    span = len(report.columns) + 1
-    label = f'<tr class="group"><th colspan="{span}" scope="rowgroup">{_e(title)}</th></tr>\n'
-    body = "".join(_row(report, row) for row in rows)
-    return f'<tbody class="rows" data-group="{_e(kind)}">\n{label}{body}</tbody>\n'
+class _Rows:
+    """Rows of the matrix as HTML. A row's cells are mostly its columns' default cells,
+    whose markup differs only in the principal: each default cell is kept as the markup
+    before and after the principal, and the runs of defaults between a row's other cells
+    are joined by the principal in one `str.join` (not built cell by cell)."""
+
+    def __init__(self, columns: list[Column], defaults: list[Cell], cited: _Cited) -> None:
+        self.columns, self.defaults, self.cited = columns, defaults, cited
+        parts = [_cell_parts(c, cell) for c, cell in zip(columns, defaults, strict=True)]
+        self.heads = [h for h, _ in parts]
+        self.tails = [t for _, t in parts]
+        # each default's end joined to the next default's start: a run is key.join(seams)
+        self.seams = [t + h for t, h in zip(self.tails, self.heads[1:], strict=False)]
+        self.special = [0] * len(columns)  # rows whose cell in a column is not the default
+        self.count = 0
+
+    def row(self, row: Row, cells: RowCells) -> str:
+        self.count += 1
+        note = f'<span class="note">{_e(row.note)}</span>' if row.note else ""
+        title = f' title="{_e(row.key)}"' if row.key != row.label else ""
+        return (
+            f'<tr><th scope="row"{title}>{_e(row.label)}{note}</th>{self.cells(row, cells)}</tr>\n'
+        )
+
+    def cells(self, row: Row, cells: RowCells) -> str:
+        key, out, start = _e(row.key), [], 0
+        for col in sorted(cells):
+            out.append(self._run(key, start, col))
+            cell = cells[col]
+            self.special[col] += 1
+            self.cited.add(cell)
+            head, tail = _cell_parts(self.columns[col], cell)
+            out.append(head + key + tail)
+            start = col + 1
+        out.append(self._run(key, start, len(self.columns)))
+        return "".join(out)
+
+    def _run(self, key: str, start: int, end: int) -> str:
+        """The default cells of columns start..end-1 (none when end <= start)."""
+        if end <= start:
+            return ""
+        return (
+            self.heads[start] + key + key.join([*self.seams[start : end - 1], self.tails[end - 1]])
+        )
 
 
-def _row(report: Report, row: Row) -> str:
-    cells = "".join(_cell(row, c, report.cell(row, c)) for c in report.columns)
-    note = f'<span class="note">{_e(row.note)}</span>' if row.note else ""
-    title = f' title="{_e(row.key)}"' if row.key != row.label else ""
-    return f'<tr><th scope="row"{title}>{_e(row.label)}{note}</th>{cells}</tr>\n'
-
-
-def _cell(row: Row, column: Column, cell: Cell) -> str:
+def _cell_parts(column: Column, cell: Cell) -> tuple[str, str]:
+    """A cell's markup before and after its principal's key."""
     mark, word = MARKS[cell.allowed]
     where = next((r.site for r in cell.reasons if r.site), None)
     why = "; ".join(r.summary for r in cell.reasons)
@@ -141,30 +206,46 @@ def _cell(row: Row, column: Column, cell: Cell) -> str:
         change = f'<span class="badge {cell.change.value}">{sign} {text}</span>'
     ref = f'<span class="ref">{_e(where)}</span>' if where else ""
     classes = " ".join(x for x in ("y" if cell.allowed else "n", cell.change.value) if x)
-    return (
-        f'<td class="{classes}" data-principal="{_e(row.key)}" data-column="{_e(column.key)}" '
+    head = f'<td class="{classes}" data-principal="'
+    tail = (
+        f'" data-column="{_e(column.key)}" '
         f'data-verdict="{"allowed" if cell.allowed else "denied"}" '
         f'data-site-line="{where.line if where else ""}" data-change="{cell.change.value}" '
         f'title="{_e(why)}"><span class="mark">{mark}</span><span class="word">{word}</span>'
         f"{change}{ref}</td>"
     )
+    return head, tail
 
 
-def _site_lines(report: Report) -> str:
-    """Every site.yaml line a cell cites, quoted once, in file order."""
-    cited: dict[int, SiteLine] = {}
-    rules: dict[int, dict[str, None]] = {}
-    for cell in report.cells.values():
+class _Cited:
+    """The site.yaml lines the matrix's cells cite and the rules behind each, gathered as
+    the rows are written (the list under the matrix quotes them)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[int, SiteLine] = {}
+        self.rules: dict[int, dict[str, None]] = {}
+
+    def add(self, cell: Cell) -> None:
         for reason in cell.reasons:
             if reason.site is not None and reason.site.line:
-                cited.setdefault(reason.site.line, reason.site)
-                rules.setdefault(reason.site.line, {})[reason.rule] = None
-    if not cited:
+                self.lines.setdefault(reason.site.line, reason.site)
+                self.rules.setdefault(reason.site.line, {})[reason.rule] = None
+
+    def defaults(self, rows: _Rows) -> None:
+        """The default cells of the columns some row kept its default in."""
+        for col, cell in enumerate(rows.defaults):
+            if rows.special[col] < rows.count:
+                self.add(cell)
+
+
+def _site_lines(cited: _Cited) -> str:
+    """Every site.yaml line a cell cites, quoted once, in file order."""
+    if not cited.lines:
         return ""
     items = "".join(
         f'<li id="line-{n}"><span class="ref">{_e(s)}</span> <code>{_e(s.text)}</code>'
-        f'<span class="rules">{_e(_cited_for(rules[n]))}</span></li>'
-        for n, s in sorted(cited.items())
+        f'<span class="rules">{_e(_cited_for(cited.rules[n]))}</span></li>'
+        for n, s in sorted(cited.lines.items())
     )
     return (
         '<section id="lines"><h3>The site.yaml lines behind the verdicts</h3>'
