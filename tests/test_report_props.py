@@ -7,7 +7,6 @@ Oracles (none calls the code it checks):
   way the report words it: allowed names each matching rule and its `site.yaml:LINE`
   comment; denied says "no rule allows it" when nothing matched, else `allowed`'s reason;
 - each SSH entry is what `evaluate.ssh_allowed` says for every (user, device) pair;
-- each DNS entry is what `emit.dns.lookup` answers for the record's name;
 - the summary's counts are counted from the cells;
 - on random hand-written policies (not only tailgen's), `Verdicts` is `allowed` cell by cell.
 
@@ -32,7 +31,6 @@ from test_evaluate_props import TAGS, USERS, Dev, policies, tailnets, topology
 from compiler import evaluate
 from compiler.build import compile_text
 from compiler.cli.commands_report import _write
-from compiler.emit.dns.lookup import lookup
 from compiler.errors import TailgenError
 from compiler.evaluate.decision import PROVENANCE
 from compiler.evaluate.inventory import as_inventory
@@ -42,7 +40,6 @@ from compiler.report.model import Report
 from compiler.report.verdicts import Question, Verdicts
 from compiler.review.evaluation import principals, review_inventory
 from compiler.review.universe import site_targets
-from compiler.site.dns import records
 from sitegen import access_sites, sites
 
 REPO = Path(__file__).resolve().parents[1]
@@ -129,23 +126,11 @@ def _oracle_ssh(site: Any, policy_text: str) -> list[tuple[str, str, str, str, s
     return found
 
 
-def _oracle_dns(site: Any) -> list[tuple[str, str, str, str]]:
-    found = []
-    for record in records(site):
-        res = lookup(site, record.name)
-        answer = " → ".join(f"{r.rtype} {r.value}" for r in res.answers) or res.note
-        via = "; ".join(route.describe() for route in res.resolvers) or res.answered_by
-        found.append((record.name, res.answered_by, answer, via))
-    return found
-
-
 def _check_sections(text: str) -> None:
     site, text, policy = _built(text)
     report = site_report(site, text, policy)
     ssh = [(s.who, s.device, s.root, s.other, s.rule) for s in report.ssh]
     assert ssh == _oracle_ssh(site, policy)
-    dns = [(d.name, d.answered_by, d.answer, d.via) for d in report.dns]
-    assert dns == _oracle_dns(site)
 
 
 SETTINGS = settings(

@@ -12,22 +12,14 @@ import re
 from typing import TYPE_CHECKING
 
 from compiler import evaluate
-from compiler.emit.dns.lookup import MAX_CHAIN, Resolution, lookup
+from compiler.emit.dns.lookup import lookup
 from compiler.evaluate.addrs import AddrSet
 from compiler.evaluate.decision import resolve_sources
 from compiler.evaluate.matrix import SortedKeys
 from compiler.evaluate.ssh import SshGrant, SshVerdict, compile_node_ssh, ssh_verdict
 from compiler.report.model import DnsEntry, ExitEntry, ListenerEntry, SiteLine, SshEntry
 from compiler.site.dns import (
-    MAGIC_DNS_RESOLVER,
-    Record,
-    in_zone,
-    magic_name,
     records,
-    route_to,
-    to_ascii,
-    zone_of,
-    zones,
 )
 from compiler.site.listeners import expected_listeners
 from compiler.site.model import Site
@@ -92,83 +84,16 @@ def _rule_line(ev: evaluate.Evaluator, rule: str, lines: Lines) -> SiteLine | No
 
 
 def dns_entries(site: Site, lines: Lines) -> list[DnsEntry]:
-    """Each name the zones serve: who answers it and through which router."""
-    answers = _Answers(site)
+    """Each name the zones serve: who answers it and through which router (what
+    `tailgen dns NAME` says of it)."""
     found = []
     for record in records(site):
-        res = answers.lookup(record.name)
+        res = lookup(site, record.name)
         answer = " → ".join(f"{r.rtype} {r.value}" for r in res.answers) or res.note
         via = "; ".join(route.describe() for route in res.resolvers) or res.answered_by
         where = lines.of(*record.path)
         found.append(DnsEntry(record.name, res.answered_by, answer, via, where))
     return found
-
-
-class _Answers:
-    """`emit.dns.lookup` for the site's own record names, with the names it follows CNAMEs
-    through (every record and every pinned device's MagicDNS name) gathered once: `lookup`
-    gathers them for each query, which made the DNS section grow with records × devices
-    (most of 20 s at 5,000 devices). A name in a zone is answered as `lookup` answers it
-    (split DNS: the zone's resolvers, the CNAME chain, the note); any other name is asked of
-    `lookup` itself. tests/test_report_props.py checks the two agree on every record."""
-
-    def __init__(self, site: Site) -> None:
-        self.site = site
-        self.zones = zones(site)
-        self.known = {r.name: r for r in records(site)}
-        if site.dns.magic_dns_on:
-            self.known.update({r.name: r for r in _magic_records(site)})
-        self.devices = {d.lower(): d for d in site.devices}
-
-    def lookup(self, query: str) -> Resolution:
-        name = to_ascii(query)
-        zone = zone_of(name, self.zones) if "." in name else None
-        if zone is None:
-            return lookup(self.site, query)
-        routes = [route_to(self.site, a) for a in self.zones[zone].resolvers]
-        res = Resolution(query, name, "split DNS", zone, routes, self._follow(name))
-        res.note = self._note(res)
-        return res
-
-    def _follow(self, name: str) -> list[Record]:
-        chain: list[Record] = []
-        while name in self.known and len(chain) < MAX_CHAIN:
-            chain.append(self.known[name])
-            if self.known[name].rtype != "CNAME":
-                break
-            name = self.known[name].value
-        return chain
-
-    def _note(self, res: Resolution) -> str:
-        if res.answers and res.answers[-1].rtype in ("A", "AAAA"):
-            return ""
-        target = res.answers[-1].value if res.answers else res.name
-        if _is_magic(self.site, target):
-            device = self.devices.get(target.split(".")[0])
-            if device is None:
-                return "no such device (NXDOMAIN)"
-            return f"device {device} is not pinned: MagicDNS answers with its tailnet address"
-        if not res.answers:
-            return "the name is not declared (NXDOMAIN)"
-        if zone_of(target, self.zones) is not None:
-            return f"{target} is not declared (NXDOMAIN)"
-        return "the client resolves the target through the global nameservers"
-
-
-def _magic_records(site: Site) -> list[Record]:
-    """What MagicDNS answers for each pinned device (`lookup`'s own list)."""
-    out = []
-    for dname, dev in site.devices.items():
-        name = magic_name(site, dname)
-        if name is not None and dev.tailscale_ip is not None:
-            what = f"MagicDNS {MAGIC_DNS_RESOLVER}, device {dname}"
-            out.append(Record(name, "A", str(site.pinned(dname)), what, ("devices", dname)))
-    return out
-
-
-def _is_magic(site: Site, name: str) -> bool:
-    suffix = site.dns.magic_dns_suffix
-    return bool(suffix and site.dns.magic_dns_on and in_zone(name, to_ascii(suffix)))
 
 
 def exit_entries(site: Site, lines: Lines) -> list[ExitEntry]:

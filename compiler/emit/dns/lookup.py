@@ -62,7 +62,7 @@ def _search_candidates(site: Site, name: str) -> list[str]:
 
 
 def _lower_devices(site: Site) -> dict[str, str]:
-    return {d.lower(): d for d in site.devices}
+    return site.derived("dns_lower_devices", lambda s: {d.lower(): d for d in s.devices})
 
 
 def _resolve(site: Site, query: str, name: str) -> Resolution:
@@ -104,8 +104,7 @@ def _note(site: Site, res: Resolution) -> str:
 
 def follow(site: Site, name: str) -> list[Record]:
     """The records answering `name`, following CNAMEs through the zones and MagicDNS."""
-    known = {r.name: r for r in records(site)}
-    known.update({r.name: r for r in _magic_records(site)})
+    known = site.derived("dns_known_names", _known_names)
     chain: list[Record] = []
     while name in known and len(chain) < MAX_CHAIN:
         chain.append(known[name])
@@ -113,6 +112,15 @@ def follow(site: Site, name: str) -> list[Record]:
             break
         name = known[name].value
     return chain
+
+
+def _known_names(site: Site) -> dict[str, Record]:
+    """Every name a lookup can answer from the site: its zones' records and MagicDNS's, made
+    once per site (the report asks about every record; gathered per query, that grew with
+    records × devices)."""
+    known = {r.name: r for r in records(site)}
+    known.update({r.name: r for r in _magic_records(site)})
+    return known
 
 
 def _magic_records(site: Site) -> list[Record]:
