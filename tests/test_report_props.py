@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_evaluate_props import TAGS, USERS, Dev, policies, tailnets, topology
 
 from compiler import evaluate
@@ -37,7 +38,7 @@ from compiler.evaluate.inventory import as_inventory
 from compiler.evaluate.site_view import site_inventory
 from compiler.report import page_parts, site_report
 from compiler.report.model import Report
-from compiler.report.verdicts import Question, Verdicts
+from compiler.report.verdicts import ALLOWED, PARTLY, UNMATCHED, Question, Verdicts
 from compiler.review.evaluation import principals, review_inventory
 from compiler.review.universe import site_targets
 from sitegen import access_sites, sites
@@ -239,21 +240,30 @@ def test_a_failed_write_leaves_the_older_report(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(devices=tailnets(), policy=policies())
-def test_verdicts_equal_allowed_on_random_policies(devices: list[Dev], policy: Any) -> None:
+@given(devices=tailnets(), policy=policies(), data=st.data())
+def test_verdicts_equal_allowed_on_random_policies(
+    devices: list[Dev], policy: Any, data: st.DataObject
+) -> None:
     """Random tailnets and hand-written policies (autogroup:self, hosts, routes, IPv6
-    destinations, a LAN source, users with several devices): which cells some rule matches,
-    whether every device is allowed, the matches and the denied devices are `allowed`'s."""
-    ev = evaluate.Evaluator(
-        evaluate.parse_policy(json.dumps(policy)), as_inventory(topology(devices))
-    )
-    sources = [*USERS, "group:staff", *TAGS, "10.0.1.7", "nobody@example.com"]
+    destinations, a LAN source, users with several devices, devices with an IPv4 or an IPv6
+    address only, two devices sharing a name): which cells some rule matches, whether every
+    device is allowed, the matches and the denied devices are `allowed`'s."""
+    topo = topology(devices)
+    names = list(topo["nodes"])
+    for name in names:
+        family = data.draw(st.sampled_from(["both", "ipv4", "ipv6"]))
+        if family != "both":
+            topo["nodes"][name].pop("ipv6" if family == "ipv4" else "ipv4")
+    if len(names) > 1 and data.draw(st.booleans()):
+        topo["nodes"][names[1]]["hostname"] = names[0]
+    ev = evaluate.Evaluator(evaluate.parse_policy(json.dumps(policy)), as_inventory(topo))
+    sources = [*USERS, "group:staff", *TAGS, "10.0.1.7", "nobody@example.com", *names]
     addresses = [d.ip for d in devices] + [
         f"fd7a:115c:a1e0::{d.ip.rsplit('.', 1)[1]}" for d in devices
     ]
     questions = [
         Question(a, port, proto)
-        for a in [*addresses, "10.0.1.7", "100.64.0.9"]
+        for a in [*addresses, *names, "10.0.1.7", "100.64.0.9"]
         for port in (22, 53, 443)
         for proto in ("tcp", "udp")
     ]
@@ -263,9 +273,10 @@ def test_verdicts_equal_allowed_on_random_policies(devices: list[Dev], policy: A
             want = evaluate.allowed(ev, None, src, q.address, q.port, q.proto)
             got = verdicts.detail(row, col)
             assert (got.allowed, got.matches) == (want.allowed, want.matches), (src, q)
+            state = verdicts.matched[row][col]
             if want.matches:
-                assert verdicts.matched[row].get(col) is want.allowed, (src, q)
+                assert state == (ALLOWED if want.allowed else PARTLY), (src, q)
                 if not want.allowed:
                     assert f"no rule matched for {', '.join(got.denied)}" == want.reason
             else:
-                assert col not in verdicts.matched[row], (src, q)
+                assert state == UNMATCHED, (src, q)

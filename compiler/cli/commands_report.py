@@ -54,6 +54,8 @@ def report_command(
 
     The page has no scripts and loads nothing: open it anywhere, attach it to a review, print
     it. Exit 0 when the page was written (gains and losses are not an error), 1 on an error.
+    The page is written row by row as it is made: a file appears only once complete, while
+    with `-o -` an error (exit 1) can leave what was already printed cut off.
 
     Examples:
 

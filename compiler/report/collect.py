@@ -132,8 +132,7 @@ class _Cells:
     def counts(self, rows: list[Row], marks: Marks | None) -> Counts:
         """Cells and allowed cells of distinct principals (a cell is one principal × port)."""
         distinct = {r.key: i for i, r in reversed(list(enumerate(rows)))}
-        matched = self.verdicts.matched
-        allowed = sum(sum(matched[i].values()) for i in distinct.values())
+        allowed = sum(self.verdicts.allowed_count(i) for i in distinct.values())
         gained = marks.count(Change.GAINED) if marks else 0
         lost = marks.count(Change.LOST) if marks else 0
         return Counts(len(distinct) * len(self.columns), allowed, gained, lost)
@@ -143,7 +142,7 @@ class _Cells:
             yield self.row(i, row)
 
     def row(self, index: int, row: Row) -> RowCells:
-        found = {col: self._cell(index, col) for col in self.verdicts.matched[index]}
+        found = {col: self._cell(index, col) for col in self.verdicts.matched_columns(index)}
         changed = self.marks.by_row.get(row.key, {}) if self.marks else {}
         for col, kind in changed.items():
             found[col] = replace(found.get(col, self.defaults[col]), change=kind)

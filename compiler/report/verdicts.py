@@ -18,6 +18,7 @@ not an identity) the way `allowed` does. tests/test_report_props.py checks every
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,11 +58,17 @@ class Detail:
     denied: tuple[str, ...]
 
 
-class Verdicts:
-    """Which cells some rule matches, per row: column index → whether every device is
-    allowed. Cells absent from a row's map are denied with no rule matching (the default).
+UNMATCHED, PARTLY, ALLOWED = 0, 1, 2
+"""A cell's state in `Verdicts.matched`: no rule matches any source (the column's default
+denial), some source is admitted but not every one, every source is admitted."""
 
-    Memory grows with rows, columns and matched cells, not with rows × columns."""
+_MATCHED = re.compile(rb"[^\x00]")
+
+
+class Verdicts:
+    """Which cells some rule matches: per row, one byte per column (`UNMATCHED`, `PARTLY`,
+    `ALLOWED`). A byte, not a map entry per matched cell: with a permissive policy nearly
+    every cell matches, and a map grew with rows × columns by tens of bytes a cell."""
 
     def __init__(self, ev: Evaluator, sources: Sequence[str], questions: Sequence[Question]):
         self.ev = ev
@@ -81,26 +88,33 @@ class Verdicts:
         ev = with_stand_in(self.ev, src)
         return ev, resolve_sources(ev, src)
 
-    def _matched(self) -> list[dict[int, bool]]:
+    def matched_columns(self, row: int) -> list[int]:
+        """The columns of `row` some rule matches (the cells that are not the default)."""
+        return [m.start() for m in _MATCHED.finditer(self.matched[row])]
+
+    def allowed_count(self, row: int) -> int:
+        return self.matched[row].count(ALLOWED)
+
+    def _matched(self) -> list[bytearray]:
         index = _Index(self.ev, [srcs if ev is self.ev else [] for ev, srcs in self.rows])
-        matched: list[dict[int, bool]] = [{} for _ in self.rows]
+        matched = [bytearray(len(self.questions)) for _ in self.rows]
         for col, (q, d) in enumerate(zip(self.questions, self.dests, strict=True)):
             if d is None:
                 continue
             atoms = self.ev.reaching(d, q.port, proto_number(q.proto))
             for row, every in index.matched(atoms, d):
-                matched[row][col] = every
+                matched[row][col] = ALLOWED if every else PARTLY
         for row, (ev, srcs) in enumerate(self.rows):
             if ev is not self.ev and srcs:  # a stand-in's own evaluator: asked cell by cell
                 matched[row] = self._row_by_cells(row)
         return matched
 
-    def _row_by_cells(self, row: int) -> dict[int, bool]:
-        found = {}
+    def _row_by_cells(self, row: int) -> bytearray:
+        found = bytearray(len(self.questions))
         for col in range(len(self.questions)):
             detail = self.detail(row, col)
             if detail.matches:
-                found[col] = detail.allowed
+                found[col] = ALLOWED if detail.allowed else PARTLY
         return found
 
     def detail(self, row: int, col: int) -> Detail:
