@@ -103,6 +103,10 @@ def _report_cells(report: Report) -> dict[tuple[str, str], Verdict]:
 def _check_matrix(text: str) -> None:
     site, text, policy = _built(text)
     report = site_report(site, text, policy)
+    # the rows and columns asked are the site's, not only the report's own list of them
+    rows = {row.key for row in report.rows}
+    assert rows == set(principals(site)) | {f"group:{g}" for g in site.groups}
+    assert {c.key for c in report.columns} <= {str(t) for t in site_targets(site)}
     cells = _report_cells(report)
     assert cells == _oracle_cells(site, policy, report)
     distinct = {row.key for row in report.rows}
