@@ -480,11 +480,11 @@ def rollback_command(
 
     try:
         saved = backups.read(backup or backups.latest(backup_dir))
-        where = target or str(saved.meta.get("target") or Target.TAILSCALE)
+        where = target or backups.taken_of(saved)[0]
         if not yes:
             _rollback_preview(saved, where)
             return
-        with connect(_backup_tailnet(saved), target=where) as client:
+        with connect(backups.taken_of(saved)[2], target=where) as client:
             with Progress(fmt) as progress:
                 outcome = push.rollback(client, saved, backup_dir, progress=progress)
             stats = client.stats
@@ -497,23 +497,19 @@ def rollback_command(
 def _rollback_preview(saved: Any, target: str) -> None:
     """What restoring `saved` would change, as the review shows it (nothing is written)."""
     from compiler.remote import live
-    from compiler.remote.backup import check_belongs
+    from compiler.remote.backup import check_belongs, taken_of
     from compiler.remote.provider import live_label
     from compiler.review import diff
     from compiler.review.planfmt import render
 
-    with connect(_backup_tailnet(saved), target=target) as client:
+    # the tailnet it was taken of, unless TAILSCALE_TAILNET names one (check_belongs refuses
+    # another)
+    with connect(taken_of(saved)[2], target=target) as client:
         check_belongs(saved, client)
         current = live.snapshot(live.fetch(client, devices=False), live_label(client))
     plan = diff(live.snapshot(saved.live, str(saved.path)), current)
     typer.echo(f"dry run: would restore {saved.path} (ETag {saved.live.policy.etag}); add --yes")
     typer.echo(render(plan, "text"), nl=False)
-
-
-def _backup_tailnet(saved: Any) -> str:
-    """The tailnet a backup was taken of: the one to restore to when TAILSCALE_TAILNET does
-    not name one (and, when it names another, `check_belongs` refuses)."""
-    return str(saved.meta.get("tailnet") or "-")
 
 
 @app.command("serve-emulator", rich_help_panel=LIVE_PANEL)

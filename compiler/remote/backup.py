@@ -123,12 +123,18 @@ def read(path: Path) -> Backup:
     return Backup(path, live, meta)
 
 
+def taken_of(saved: Backup) -> tuple[str, str, str]:
+    """The control plane, API and tailnet `saved` was taken of, as its `backup.json` records
+    them (`recorded_plane`'s defaults for a field it lacks): where rollback connects to."""
+    meta = saved.meta
+    return recorded_plane(meta.get("target"), meta.get("api"), meta.get("tailnet"))
+
+
 def check_belongs(saved: Backup, provider: Provider) -> None:
     """Refuse to restore `saved` anywhere but the control plane and tailnet it was taken of
     (its `backup.json` records them): restoring one tailnet's policy over another's is never
     what a rollback means, so neither the dry run nor the write goes ahead."""
-    meta = saved.meta
-    taken = recorded_plane(meta.get("target"), meta.get("api"), meta.get("tailnet"))
+    taken = taken_of(saved)
     here = control_plane(provider)
     if taken != here:
         where = "point TAILSCALE_BASE_URL and TAILSCALE_TAILNET, or HEADSCALE_URL, there"

@@ -23,7 +23,9 @@ write is not detected (`WEAKER_THAN_IF_MATCH`, printed in every plan and push).
 
 Auth: `Authorization: Bearer <HEADSCALE_API_KEY>` (from env or keyring,
 `compiler.remote.credentials`); the key is sent in that header only and redacted from every
-message. No retries: a home control server answering an error is told to the user at once.
+message. Retries are the Tailscale client's (`compiler.remote.retry`): a read is tried again
+after a dropped connection, a 5xx or a 429; a write never is, since the re-read just before it
+is its only guard.
 """
 
 from __future__ import annotations
